@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "file.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cdeleter.h"
+#include "error.h"
+
+namespace dvs::util {
+
+namespace {
+
+std::string systemReason(int err)
+{
+    return std::strerror(err);
+}
+
+void writeAll(int fd, std::string_view data, const std::filesystem::path& path)
+{
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            raise(ErrorCode::WriteFailed, "cannot write '{}': {}", path.string(),
+                  systemReason(errno));
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+} // namespace
+
+std::string readFile(const std::filesystem::path& path, std::size_t maxBytes)
+{
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd) {
+        raise(ErrorCode::ReadFailed, "'{}': {}", path.string(), systemReason(errno));
+    }
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            raise(ErrorCode::ReadFailed, "'{}': {}", path.string(), systemReason(errno));
+        }
+        if (n == 0) {
+            break;
+        }
+        if (out.size() + static_cast<std::size_t>(n) > maxBytes) {
+            raise(ErrorCode::InvalidArg, "file '{}' is larger than {} bytes", path.string(),
+                  maxBytes);
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+void syncDirectory(const std::filesystem::path& dir)
+{
+    UniqueFd fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) {
+        raise(ErrorCode::WriteFailed, "cannot open folder '{}': {}", dir.string(),
+              systemReason(errno));
+    }
+    if (::fsync(fd.get()) < 0 && errno != EINVAL) {
+        raise(ErrorCode::WriteFailed, "cannot sync folder '{}': {}", dir.string(),
+              systemReason(errno));
+    }
+}
+
+void writeFileAtomic(const std::filesystem::path& path, std::string_view contents, unsigned mode)
+{
+    auto dir = path.parent_path();
+    std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
+    UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
+    if (!fd) {
+        raise(ErrorCode::WriteFailed, "cannot create a temporary file for '{}': {}",
+              path.string(), systemReason(errno));
+    }
+    try {
+        if (::fchmod(fd.get(), mode) < 0) {
+            raise(ErrorCode::WriteFailed, "cannot set the mode of '{}': {}", tmpl,
+                  systemReason(errno));
+        }
+        writeAll(fd.get(), contents, tmpl);
+        if (::fsync(fd.get()) < 0) {
+            raise(ErrorCode::WriteFailed, "cannot sync '{}': {}", tmpl, systemReason(errno));
+        }
+        fd.reset();
+        if (::rename(tmpl.c_str(), path.c_str()) < 0) {
+            raise(ErrorCode::WriteFailed, "cannot rename '{}' to '{}': {}", tmpl, path.string(),
+                  systemReason(errno));
+        }
+    } catch (...) {
+        ::unlink(tmpl.c_str());
+        throw;
+    }
+    syncDirectory(dir);
+}
+
+void removeFileDurable(const std::filesystem::path& path)
+{
+    if (::unlink(path.c_str()) < 0) {
+        if (errno == ENOENT) {
+            return;
+        }
+        raise(ErrorCode::WriteFailed, "cannot remove '{}': {}", path.string(),
+              systemReason(errno));
+    }
+    syncDirectory(path.parent_path());
+}
+
+bool isSafeFileName(std::string_view name, std::size_t maxLength)
+{
+    if (name.empty() || name == "." || name == ".." || name.size() > maxLength) {
+        return false;
+    }
+    for (unsigned char c : name) {
+        if (c == '/' || c < 0x20 || c == 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace dvs::util
