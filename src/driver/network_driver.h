@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "driver/typed_param.h"
+#include "state/state_store.h"
+#include "util/uuid.h"
+
+namespace dvs::driver {
+
+// What a client names a network by (remote_nonnull_network).
+struct NetworkRef
+{
+    std::string name;
+    util::Uuid uuid;
+};
+
+// What a client names a port by (remote_nonnull_network_port).
+struct PortRef
+{
+    NetworkRef network;
+    util::Uuid uuid;
+};
+
+// virNetworkEventLifecycleType.
+enum class LifecycleEvent
+{
+    Defined = 0,
+    Undefined = 1,
+    Started = 2,
+    Stopped = 3
+};
+
+using LifecycleCallback = std::function<void(const NetworkRef&, LifecycleEvent, int detail)>;
+
+// virConnectListAllNetworksFlags.
+namespace ListFlags {
+inline constexpr unsigned Inactive = 1;
+inline constexpr unsigned Active = 2;
+inline constexpr unsigned Persistent = 4;
+inline constexpr unsigned Transient = 8;
+inline constexpr unsigned Autostart = 16;
+inline constexpr unsigned NoAutostart = 32;
+} // namespace ListFlags
+
+// virNetworkDefineFlags / virNetworkCreateFlags.
+namespace DefineFlags {
+inline constexpr unsigned Validate = 1;
+}
+
+// virNetworkXMLFlags.
+namespace XmlFlags {
+inline constexpr unsigned Inactive = 1;
+}
+
+// virNetworkPortCreateFlags.
+namespace PortCreateFlags {
+inline constexpr unsigned Reclaim = 1;
+inline constexpr unsigned Validate = 2;
+} // namespace PortCreateFlags
+
+// virNetworkUpdateFlags.
+namespace UpdateFlags {
+inline constexpr unsigned Current = 0;
+inline constexpr unsigned Live = 1;
+inline constexpr unsigned Config = 2;
+} // namespace UpdateFlags
+
+// Where the driver keeps its files (DESIGN.md §4); DriverPaths::underRoot(root) gives the
+// privileged defaults under a root folder.
+using DriverPaths = state::StatePaths;
+
+class Backends;
+class NetworkDriverImpl;
+
+// The network driver: libvirt's network driver semantics (driver-spec §4-5) over dvsd's state
+// directory. Single-threaded: call it from one thread (the daemon's main loop). Every method throws
+// dvs::Error with libvirt's code and message on refusal and leaves the state unchanged.
+class NetworkDriver
+{
+public:
+    // Takes the state lock (Error OperationFailed if another daemon holds it), then loads
+    // definitions, status and ports (DESIGN.md §4), reconciles, and autostarts networks.
+    // backends may be null: then the built-in backends that record desired state only are used.
+    NetworkDriver(DriverPaths paths, std::unique_ptr<Backends> backends = nullptr);
+    ~NetworkDriver();
+    NetworkDriver(const NetworkDriver&) = delete;
+    NetworkDriver& operator=(const NetworkDriver&) = delete;
+
+    // Networks.
+    std::vector<NetworkRef> listAllNetworks(unsigned flags) const;
+    std::vector<std::string> listNetworkNames(bool active, int maxNames) const;
+    int countNetworks(bool active) const;
+    NetworkRef lookupByName(std::string_view name) const;
+    NetworkRef lookupByUuid(const util::Uuid& uuid) const;
+    NetworkRef defineXml(std::string_view xml, unsigned flags);
+    NetworkRef createXml(std::string_view xml, unsigned flags);
+    void undefine(const NetworkRef& net);
+    void start(const NetworkRef& net);
+    void destroy(const NetworkRef& net);
+    void update(const NetworkRef& net, unsigned command, unsigned section, int parentIndex,
+                std::string_view xml, unsigned flags);
+    std::string getXmlDesc(const NetworkRef& net, unsigned flags) const;
+    std::string getBridgeName(const NetworkRef& net) const;
+    bool getAutostart(const NetworkRef& net) const;
+    void setAutostart(const NetworkRef& net, bool autostart);
+    bool isActive(const NetworkRef& net) const;
+    bool isPersistent(const NetworkRef& net) const;
+
+    // Ports.
+    std::vector<PortRef> listAllPorts(const NetworkRef& net, unsigned flags) const;
+    PortRef portLookupByUuid(const NetworkRef& net, const util::Uuid& uuid) const;
+    PortRef portCreateXml(const NetworkRef& net, std::string_view xml, unsigned flags);
+    std::string portGetXmlDesc(const PortRef& port, unsigned flags) const;
+    void portDelete(const PortRef& port, unsigned flags);
+    TypedParams portGetParameters(const PortRef& port, unsigned flags) const;
+    void portSetParameters(const PortRef& port, const TypedParams& params, unsigned flags);
+
+    // Lifecycle events: returns an id for unsubscribe().
+    int subscribe(LifecycleCallback callback);
+    void unsubscribe(int id);
+
+    // Re-reads the hook folder (SIGHUP).
+    void reloadHooks();
+
+    // Our own status (dvsctl status): a short summary per network.
+    struct NetworkStatus
+    {
+        std::string name;
+        bool active = false;
+        bool persistent = false;
+        bool autostart = false;
+        std::string forwardMode;
+        unsigned connections = 0;
+        std::size_t ports = 0;
+        std::string backendState; // what the backend says of the dataplane
+    };
+    std::vector<NetworkStatus> status() const;
+
+private:
+    std::unique_ptr<NetworkDriverImpl> impl_;
+};
+
+} // namespace dvs::driver
