@@ -1,0 +1,743 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "netlink/connection.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <linux/if.h>
+#include <linux/if_bonding.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <set>
+#include <sys/socket.h>
+#include <utility>
+
+#include <fmt/format.h>
+#include <netlink/attr.h>
+#include <netlink/route/link/macvtap.h>
+#include <netlink/route/link/veth.h>
+
+#include "netlink/nl_support.h"
+#include "util/error.h"
+
+namespace dvs::netlink {
+
+namespace detail {
+
+std::optional<LinkMessage> parseLinkMessage(nl_msg* msg)
+{
+    nlmsghdr* hdr = nlmsg_hdr(msg);
+    if (hdr->nlmsg_type != RTM_NEWLINK && hdr->nlmsg_type != RTM_DELLINK) {
+        return std::nullopt;
+    }
+    if (!nlmsg_valid_hdr(hdr, sizeof(ifinfomsg))) {
+        return std::nullopt;
+    }
+    const auto* ifi = static_cast<const ifinfomsg*>(nlmsg_data(hdr));
+    if (ifi->ifi_family != AF_UNSPEC) {
+        return std::nullopt;
+    }
+
+    struct Parsed
+    {
+        RtnlLinkPtr link;
+    } parsed;
+    int rc = nl_msg_parse(
+        msg,
+        [](nl_object* obj, void* arg) {
+            nl_object_get(obj);
+            static_cast<Parsed*>(arg)->link.reset(reinterpret_cast<rtnl_link*>(obj));
+        },
+        &parsed);
+    if (rc < 0 || !parsed.link) {
+        return std::nullopt;
+    }
+
+    rtnl_link* link = parsed.link.get();
+    LinkMessage out;
+    out.removed = hdr->nlmsg_type == RTM_DELLINK;
+    LinkInfo& info = out.link;
+    info.index = rtnl_link_get_ifindex(link);
+    if (const char* name = rtnl_link_get_name(link)) {
+        info.name = name;
+    }
+    info.mtu = rtnl_link_get_mtu(link);
+    if (nl_addr* addr = rtnl_link_get_addr(link); addr != nullptr && nl_addr_get_len(addr) == 6) {
+        std::array<std::uint8_t, 6> bytes{};
+        std::memcpy(bytes.data(), nl_addr_get_binary_addr(addr), bytes.size());
+        info.mac = util::MacAddr(bytes);
+    }
+    unsigned flags = rtnl_link_get_flags(link);
+    info.up = (flags & IFF_UP) != 0;
+    info.carrier = (flags & IFF_LOWER_UP) != 0;
+    auto oper = rtnl_link_get_operstate(link);
+    info.operState = oper < static_cast<unsigned>(OperState::Last) ? static_cast<OperState>(oper)
+                                                                   : OperState::Unknown;
+    if (const char* kind = rtnl_link_get_type(link)) {
+        info.kind = kind;
+    }
+    info.masterIndex = rtnl_link_get_master(link);
+    info.lowerIndex = rtnl_link_get_link(link);
+    if (info.lowerIndex == info.index) {
+        // Physical devices report themselves as their own IFLA_LINK.
+        info.lowerIndex = 0;
+    }
+    return out;
+}
+
+NlSockPtr openRouteSocket()
+{
+    NlSockPtr sock(nl_socket_alloc());
+    if (!sock) {
+        throw std::bad_alloc();
+    }
+    if (int rc = nl_connect(sock.get(), NETLINK_ROUTE); rc < 0) {
+        raise(ErrorCode::SystemError, "Unable to open a route netlink socket: {}", nl_geterror(rc));
+    }
+    nl_socket_enable_msg_peek(sock.get());
+    int fd = nl_socket_get_fd(sock.get());
+    int one = 1;
+    // Both are best effort: without them errors lack the kernel's text, nothing else.
+    (void)::setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+    (void)::setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+    return sock;
+}
+
+} // namespace detail
+
+using detail::NlMsgPtr;
+using detail::RtnlLinkPtr;
+
+namespace {
+
+// The outcome of one request: the kernel's errno and extended-ack text, and the links it sent.
+struct Exchange
+{
+    bool done = false;
+    int error = 0; // positive errno, 0 on success
+    std::string extack;
+    bool collect = false;
+    std::vector<LinkInfo> links;
+    std::exception_ptr failure;
+};
+
+int onValid(nl_msg* msg, void* arg) noexcept
+{
+    auto* ex = static_cast<Exchange*>(arg);
+    if (!ex->collect || ex->failure) {
+        return NL_OK;
+    }
+    try {
+        if (auto parsed = detail::parseLinkMessage(msg); parsed && !parsed->removed) {
+            ex->links.push_back(std::move(parsed->link));
+        }
+    } catch (...) {
+        ex->failure = std::current_exception();
+    }
+    return NL_OK;
+}
+
+int onFinish(nl_msg*, void* arg) noexcept
+{
+    static_cast<Exchange*>(arg)->done = true;
+    return NL_STOP;
+}
+
+int onError(sockaddr_nl*, nlmsgerr* err, void* arg) noexcept
+{
+    auto* ex = static_cast<Exchange*>(arg);
+    ex->done = true;
+    ex->error = -err->error;
+    // With NETLINK_EXT_ACK the kernel appends attributes after the echoed request (only its
+    // header when capped); NLMSGERR_ATTR_MSG carries its human-readable reason.
+    const auto* hdr =
+        reinterpret_cast<const nlmsghdr*>(reinterpret_cast<const char*>(err) - NLMSG_HDRLEN);
+    if ((hdr->nlmsg_flags & NLM_F_ACK_TLVS) != 0) {
+        std::size_t offset = NLMSG_HDRLEN + sizeof(nlmsgerr);
+        if ((hdr->nlmsg_flags & NLM_F_CAPPED) == 0 && err->msg.nlmsg_len >= NLMSG_HDRLEN) {
+            offset += NLMSG_ALIGN(err->msg.nlmsg_len - NLMSG_HDRLEN);
+        }
+        if (offset < hdr->nlmsg_len) {
+            auto* attrs = reinterpret_cast<nlattr*>(
+                const_cast<char*>(reinterpret_cast<const char*>(hdr) + offset));
+            int len = static_cast<int>(hdr->nlmsg_len - offset);
+            if (nlattr* text = nla_find(attrs, len, NLMSGERR_ATTR_MSG); text != nullptr) {
+                try {
+                    const char* data = static_cast<const char*>(nla_data(text));
+                    ex->extack.assign(data, ::strnlen(data, nla_len(text)));
+                } catch (...) {
+                    // The text is an extra; the errno alone still explains the failure.
+                }
+            }
+        }
+    }
+    return NL_STOP;
+}
+
+// How a kernel refusal of a request maps to a libvirt error code.
+enum class Action
+{
+    Query,
+    Change,
+    Create
+};
+
+std::string reason(int errnum, const std::string& extack)
+{
+    std::string text = std::strerror(errnum);
+    if (!extack.empty()) {
+        text += fmt::format(" ({})", extack);
+    }
+    return text;
+}
+
+[[noreturn]] void raiseKernel(const Exchange& ex, Action action, const std::string& what)
+{
+    ErrorCode code = ErrorCode::SystemError;
+    switch (ex.error) {
+    case ENODEV:
+    case ENXIO:
+        code = ErrorCode::DeviceMissing;
+        break;
+    case EBUSY:
+        code = ErrorCode::ResourceBusy;
+        break;
+    case EOPNOTSUPP:
+        code = action == Action::Create ? ErrorCode::OperationUnsupported : ErrorCode::SystemError;
+        break;
+    default:
+        break;
+    }
+    if (code == ErrorCode::OperationUnsupported) {
+        // What an unknown link kind gets: the kernel has no driver (module) for it.
+        throw Error(code, fmt::format("{}: the kernel does not support this device type: {}", what,
+                                      reason(ex.error, ex.extack)));
+    }
+    throw Error(code, fmt::format("{}: {}", what, reason(ex.error, ex.extack)));
+}
+
+NlMsgPtr newMessage(int type, int flags)
+{
+    NlMsgPtr msg(nlmsg_alloc_simple(type, flags));
+    if (!msg) {
+        throw std::bad_alloc();
+    }
+    return msg;
+}
+
+NlMsgPtr newLinkMessage(int type, int flags, int index)
+{
+    NlMsgPtr msg = newMessage(type, flags);
+    ifinfomsg ifi{};
+    ifi.ifi_family = AF_UNSPEC;
+    ifi.ifi_index = index;
+    if (nlmsg_append(msg.get(), &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0) {
+        throw std::bad_alloc();
+    }
+    return msg;
+}
+
+// Checks the return value of an nla_put*: they fail only when the message is full.
+void put(int rc)
+{
+    if (rc < 0) {
+        raise(ErrorCode::InternalError, "Netlink message too large: {}", nl_geterror(rc));
+    }
+}
+
+void checkName(std::string_view name)
+{
+    if (name.empty() || name.size() >= IFNAMSIZ || name.find_first_of("/: \t\n") != name.npos ||
+        name == "." || name == "..") {
+        raise(ErrorCode::InvalidArg, "invalid interface name '{}'", name);
+    }
+}
+
+constexpr std::uint8_t kernelBondMode(BondMode mode)
+{
+    switch (mode) {
+    case BondMode::ActiveBackup:
+        return BOND_MODE_ACTIVEBACKUP;
+    case BondMode::BalanceXor:
+        return BOND_MODE_XOR;
+    case BondMode::Lacp:
+    case BondMode::Last:
+        break;
+    }
+    return BOND_MODE_8023AD;
+}
+
+constexpr std::uint32_t kernelMacvtapMode(MacvtapMode mode)
+{
+    switch (mode) {
+    case MacvtapMode::Vepa:
+        return MACVLAN_MODE_VEPA;
+    case MacvtapMode::Bridge:
+        return MACVLAN_MODE_BRIDGE;
+    case MacvtapMode::Private:
+        return MACVLAN_MODE_PRIVATE;
+    case MacvtapMode::Passthrough:
+    case MacvtapMode::Last:
+        break;
+    }
+    return MACVLAN_MODE_PASSTHRU;
+}
+
+} // namespace
+
+struct Connection::State
+{
+    detail::NlSockPtr sock;
+
+    // Sends msg and waits for its reply: an ack, an error, or the end of a dump. Returns the
+    // exchange; a failure to talk to the kernel at all throws Error(SystemError).
+    Exchange transact(NlMsgPtr msg, bool collect = false)
+    {
+        Exchange ex;
+        ex.collect = collect;
+        detail::NlCbPtr cb(nl_cb_clone(nl_socket_get_cb(sock.get())));
+        if (!cb) {
+            throw std::bad_alloc();
+        }
+        nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, onValid, &ex);
+        nl_cb_set(cb.get(), NL_CB_FINISH, NL_CB_CUSTOM, onFinish, &ex);
+        nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, onFinish, &ex);
+        nl_cb_err(cb.get(), NL_CB_CUSTOM, onError, &ex);
+
+        if (int rc = nl_send_auto(sock.get(), msg.get()); rc < 0) {
+            raise(ErrorCode::SystemError, "Unable to send a netlink request: {}", nl_geterror(rc));
+        }
+        while (!ex.done) {
+            int rc = nl_recvmsgs(sock.get(), cb.get());
+            if (rc < 0 && !ex.done) {
+                raise(ErrorCode::SystemError, "Unable to receive a netlink reply: {}",
+                      nl_geterror(rc));
+            }
+        }
+        if (ex.failure) {
+            std::rethrow_exception(ex.failure);
+        }
+        return ex;
+    }
+
+    // Runs a change request built by build(msg) on the device; what names the action for the
+    // error message.
+    template <typename Build>
+    void change(int index, const std::string& what, Build&& build)
+    {
+        NlMsgPtr msg = newLinkMessage(RTM_NEWLINK, 0, index);
+        build(msg.get());
+        Exchange ex = transact(std::move(msg));
+        if (ex.error != 0) {
+            raiseKernel(ex, Action::Change, what);
+        }
+    }
+
+    void setFlags(int index, unsigned flags, unsigned mask, const std::string& what)
+    {
+        NlMsgPtr msg = newMessage(RTM_NEWLINK, 0);
+        ifinfomsg ifi{};
+        ifi.ifi_family = AF_UNSPEC;
+        ifi.ifi_index = index;
+        ifi.ifi_flags = flags;
+        ifi.ifi_change = mask;
+        if (nlmsg_append(msg.get(), &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0) {
+            throw std::bad_alloc();
+        }
+        Exchange ex = transact(std::move(msg));
+        if (ex.error != 0) {
+            raiseKernel(ex, Action::Change, what);
+        }
+    }
+
+    // Sends a creation request built by libnl-route from a link template.
+    void add(rtnl_link* link, const std::string& what)
+    {
+        nl_msg* raw = nullptr;
+        if (int rc = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, &raw); rc < 0) {
+            raise(ErrorCode::InternalError, "{}: {}", what, nl_geterror(rc));
+        }
+        Exchange ex = transact(NlMsgPtr(raw));
+        if (ex.error != 0) {
+            raiseKernel(ex, Action::Create, what);
+        }
+    }
+
+    void remove(int index, const std::string& what)
+    {
+        Exchange ex = transact(newLinkMessage(RTM_DELLINK, 0, index));
+        if (ex.error != 0 && ex.error != ENODEV) {
+            raiseKernel(ex, Action::Change, what);
+        }
+    }
+};
+
+Connection::Connection() : state_(std::make_unique<State>())
+{
+    state_->sock = detail::openRouteSocket();
+}
+
+Connection::~Connection() = default;
+Connection::Connection(Connection&&) noexcept = default;
+Connection& Connection::operator=(Connection&&) noexcept = default;
+
+std::optional<LinkInfo> Connection::findLink(std::string_view name)
+{
+    checkName(name);
+    NlMsgPtr msg = newLinkMessage(RTM_GETLINK, 0, 0);
+    put(nla_put_string(msg.get(), IFLA_IFNAME, std::string(name).c_str()));
+    Exchange ex = state_->transact(std::move(msg), true);
+    if (ex.error == ENODEV) {
+        return std::nullopt;
+    }
+    if (ex.error != 0) {
+        raiseKernel(ex, Action::Query,
+                    fmt::format("Unable to get information about interface '{}'", name));
+    }
+    for (auto& link : ex.links) {
+        if (link.name == name) {
+            return std::move(link);
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<LinkInfo> Connection::findLink(int index)
+{
+    if (index <= 0) {
+        raise(ErrorCode::InvalidArg, "invalid interface index {}", index);
+    }
+    Exchange ex = state_->transact(newLinkMessage(RTM_GETLINK, 0, index), true);
+    if (ex.error == ENODEV) {
+        return std::nullopt;
+    }
+    if (ex.error != 0) {
+        raiseKernel(ex, Action::Query,
+                    fmt::format("Unable to get information about interface index {}", index));
+    }
+    for (auto& link : ex.links) {
+        if (link.index == index) {
+            return std::move(link);
+        }
+    }
+    return std::nullopt;
+}
+
+LinkInfo Connection::link(std::string_view name)
+{
+    auto found = findLink(name);
+    if (!found) {
+        raise(ErrorCode::DeviceMissing, "interface '{}' does not exist", name);
+    }
+    return std::move(*found);
+}
+
+LinkInfo Connection::link(int index)
+{
+    auto found = findLink(index);
+    if (!found) {
+        raise(ErrorCode::DeviceMissing, "interface with index {} does not exist", index);
+    }
+    return std::move(*found);
+}
+
+std::vector<LinkInfo> Connection::links()
+{
+    Exchange ex = state_->transact(newLinkMessage(RTM_GETLINK, NLM_F_DUMP, 0), true);
+    if (ex.error != 0) {
+        raiseKernel(ex, Action::Query, "Unable to list network interfaces");
+    }
+    std::sort(ex.links.begin(), ex.links.end(),
+              [](const LinkInfo& a, const LinkInfo& b) { return a.index < b.index; });
+    return std::move(ex.links);
+}
+
+void Connection::setMtu(std::string_view name, unsigned mtu)
+{
+    LinkInfo dev = link(name);
+    state_->change(dev.index, fmt::format("Cannot set interface MTU on '{}'", name),
+                   [&](nl_msg* msg) { put(nla_put_u32(msg, IFLA_MTU, mtu)); });
+}
+
+void Connection::setUp(std::string_view name, bool up)
+{
+    LinkInfo dev = link(name);
+    state_->setFlags(dev.index, up ? IFF_UP : 0, IFF_UP,
+                     fmt::format("Cannot set interface flags on '{}'", name));
+}
+
+void Connection::setMac(std::string_view name, const util::MacAddr& mac)
+{
+    LinkInfo dev = link(name);
+    state_->change(dev.index, fmt::format("Cannot set interface MAC on '{}'", name),
+                   [&](nl_msg* msg) {
+                       put(nla_put(msg, IFLA_ADDRESS, static_cast<int>(mac.bytes().size()),
+                                   mac.bytes().data()));
+                   });
+}
+
+LinkInfo Connection::createBond(const BondConfig& config)
+{
+    checkName(config.name);
+    if (config.lacpRate && config.mode != BondMode::Lacp) {
+        raise(ErrorCode::InvalidArg, "LACP rate of bond '{}' requires mode '{}', not '{}'",
+              config.name, util::toString(BondMode::Lacp), util::toString(config.mode));
+    }
+    if (config.mode >= BondMode::Last) {
+        raise(ErrorCode::InvalidArg, "invalid mode of bond '{}'", config.name);
+    }
+    const std::string what = fmt::format("Unable to create bond device '{}'", config.name);
+
+    NlMsgPtr msg = newLinkMessage(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+    nl_msg* m = msg.get();
+    put(nla_put_string(m, IFLA_IFNAME, config.name.c_str()));
+    if (config.mtu) {
+        put(nla_put_u32(m, IFLA_MTU, *config.mtu));
+    }
+    nlattr* info = nla_nest_start(m, IFLA_LINKINFO);
+    if (info == nullptr) {
+        put(-NLE_NOMEM);
+    }
+    put(nla_put_string(m, IFLA_INFO_KIND, "bond"));
+    nlattr* data = nla_nest_start(m, IFLA_INFO_DATA);
+    if (data == nullptr) {
+        put(-NLE_NOMEM);
+    }
+    // The mode first: the kernel checks the other options against it.
+    put(nla_put_u8(m, IFLA_BOND_MODE, kernelBondMode(config.mode)));
+    put(nla_put_u32(m, IFLA_BOND_MIIMON, config.miimon));
+    put(nla_put_u32(m, IFLA_BOND_UPDELAY, config.updelay));
+    put(nla_put_u32(m, IFLA_BOND_DOWNDELAY, config.downdelay));
+    if (config.lacpRate) {
+        put(nla_put_u8(m, IFLA_BOND_AD_LACP_RATE, *config.lacpRate == LacpRate::Fast ? 1 : 0));
+    }
+    nla_nest_end(m, data);
+    nla_nest_end(m, info);
+
+    Exchange ex = state_->transact(std::move(msg));
+    if (ex.error != 0) {
+        raiseKernel(ex, Action::Create, what);
+    }
+    return link(config.name);
+}
+
+LinkInfo Connection::createBond(const BondConfig& config, const std::vector<std::string>& members)
+{
+    // Check the members before creating anything, so that a missing one leaves no trace.
+    for (const auto& member : members) {
+        (void)link(member);
+    }
+    LinkInfo bond = createBond(config);
+    std::vector<std::string> enslaved;
+    try {
+        for (const auto& member : members) {
+            enslave(config.name, member);
+            enslaved.push_back(member);
+        }
+        setUp(config.name, true);
+    } catch (...) {
+        for (const auto& member : enslaved) {
+            try {
+                release(member);
+            } catch (const Error&) {
+                // Removing the bond below releases it anyway.
+            }
+        }
+        try {
+            state_->remove(bond.index, fmt::format("Unable to delete interface '{}'", config.name));
+        } catch (const Error&) {
+            // The first error is the one to report.
+        }
+        throw;
+    }
+    return link(config.name);
+}
+
+void Connection::enslave(std::string_view master, std::string_view member)
+{
+    LinkInfo masterDev = link(master);
+    LinkInfo dev = link(member);
+    const std::string what = fmt::format("Unable to enslave '{}' to '{}'", member, master);
+    // The bonding driver refuses (or on newer kernels silently reopens) members that are up;
+    // take them down first so both behave the same.
+    bool bringBackUp = false;
+    if (masterDev.kind == "bond" && dev.up) {
+        state_->setFlags(dev.index, 0, IFF_UP, what);
+        bringBackUp = true;
+    }
+    state_->change(dev.index, what, [&](nl_msg* msg) {
+        put(nla_put_u32(msg, IFLA_MASTER, static_cast<std::uint32_t>(masterDev.index)));
+    });
+    if (bringBackUp || masterDev.kind == "bond") {
+        state_->setFlags(dev.index, IFF_UP, IFF_UP,
+                         fmt::format("Cannot set interface flags on '{}'", member));
+    }
+}
+
+void Connection::release(std::string_view member)
+{
+    LinkInfo dev = link(member);
+    if (dev.masterIndex == 0) {
+        return;
+    }
+    state_->change(dev.index, fmt::format("Unable to release '{}' from its master", member),
+                   [&](nl_msg* msg) { put(nla_put_u32(msg, IFLA_MASTER, 0)); });
+}
+
+std::vector<LinkInfo> Connection::members(std::string_view master)
+{
+    LinkInfo masterDev = link(master);
+    std::vector<LinkInfo> out;
+    for (auto& dev : links()) {
+        if (dev.masterIndex == masterDev.index) {
+            out.push_back(std::move(dev));
+        }
+    }
+    return out;
+}
+
+void Connection::removeBond(std::string_view name)
+{
+    auto dev = findLink(name);
+    if (!dev) {
+        return;
+    }
+    if (dev->kind != "bond") {
+        raise(ErrorCode::OperationInvalid, "interface '{}' is not a bond but '{}'", name,
+              dev->kind.empty() ? "a device without kind" : dev->kind);
+    }
+    state_->remove(dev->index, fmt::format("Unable to delete interface '{}'", name));
+}
+
+MacvtapDevice Connection::createMacvtap(const MacvtapConfig& config)
+{
+    if (config.mode >= MacvtapMode::Last) {
+        raise(ErrorCode::InvalidArg, "invalid macvtap mode for device on '{}'", config.lower);
+    }
+    if (!config.name.empty()) {
+        checkName(config.name);
+    }
+    LinkInfo lower = link(config.lower);
+
+    RtnlLinkPtr tmpl(rtnl_link_macvtap_alloc());
+    if (!tmpl) {
+        throw std::bad_alloc();
+    }
+    rtnl_link_set_link(tmpl.get(), lower.index);
+    if (int rc = rtnl_link_macvtap_set_mode(tmpl.get(), kernelMacvtapMode(config.mode)); rc < 0) {
+        raise(ErrorCode::InternalError, "Unable to set macvtap mode: {}", nl_geterror(rc));
+    }
+    if (config.mac) {
+        detail::NlAddrPtr addr(nl_addr_build(AF_LLC, config.mac->bytes().data(), 6));
+        if (!addr) {
+            throw std::bad_alloc();
+        }
+        rtnl_link_set_addr(tmpl.get(), addr.get());
+    }
+
+    std::string name = config.name;
+    if (!name.empty()) {
+        rtnl_link_set_name(tmpl.get(), name.c_str());
+        state_->add(tmpl.get(), fmt::format("Unable to create macvtap device '{}' on '{}'", name,
+                                            config.lower));
+    } else {
+        // Take the first free macvtapN; another creator may race us to a name, so a name found
+        // taken at creation time moves on to the next one.
+        std::set<std::string> taken;
+        for (const auto& dev : links()) {
+            taken.insert(dev.name);
+        }
+        constexpr int kMaxDevices = 8192;
+        for (int i = 0;; ++i) {
+            if (i == kMaxDevices) {
+                raise(ErrorCode::InternalError,
+                      "Unable to create macvtap device on '{}': no free device name", config.lower);
+            }
+            name = fmt::format("macvtap{}", i);
+            if (taken.count(name) != 0) {
+                continue;
+            }
+            rtnl_link_set_name(tmpl.get(), name.c_str());
+            try {
+                state_->add(tmpl.get(), fmt::format("Unable to create macvtap device '{}' on '{}'",
+                                                    name, config.lower));
+                break;
+            } catch (const Error& e) {
+                if (e.code() != ErrorCode::SystemError || !findLink(name)) {
+                    throw;
+                }
+            }
+        }
+    }
+
+    MacvtapDevice out;
+    try {
+        LinkInfo dev = link(name);
+        if (config.up) {
+            setUp(name, true);
+        }
+        out.index = dev.index;
+        out.name = dev.name;
+        out.tapPath = fmt::format("/dev/tap{}", dev.index);
+    } catch (...) {
+        try {
+            removeMacvtap(name);
+        } catch (const Error&) {
+            // The first error is the one to report.
+        }
+        throw;
+    }
+    return out;
+}
+
+void Connection::removeMacvtap(std::string_view name)
+{
+    auto dev = findLink(name);
+    if (!dev) {
+        return;
+    }
+    if (dev->kind != "macvtap") {
+        raise(ErrorCode::OperationInvalid, "interface '{}' is not a macvtap device but '{}'", name,
+              dev->kind.empty() ? "a device without kind" : dev->kind);
+    }
+    state_->remove(dev->index, fmt::format("Unable to delete interface '{}'", name));
+}
+
+void Connection::createVethPairForTest(std::string_view name, std::string_view peer)
+{
+    checkName(name);
+    checkName(peer);
+    RtnlLinkPtr tmpl(rtnl_link_veth_alloc());
+    if (!tmpl) {
+        throw std::bad_alloc();
+    }
+    rtnl_link_set_name(tmpl.get(), std::string(name).c_str());
+    RtnlLinkPtr peerTmpl(rtnl_link_veth_get_peer(tmpl.get())); // a new reference
+    rtnl_link_set_name(peerTmpl.get(), std::string(peer).c_str());
+    state_->add(tmpl.get(), fmt::format("Unable to create veth device '{}'", name));
+}
+
+void Connection::createBridgeForTest(std::string_view name)
+{
+    checkName(name);
+    RtnlLinkPtr tmpl(rtnl_link_alloc());
+    if (!tmpl) {
+        throw std::bad_alloc();
+    }
+    rtnl_link_set_name(tmpl.get(), std::string(name).c_str());
+    if (int rc = rtnl_link_set_type(tmpl.get(), "bridge"); rc < 0) {
+        raise(ErrorCode::InternalError, "Unable to create bridge '{}': {}", name, nl_geterror(rc));
+    }
+    state_->add(tmpl.get(), fmt::format("Unable to create bridge device '{}'", name));
+}
+
+void Connection::removeLinkForTest(std::string_view name)
+{
+    if (auto dev = findLink(name)) {
+        state_->remove(dev->index, fmt::format("Unable to delete interface '{}'", name));
+    }
+}
+
+} // namespace dvs::netlink

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "netlink/link.h"
+
+struct nl_sock;
+
+namespace dvs::netlink {
+
+// An rtnetlink request socket (libnl-route-3) in the network namespace of the thread that opened
+// it. Requests are synchronous: rtnetlink handles link requests in line, so each call waits only
+// for the kernel's reply, never for another process; it is safe to call from the GLib main loop.
+//
+// Every kernel refusal becomes a dvs::Error naming the device and the kernel's reason (strerror
+// and, when the kernel gives one, its extended-ack text):
+//   - a device that does not exist: ErrorCode::DeviceMissing;
+//   - a link kind the kernel does not know (module missing): ErrorCode::OperationUnsupported;
+//   - a busy device: ErrorCode::ResourceBusy;
+//   - anything else (permission, invalid values, ...): ErrorCode::SystemError.
+//
+// Not copyable; movable. Not thread-safe.
+class Connection
+{
+public:
+    // Opens a socket. Throws Error(SystemError) when netlink is unavailable.
+    Connection();
+    ~Connection();
+    Connection(Connection&&) noexcept;
+    Connection& operator=(Connection&&) noexcept;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // Looks a device up. Return nullopt when it does not exist; throw Error on any other failure.
+    std::optional<LinkInfo> findLink(std::string_view name);
+    std::optional<LinkInfo> findLink(int index);
+    // Same, but a missing device throws Error(DeviceMissing) naming it.
+    LinkInfo link(std::string_view name);
+    LinkInfo link(int index);
+    // Every device of the namespace, by increasing index.
+    std::vector<LinkInfo> links();
+
+    // Sets the MTU of a device.
+    void setMtu(std::string_view name, unsigned mtu);
+    // Sets a device administratively up or down.
+    void setUp(std::string_view name, bool up);
+    // Sets the hardware address of a device.
+    void setMac(std::string_view name, const util::MacAddr& mac);
+
+    // Creates a Linux bond (down, without members). Throws Error(OperationUnsupported) when the
+    // kernel has no bonding support, and Error(SystemError) when the name is taken. The caller
+    // records that dvsd created it; removeBond() is for such bonds only.
+    LinkInfo createBond(const BondConfig& config);
+    // Creates a bond, enslaves members (each is set down first, as the kernel requires, then up
+    // again) and sets the bond up. On any failure, the members enslaved so far are released and
+    // the bond is removed again before the error is thrown.
+    LinkInfo createBond(const BondConfig& config, const std::vector<std::string>& members);
+    // Enslaves a device to a bond (or bridge) master. The device is set down, enslaved, and set up
+    // again when it was up.
+    void enslave(std::string_view master, std::string_view member);
+    // Releases a device from its master; nothing happens when it has none.
+    void release(std::string_view member);
+    // The devices enslaved to a master, by increasing index.
+    std::vector<LinkInfo> members(std::string_view master);
+    // Removes a bond; its members are released by the kernel. Throws Error(OperationInvalid)
+    // when the device exists but is not a bond, so a device of the same name created by someone
+    // else is never removed. Does nothing when it does not exist.
+    void removeBond(std::string_view name);
+
+    // Creates a macvtap device on config.lower (which must exist: Error(DeviceMissing)
+    // otherwise). Throws Error(OperationUnsupported) when the kernel has no macvtap support.
+    MacvtapDevice createMacvtap(const MacvtapConfig& config);
+    // Removes a macvtap device. Throws Error(OperationInvalid) when the device is not a macvtap
+    // device; does nothing when it does not exist.
+    void removeMacvtap(std::string_view name);
+
+    // Test scaffolding: a veth pair and a Linux bridge, created down.
+    void createVethPairForTest(std::string_view name, std::string_view peer);
+    void createBridgeForTest(std::string_view name);
+    // Removes any device (test cleanup); does nothing when it does not exist.
+    void removeLinkForTest(std::string_view name);
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+} // namespace dvs::netlink

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "netns.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sched.h>
+#include <stdexcept>
+#include <sys/ioctl.h>
+
+namespace dvs::test {
+
+std::optional<std::string> enterFreshNetworkNamespace()
+{
+    if (::unshare(CLONE_NEWNET) != 0) {
+        return std::string("cannot create a network namespace (unshare(CLONE_NEWNET): ") +
+               std::strerror(errno) + "); these tests need root or CAP_NET_ADMIN";
+    }
+    return std::nullopt;
+}
+
+bool MainContext::runUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout)
+{
+    bool expired = false;
+    util::CPtr<GSource, g_source_unref> timer(g_timeout_source_new(timeout.count()));
+    g_source_set_callback(
+        timer.get(),
+        [](gpointer data) -> gboolean {
+            *static_cast<bool*>(data) = true;
+            return G_SOURCE_REMOVE;
+        },
+        &expired, nullptr);
+    g_source_attach(timer.get(), get());
+    while (!done() && !expired) {
+        g_main_context_iteration(get(), TRUE);
+    }
+    g_source_destroy(timer.get());
+    return done();
+}
+
+TapDevice::TapDevice(std::string_view name)
+{
+    fd_.reset(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+    if (!fd_) {
+        throw std::runtime_error(std::string("cannot open /dev/net/tun: ") + std::strerror(errno));
+    }
+    ifreq req{};
+    req.ifr_flags = IFF_TAP | IFF_NO_PI;
+    name.copy(req.ifr_name, IFNAMSIZ - 1);
+    if (::ioctl(fd_.get(), TUNSETIFF, &req) != 0) {
+        throw std::runtime_error(std::string("cannot create tap device: ") + std::strerror(errno));
+    }
+}
+
+} // namespace dvs::test
