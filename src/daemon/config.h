@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+#include <glib.h>
+
+namespace dvs::daemon {
+
+// Which libvirt daemon's sockets dvsd takes (DESIGN.md §2, §4).
+enum class SocketMode
+{
+    Driver, // virtnetworkd's: /run/libvirt/virtnetworkd-sock, -sock-ro
+    Hook,   // our own, beside monolithic libvirtd: /run/dvs/dvsd-sock, -sock-ro
+};
+
+// dvsd.conf, group [dvsd]. Every path is a host path, placed under --root.
+struct DaemonConfig
+{
+    SocketMode mode = SocketMode::Driver;
+    // Folder of the sockets; empty = the mode's default (/run/libvirt or /run/dvs).
+    std::filesystem::path unixSockDir;
+    mode_t unixSockRwPerms = 0600;
+    mode_t unixSockRoPerms = 0666;
+    // Group name owning both sockets; empty = the daemon's.
+    std::string unixSockGroup;
+    int keepaliveInterval = 5;
+    unsigned keepaliveCount = 5;
+    unsigned maxClients = 5000;
+    // The most verbose level written: G_LOG_LEVEL_{CRITICAL,WARNING,MESSAGE,INFO,DEBUG}.
+    GLogLevelFlags logLevel = G_LOG_LEVEL_INFO;
+
+    // The read-write and read-only socket paths under root.
+    std::filesystem::path rwSocket(const std::filesystem::path& root) const;
+    std::filesystem::path roSocket(const std::filesystem::path& root) const;
+    // The group id of unixSockGroup; nullopt when unset. Throws Error(ConfSyntax) when unknown.
+    std::optional<gid_t> socketGroup() const;
+};
+
+// Reads dvsd.conf. A file that does not exist gives the defaults unless mustExist; a file that
+// cannot be read or parsed, an unknown key or a bad value throws Error(ConfSyntax) naming the
+// file, the key and the value.
+DaemonConfig loadConfig(const std::filesystem::path& file, bool mustExist);
+
+// Places an absolute host path under root ("/" leaves it unchanged).
+std::filesystem::path underRoot(const std::filesystem::path& root,
+                                const std::filesystem::path& path);
+
+} // namespace dvs::daemon

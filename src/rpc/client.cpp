@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "client.h"
+
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <system_error>
+#include <unistd.h>
+
+namespace dvs::rpc {
+
+namespace {
+
+[[noreturn]] void raiseRpc(const std::string& message)
+{
+    throw Error(ErrorCode::Rpc, message, ErrorDomain::Rpc);
+}
+
+// remote_error carries libvirt's full text ("prefix: detail"); Error wants the detail alone.
+std::string detailOf(ErrorCode code, const std::string& full)
+{
+    const std::string marker = "\x01";
+    std::string pattern = Error::formatFull(code, marker);
+    auto pos = pattern.find(marker);
+    if (pos == std::string::npos) {
+        return full;
+    }
+    std::string prefix = pattern.substr(0, pos);
+    std::string suffix = pattern.substr(pos + marker.size());
+    if (full.size() >= prefix.size() + suffix.size() && full.starts_with(prefix) &&
+        full.ends_with(suffix)) {
+        return full.substr(prefix.size(), full.size() - prefix.size() - suffix.size());
+    }
+    return full;
+}
+
+} // namespace
+
+ClientConnection::ClientConnection(const std::filesystem::path& path,
+                                   std::chrono::milliseconds timeout)
+    : timeout_(timeout)
+{
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.native().size() >= sizeof addr.sun_path) {
+        throw Error(ErrorCode::InternalError,
+                    fmt::format("Path {} too long for unix socket", path.native()));
+    }
+    std::memcpy(addr.sun_path, path.c_str(), path.native().size() + 1);
+    fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd_ || ::connect(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+        int err = errno;
+        throw Error(ErrorCode::SystemError,
+                    fmt::format("Failed to connect socket to '{}': {}", path.native(),
+                                std::system_category().message(err)));
+    }
+}
+
+std::vector<char> ClientConnection::call(unsigned prog, unsigned vers, int proc,
+                                         const std::vector<char>& args)
+{
+    Header header{};
+    header.prog = prog;
+    header.vers = vers;
+    header.proc = proc;
+    header.type = DVS_MESSAGE_TYPE_CALL;
+    header.serial = serial_++;
+    header.status = DVS_MESSAGE_STATUS_OK;
+    sendAll(encodeMessage(header, args));
+    for (;;) {
+        Message reply = receive();
+        const Header& h = reply.header;
+        if (h.prog == KEEPALIVE_PROGRAM) {
+            if (h.proc == KEEPALIVE_PROC_PING) {
+                Message pong;
+                pong.header = h;
+                pong.header.proc = KEEPALIVE_PROC_PONG;
+                sendAll(encodeMessage(pong.header, {}));
+            }
+            continue;
+        }
+        if (h.type != DVS_MESSAGE_TYPE_REPLY || h.serial != header.serial) {
+            continue; // an event, or a reply we no longer wait for
+        }
+        if (h.status == DVS_MESSAGE_STATUS_ERROR) {
+            XdrValue<remote_error> error(reinterpret_cast<xdrproc_t>(xdr_remote_error));
+            if (!error.decode(reply.payload.data(), reply.payload.size())) {
+                raiseRpc("Unable to decode message payload");
+            }
+            auto code = static_cast<ErrorCode>(error->code);
+            std::string full = error->message != nullptr && *error->message != nullptr
+                                   ? std::string(*error->message)
+                                   : std::string();
+            throw Error(code, detailOf(code, full), static_cast<ErrorDomain>(error->domain));
+        }
+        return std::move(reply.payload);
+    }
+}
+
+void ClientConnection::sendAll(const std::vector<char>& bytes)
+{
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::send(fd_.get(), bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            raiseRpc(fmt::format("Cannot write data: {}", std::system_category().message(errno)));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+Message ClientConnection::receive()
+{
+    auto deadline = std::chrono::steady_clock::now() + timeout_;
+    for (;;) {
+        if (auto message = reader_.next()) {
+            return std::move(*message);
+        }
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            raiseRpc("Timed out waiting for the daemon's reply");
+        }
+        pollfd pfd{fd_.get(), POLLIN, 0};
+        int rc = ::poll(&pfd, 1, static_cast<int>(left.count()));
+        if (rc < 0 && errno != EINTR) {
+            raiseRpc(fmt::format("Cannot poll: {}", std::system_category().message(errno)));
+        }
+        if (rc <= 0) {
+            continue;
+        }
+        char buffer[65536];
+        ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            raiseRpc("End of file while reading data: Input/output error");
+        }
+        reader_.feed(buffer, static_cast<std::size_t>(n));
+    }
+}
+
+DaemonStatus fetchDaemonStatus(const std::filesystem::path& socket,
+                               std::chrono::milliseconds timeout)
+{
+    ClientConnection connection(socket, timeout);
+    auto payload = connection.call(DVS_PROGRAM, DVS_PROTOCOL_VERSION, DVS_PROC_DAEMON_STATUS);
+    XdrValue<dvs_daemon_status_ret> ret(reinterpret_cast<xdrproc_t>(xdr_dvs_daemon_status_ret));
+    if (!ret.decode(payload.data(), payload.size())) {
+        raiseRpc("Unable to decode message payload");
+    }
+    DaemonStatus status;
+    status.version = ret->daemon_version != nullptr ? ret->daemon_version : "";
+    status.uptimeSeconds = ret->uptime_seconds;
+    status.clients = ret->clients;
+    status.readOnly = ret->readonly != 0;
+    for (u_int i = 0; i < ret->networks.networks_len; ++i) {
+        const auto& n = ret->networks.networks_val[i];
+        status.networks.push_back({n.name != nullptr ? n.name : "", n.active != 0,
+                                   n.persistent != 0, n.autostart != 0,
+                                   n.forward_mode != nullptr ? n.forward_mode : "", n.connections,
+                                   n.ports, n.backend_state != nullptr ? n.backend_state : ""});
+    }
+    return status;
+}
+
+} // namespace dvs::rpc

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "rpc/message.h"
+#include "util/cdeleter.h"
+
+namespace dvs::rpc {
+
+// A blocking client connection to dvsd's socket, for our own program (dvsctl) and tests. Answers
+// the daemon's keepalive PINGs while it waits for a reply. Not thread-safe.
+class ClientConnection
+{
+public:
+    // Connects to the unix socket at path. Throws Error(SystemError) "Failed to connect socket
+    // to 'PATH': ..." when it cannot.
+    explicit ClientConnection(const std::filesystem::path& path,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+    // Sends a CALL and waits for its REPLY. A reply with status ERROR is thrown as the Error it
+    // carries; a broken connection or a timeout throws Error(Rpc). Returns the reply payload.
+    std::vector<char> call(unsigned prog, unsigned vers, int proc,
+                           const std::vector<char>& args = {});
+
+private:
+    void sendAll(const std::vector<char>& bytes);
+    Message receive();
+
+    util::UniqueFd fd_;
+    std::chrono::milliseconds timeout_;
+    FrameReader reader_;
+    unsigned serial_ = 0;
+};
+
+// The state of one network, as dvsd reports it to `dvsctl status`.
+struct NetworkStatusInfo
+{
+    std::string name;
+    bool active = false;
+    bool persistent = false;
+    bool autostart = false;
+    std::string forwardMode;
+    unsigned connections = 0;
+    std::uint64_t ports = 0;
+    std::string backendState;
+};
+
+// What DVS_PROC_DAEMON_STATUS returns.
+struct DaemonStatus
+{
+    std::string version;
+    std::uint64_t uptimeSeconds = 0;
+    unsigned clients = 0;  // connections open on the daemon, the asking one included
+    bool readOnly = false; // the asking connection came through the read-only socket
+    std::vector<NetworkStatusInfo> networks;
+};
+
+// Asks the daemon listening at socket for its status (our program DVS_PROGRAM, no CONNECT_OPEN
+// needed; works on the read-only socket). Throws Error as ClientConnection does.
+DaemonStatus fetchDaemonStatus(const std::filesystem::path& socket,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+} // namespace dvs::rpc

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "driver/network_driver.h"
+#include "rpc/message.h"
+#include "util/uuid.h"
+
+namespace dvs::rpc {
+
+// What the dispatcher knows of one client connection.
+struct Session
+{
+    // Whether the client came in through the read-only socket.
+    bool readOnlySocket = false;
+    // CONNECT_OPEN succeeded (and CONNECT_CLOSE has not followed).
+    bool open = false;
+    // The connection is read-only: the socket is, or the client asked with VIR_CONNECT_RO.
+    bool readOnly = false;
+    // The URI the client opened (what CONNECT_GET_URI returns).
+    std::string uri;
+    // The client asked for PROGRAM_KEEPALIVE: the server may ping it.
+    bool keepaliveRequested = false;
+    // Registered lifecycle callbacks: callbackID -> network filter (none = every network).
+    std::map<int, std::optional<util::Uuid>> lifecycleCallbacks;
+};
+
+// What our own program reports about the daemon itself.
+struct DaemonInfo
+{
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::function<unsigned()> clientCount;
+};
+
+// Turns CALLs of the remote program (libvirt's, network driver subset) and of our own program into
+// REPLYs, calling the network driver. Single-threaded, like the driver.
+class Dispatcher
+{
+public:
+    Dispatcher(driver::NetworkDriver& driver, DaemonInfo info);
+
+    // Handles one CALL (header.type CALL) for REMOTE_PROGRAM or DVS_PROGRAM and returns the REPLY
+    // to send: the procedure's result, or an error payload for every refusal, including an unknown
+    // program ("Cannot find program N version N") or procedure ("unknown procedure: N"). Never
+    // throws dvs::Error; std::bad_alloc may escape.
+    Message dispatch(Session& session, const Message& call);
+
+    // The 315 MESSAGE for one registered lifecycle callback.
+    static Message lifecycleMessage(int callbackId, const driver::NetworkRef& net,
+                                    driver::LifecycleEvent event, int detail);
+
+    // A keepalive MESSAGE (KEEPALIVE_PROC_PING or KEEPALIVE_PROC_PONG).
+    static Message keepaliveMessage(int proc);
+
+    // The value of our version string for CONNECT_GET_LIB_VERSION (libvirt's encoding).
+    static constexpr std::uint64_t kLibVersion = 9000000;
+
+    driver::NetworkDriver& driver() noexcept { return driver_; }
+    const DaemonInfo& info() const noexcept { return info_; }
+    int nextCallbackId() noexcept { return ++lastCallbackId_; }
+
+private:
+    Message dispatchRemote(Session& session, const Message& call);
+    Message dispatchDvs(Session& session, const Message& call);
+
+    driver::NetworkDriver& driver_;
+    DaemonInfo info_;
+    int lastCallbackId_ = 0;
+};
+
+} // namespace dvs::rpc

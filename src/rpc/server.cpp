@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "server.h"
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <system_error>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <glib.h>
+
+namespace dvs::rpc {
+
+namespace {
+
+// A client that does not read its replies stops being read from beyond this much queued output,
+// and is dropped beyond the second limit (events keep coming even when it sends nothing).
+constexpr std::size_t kOutputPauseReading = 4 * 1024 * 1024;
+constexpr std::size_t kOutputDrop = 64 * 1024 * 1024;
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+std::string systemMessage(int err)
+{
+    return std::system_category().message(err);
+}
+
+[[noreturn]] void raiseSystem(const std::string& what, int err)
+{
+    throw Error(ErrorCode::SystemError, fmt::format("{}: {}", what, systemMessage(err)));
+}
+
+} // namespace
+
+// One connection: its socket, session, input reassembly and output queue.
+class Client
+{
+public:
+    Client(Server& server, std::uint64_t id, util::UniqueFd fd, bool readOnly)
+        : server_(server), id_(id), fd_(std::move(fd))
+    {
+        session_.readOnlySocket = readOnly;
+        source_ = g_source_new(&kSourceFuncs, sizeof(FdSource));
+        reinterpret_cast<FdSource*>(source_)->client = this;
+        tag_ = g_source_add_unix_fd(source_, fd_.get(), G_IO_IN);
+        g_source_attach(source_, g_main_context_get_thread_default());
+        lastInput_ = std::chrono::steady_clock::now();
+    }
+
+    ~Client()
+    {
+        if (keepaliveSource_ != nullptr) {
+            g_source_destroy(keepaliveSource_);
+            g_source_unref(keepaliveSource_);
+        }
+        g_source_destroy(source_);
+        g_source_unref(source_);
+    }
+
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    const Session& session() const noexcept { return session_; }
+
+    // Queues a message; returns false when the client must be dropped.
+    bool send(const Message& message)
+    {
+        out_.push_back(encodeMessage(message.header, message.payload));
+        outSize_ += out_.back().size();
+        if (outSize_ > kOutputDrop) {
+            return false;
+        }
+        return writeSome();
+    }
+
+    // Writes what it can without blocking; false on a broken connection.
+    bool writeSome()
+    {
+        while (!out_.empty()) {
+            auto& front = out_.front();
+            ssize_t n = ::send(fd_.get(), front.data() + outOffset_, front.size() - outOffset_,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    break;
+                }
+                return false;
+            }
+            outOffset_ += static_cast<std::size_t>(n);
+            outSize_ -= static_cast<std::size_t>(n);
+            if (outOffset_ == front.size()) {
+                out_.pop_front();
+                outOffset_ = 0;
+            }
+        }
+        updateCondition();
+        return true;
+    }
+
+    bool hasOutput() const noexcept { return !out_.empty(); }
+    int fd() const noexcept { return fd_.get(); }
+
+    // Stops reading requests (shutdown).
+    void stopReading()
+    {
+        reading_ = false;
+        updateCondition();
+    }
+
+    // Handles readiness of the socket; returns false with a reason when the client must go.
+    bool onIo(GIOCondition condition, std::string& reason)
+    {
+        if ((condition & G_IO_OUT) != 0 && !writeSome()) {
+            reason = "write failed";
+            return false;
+        }
+        if ((condition & (G_IO_IN | G_IO_HUP | G_IO_ERR)) != 0 && reading_) {
+            char buffer[kReadChunk];
+            ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+            if (n < 0) {
+                if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
+                    return true;
+                }
+                reason = "read failed";
+                return false;
+            }
+            if (n == 0) {
+                reason = "";
+                return false;
+            }
+            lastInput_ = std::chrono::steady_clock::now();
+            pingsUnanswered_ = 0;
+            reader_.feed(buffer, static_cast<std::size_t>(n));
+            try {
+                while (auto message = reader_.next()) {
+                    if (!handle(*message, reason)) {
+                        return false;
+                    }
+                }
+            } catch (const Error& error) {
+                reason = error.message();
+                return false;
+            }
+        } else if ((condition & (G_IO_HUP | G_IO_ERR)) != 0 && !hasOutput()) {
+            reason = "";
+            return false;
+        }
+        return true;
+    }
+
+private:
+    struct FdSource
+    {
+        GSource base;
+        Client* client;
+    };
+
+    static gboolean dispatchTrampoline(GSource* source, GSourceFunc, gpointer) noexcept
+    {
+        Client* client = reinterpret_cast<FdSource*>(source)->client;
+        Server& server = client->server_;
+        std::uint64_t id = client->id_;
+        std::string reason;
+        bool keep = false;
+        try {
+            keep = client->onIo(g_source_query_unix_fd(source, client->tag_), reason);
+        } catch (const std::exception& error) {
+            reason = error.what();
+        }
+        if (!keep) {
+            // Destroys client and its sources; this source stays alive until we return.
+            server.dropClient(id, reason);
+            return G_SOURCE_REMOVE;
+        }
+        return G_SOURCE_CONTINUE;
+    }
+
+    static gboolean keepaliveTrampoline(gpointer data) noexcept
+    {
+        auto* client = static_cast<Client*>(data);
+        Server& server = client->server_;
+        std::uint64_t id = client->id_;
+        std::string reason;
+        bool keep = false;
+        try {
+            keep = client->onKeepaliveTick(reason);
+        } catch (const std::exception& error) {
+            reason = error.what();
+        }
+        if (!keep) {
+            server.dropClient(id, reason);
+            return G_SOURCE_REMOVE;
+        }
+        return G_SOURCE_CONTINUE;
+    }
+
+    static inline GSourceFuncs kSourceFuncs = {
+        nullptr, nullptr, &Client::dispatchTrampoline, nullptr, nullptr, nullptr,
+    };
+
+    void updateCondition()
+    {
+        unsigned condition = 0;
+        if (reading_ && outSize_ < kOutputPauseReading) {
+            condition |= G_IO_IN;
+        }
+        if (!out_.empty()) {
+            condition |= G_IO_OUT;
+        }
+        g_source_modify_unix_fd(source_, tag_, static_cast<GIOCondition>(condition));
+    }
+
+    bool handle(const Message& message, std::string& reason)
+    {
+        const Header& header = message.header;
+        if (header.prog == KEEPALIVE_PROGRAM) {
+            if (header.type == DVS_MESSAGE_TYPE_MESSAGE && header.proc == KEEPALIVE_PROC_PING) {
+                return send(Dispatcher::keepaliveMessage(KEEPALIVE_PROC_PONG));
+            }
+            // A PONG, or something unknown of the keepalive program: the input itself was
+            // the sign of life.
+            return true;
+        }
+        if (header.type != DVS_MESSAGE_TYPE_CALL) {
+            reason = fmt::format("unexpected message type {}", static_cast<int>(header.type));
+            return false;
+        }
+        Message reply = server_.dispatcher().dispatch(session_, message);
+        if (!send(reply)) {
+            reason = "write failed";
+            return false;
+        }
+        if (session_.keepaliveRequested && keepaliveSource_ == nullptr &&
+            server_.config().keepaliveInterval > 0) {
+            keepaliveSource_ = g_timeout_source_new_seconds(
+                static_cast<unsigned>(server_.config().keepaliveInterval));
+            g_source_set_callback(keepaliveSource_, &Client::keepaliveTrampoline, this, nullptr);
+            g_source_attach(keepaliveSource_, g_main_context_get_thread_default());
+        }
+        return true;
+    }
+
+    bool onKeepaliveTick(std::string& reason)
+    {
+        auto interval = std::chrono::seconds(server_.config().keepaliveInterval);
+        // Allow for timer slack: a tick slightly early still counts as a full interval.
+        if (std::chrono::steady_clock::now() - lastInput_ + std::chrono::milliseconds(200) <
+            interval) {
+            return true;
+        }
+        if (pingsUnanswered_ >= server_.config().keepaliveCount) {
+            reason = fmt::format("no response to {} keepalive messages, the client is gone",
+                                 pingsUnanswered_);
+            return false;
+        }
+        ++pingsUnanswered_;
+        if (!send(Dispatcher::keepaliveMessage(KEEPALIVE_PROC_PING))) {
+            reason = "write failed";
+            return false;
+        }
+        return true;
+    }
+
+    Server& server_;
+    std::uint64_t id_;
+    util::UniqueFd fd_;
+    Session session_;
+    FrameReader reader_;
+    std::deque<std::vector<char>> out_;
+    std::size_t outOffset_ = 0;
+    std::size_t outSize_ = 0;
+    bool reading_ = true;
+    GSource* source_ = nullptr;
+    gpointer tag_ = nullptr;
+    GSource* keepaliveSource_ = nullptr;
+    std::chrono::steady_clock::time_point lastInput_;
+    unsigned pingsUnanswered_ = 0;
+
+    friend class Server;
+};
+
+Server::Server(driver::NetworkDriver& driver, ServerConfig config)
+    : driver_(driver), config_(std::move(config)),
+      dispatcher_(driver, DaemonInfo{std::chrono::steady_clock::now(),
+                                     [this] { return static_cast<unsigned>(clients_.size()); }})
+{}
+
+Server::~Server()
+{
+    if (subscription_) {
+        driver_.unsubscribe(*subscription_);
+    }
+    if (eventsIdleId_ != 0) {
+        g_source_remove(eventsIdleId_);
+    }
+    clients_.clear();
+    stopAccepting();
+}
+
+void Server::listenUnix(const std::filesystem::path& path, bool readOnly, mode_t mode,
+                        std::optional<gid_t> group)
+{
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.native().size() >= sizeof addr.sun_path) {
+        throw Error(ErrorCode::InternalError,
+                    fmt::format("Path {} too long for unix socket", path.native()));
+    }
+    std::memcpy(addr.sun_path, path.c_str(), path.native().size() + 1);
+
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) {
+        throw Error(ErrorCode::SystemError, fmt::format("Cannot create directory '{}': {}",
+                                                        path.parent_path().native(), ec.message()));
+    }
+    struct stat st
+    {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+        ::unlink(path.c_str());
+    }
+
+    util::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        raiseSystem("Failed to create socket", errno);
+    }
+    mode_t old = ::umask(0077);
+    int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    int err = errno;
+    ::umask(old);
+    if (rc < 0) {
+        raiseSystem(fmt::format("Failed to bind socket to '{}'", path.native()), err);
+    }
+    if (::chmod(path.c_str(), mode) < 0) {
+        raiseSystem(fmt::format("Failed to change permissions of '{}'", path.native()), errno);
+    }
+    if (group && ::chown(path.c_str(), static_cast<uid_t>(-1), *group) < 0) {
+        raiseSystem(fmt::format("Failed to change group ID of '{}' to {}", path.native(), *group),
+                    errno);
+    }
+    if (::listen(fd.get(), 128) < 0) {
+        raiseSystem(fmt::format("Failed to listen on socket '{}'", path.native()), errno);
+    }
+    auto listener = std::make_unique<Listener>();
+    listener->fd = std::move(fd);
+    listener->readOnly = readOnly;
+    listener->createdPath = path;
+    listener->owner = this;
+    listeners_.push_back(std::move(listener));
+}
+
+void Server::adoptListener(util::UniqueFd fd, bool readOnly)
+{
+    int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
+        raiseSystem("Failed to make the inherited socket non-blocking", errno);
+    }
+    auto listener = std::make_unique<Listener>();
+    listener->fd = std::move(fd);
+    listener->readOnly = readOnly;
+    listener->owner = this;
+    listeners_.push_back(std::move(listener));
+}
+
+void Server::start()
+{
+    for (auto& listener : listeners_) {
+        if (listener->sourceId == 0 && listener->fd) {
+            listener->sourceId = g_unix_fd_add(
+                listener->fd.get(), G_IO_IN,
+                reinterpret_cast<GUnixFDSourceFunc>(&Server::onAcceptTrampoline), listener.get());
+        }
+    }
+    if (!subscription_) {
+        subscription_ =
+            driver_.subscribe([this](const driver::NetworkRef& net, driver::LifecycleEvent event,
+                                     int detail) { queueLifecycle(net, event, detail); });
+    }
+}
+
+void Server::stopAccepting()
+{
+    for (auto& listener : listeners_) {
+        if (listener->sourceId != 0) {
+            g_source_remove(listener->sourceId);
+            listener->sourceId = 0;
+        }
+        if (!listener->createdPath.empty()) {
+            ::unlink(listener->createdPath.c_str());
+            listener->createdPath.clear();
+        }
+        listener->fd.reset();
+    }
+}
+
+void Server::flush(std::chrono::milliseconds timeout)
+{
+    deliverEvents();
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (auto& [id, client] : clients_) {
+        client->stopReading();
+    }
+    for (;;) {
+        std::vector<pollfd> fds;
+        for (auto& [id, client] : clients_) {
+            if (client->hasOutput()) {
+                fds.push_back({client->fd(), POLLOUT, 0});
+            }
+        }
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (fds.empty() || left.count() <= 0) {
+            return;
+        }
+        if (::poll(fds.data(), fds.size(), static_cast<int>(left.count())) < 0 && errno != EINTR) {
+            return;
+        }
+        for (auto it = clients_.begin(); it != clients_.end();) {
+            if (it->second->hasOutput() && !it->second->writeSome()) {
+                it = clients_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+}
+
+void Server::dropClient(std::uint64_t id, const std::string& reason)
+{
+    auto it = clients_.find(id);
+    if (it == clients_.end()) {
+        return;
+    }
+    // Move it out first: the client's destructor must not run while it is still in the map.
+    auto client = std::move(it->second);
+    clients_.erase(it);
+    client.reset();
+    if (!reason.empty() && config_.clientDropped) {
+        config_.clientDropped(id, reason);
+    }
+}
+
+int Server::onAcceptTrampoline(int, unsigned, void* data) noexcept
+{
+    auto* listener = static_cast<Listener*>(data);
+    try {
+        listener->owner->accept(*listener);
+    } catch (const std::exception&) {
+        // Out of memory while setting up a client: that connection is closed, the rest go on.
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+int Server::onEventsIdleTrampoline(void* data) noexcept
+{
+    auto* server = static_cast<Server*>(data);
+    server->eventsIdleId_ = 0;
+    try {
+        server->deliverEvents();
+    } catch (const std::exception&) {
+        // Only allocation failures can get here; the events are lost, the clients stay.
+        server->pendingEvents_.clear();
+    }
+    return G_SOURCE_REMOVE;
+}
+
+void Server::accept(Listener& listener)
+{
+    for (;;) {
+        util::UniqueFd fd(
+            ::accept4(listener.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        if (!fd) {
+            return; // EAGAIN, or a connection that went away before we took it
+        }
+        if (clients_.size() >= config_.maxClients) {
+            continue; // closed by fd's destructor
+        }
+        std::uint64_t id = ++lastClientId_;
+        clients_.emplace(id, std::make_unique<Client>(*this, id, std::move(fd), listener.readOnly));
+    }
+}
+
+void Server::queueLifecycle(const driver::NetworkRef& net, driver::LifecycleEvent event, int detail)
+{
+    pendingEvents_.push_back({net, event, detail});
+    if (eventsIdleId_ == 0) {
+        eventsIdleId_ = g_idle_add(&Server::onEventsIdleTrampoline, this);
+    }
+}
+
+void Server::deliverEvents()
+{
+    auto events = std::move(pendingEvents_);
+    pendingEvents_.clear();
+    std::vector<std::uint64_t> dead;
+    for (const auto& pending : events) {
+        for (auto& [id, client] : clients_) {
+            for (const auto& [callbackId, filter] : client->session().lifecycleCallbacks) {
+                if (filter && *filter != pending.net.uuid) {
+                    continue;
+                }
+                if (!client->send(Dispatcher::lifecycleMessage(callbackId, pending.net,
+                                                               pending.event, pending.detail))) {
+                    dead.push_back(id);
+                    break;
+                }
+            }
+        }
+    }
+    for (auto id : dead) {
+        dropClient(id, "write failed");
+    }
+}
+
+} // namespace dvs::rpc
