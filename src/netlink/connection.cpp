@@ -80,6 +80,24 @@ std::optional<LinkMessage> parseLinkMessage(nl_msg* msg)
     }
     info.masterIndex = rtnl_link_get_master(link);
     info.lowerIndex = rtnl_link_get_link(link);
+    if (rtnl_link_is_macvtap(link) != 0) {
+        switch (rtnl_link_macvtap_get_mode(link)) {
+        case MACVLAN_MODE_VEPA:
+            info.macvtapMode = MacvtapMode::Vepa;
+            break;
+        case MACVLAN_MODE_BRIDGE:
+            info.macvtapMode = MacvtapMode::Bridge;
+            break;
+        case MACVLAN_MODE_PRIVATE:
+            info.macvtapMode = MacvtapMode::Private;
+            break;
+        case MACVLAN_MODE_PASSTHRU:
+            info.macvtapMode = MacvtapMode::Passthrough;
+            break;
+        default:
+            break;
+        }
+    }
     if (info.lowerIndex == info.index) {
         // Physical devices report themselves as their own IFLA_LINK.
         info.lowerIndex = 0;
@@ -262,7 +280,7 @@ constexpr std::uint8_t kernelBondMode(BondMode mode)
         return BOND_MODE_ACTIVEBACKUP;
     case BondMode::BalanceXor:
         return BOND_MODE_XOR;
-    case BondMode::Lacp:
+    case BondMode::Ieee8023ad:
     case BondMode::Last:
         break;
     }
@@ -481,9 +499,9 @@ void Connection::setMac(std::string_view name, const util::MacAddr& mac)
 LinkInfo Connection::createBond(const BondConfig& config)
 {
     checkName(config.name);
-    if (config.lacpRate && config.mode != BondMode::Lacp) {
+    if (config.lacpRate && config.mode != BondMode::Ieee8023ad) {
         raise(ErrorCode::InvalidArg, "LACP rate of bond '{}' requires mode '{}', not '{}'",
-              config.name, util::toString(BondMode::Lacp), util::toString(config.mode));
+              config.name, util::toString(BondMode::Ieee8023ad), util::toString(config.mode));
     }
     if (config.mode >= BondMode::Last) {
         raise(ErrorCode::InvalidArg, "invalid mode of bond '{}'", config.name);

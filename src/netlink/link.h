@@ -24,6 +24,16 @@ enum class OperState
     Last
 };
 
+// macvtap modes, with libvirt's spellings of the direct forward modes.
+enum class MacvtapMode
+{
+    Vepa,
+    Bridge,
+    Private,
+    Passthrough,
+    Last
+};
+
 // What the kernel tells about one network device (an RTM_NEWLINK message of family AF_UNSPEC).
 struct LinkInfo
 {
@@ -44,6 +54,8 @@ struct LinkInfo
     int masterIndex = 0;
     // Index of the lower device (IFLA_LINK) of stacked devices such as macvtap, 0 when none.
     int lowerIndex = 0;
+    // The mode of a macvtap device; absent for other kinds.
+    std::optional<MacvtapMode> macvtapMode;
 
     // Whether the device can pass traffic: up, with a carrier, and operationally up (or unknown,
     // which is what drivers without operstate support report).
@@ -60,7 +72,7 @@ enum class BondMode
 {
     ActiveBackup,
     BalanceXor,
-    Lacp,
+    Ieee8023ad,
     Last
 };
 
@@ -77,7 +89,7 @@ struct BondConfig
 {
     std::string name;
     BondMode mode = BondMode::ActiveBackup;
-    // Only for BondMode::Lacp; the kernel's default (slow) when absent.
+    // Only for BondMode::Ieee8023ad; the kernel's default (slow) when absent.
     std::optional<LacpRate> lacpRate;
     // MII link monitoring interval in milliseconds (0 disables it).
     unsigned miimon = 100;
@@ -87,16 +99,6 @@ struct BondConfig
     unsigned downdelay = 0;
     // MTU to set on the bond (and so on its members), when given.
     std::optional<unsigned> mtu;
-};
-
-// macvtap modes, with libvirt's spellings of the direct forward modes.
-enum class MacvtapMode
-{
-    Vepa,
-    Bridge,
-    Private,
-    Passthrough,
-    Last
 };
 
 // A macvtap device to create on a lower device.
