@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "ovsdb/client.h"
+
+#include <utility>
+
+#include "ovsdb/server_db.h"
+
+namespace dvs::ovsdb {
+
+namespace {
+
+// Monitor ids of our two monitors on a session.
+constexpr std::string_view kServerMonitor = "dvs-server";
+
+const char* const kZeroTxnId = "00000000-0000-0000-0000-000000000000";
+
+} // namespace
+
+Client::Client(GMainContext* context, ClientOptions options)
+    : context_(context), options_(std::move(options)),
+      connection_(std::make_unique<Connection>(context, options_.connection))
+{
+    connection_->setStateHandler([this](const Error* error) { onConnectionState(error); });
+    connection_->setNotificationHandler(
+        [this](const std::string& method, const Json& params) { onNotification(method, params); });
+    replica_.addListener([this](const std::vector<RowChange>&) { runParked(); });
+}
+
+Client::~Client()
+{
+    *alive_ = false;
+}
+
+void Client::start()
+{
+    if (state_ != ClientState::Idle) {
+        return;
+    }
+    setState(ClientState::Connecting, nullptr);
+    connection_->start();
+}
+
+void Client::stop()
+{
+    std::shared_ptr<bool> alive = alive_;
+    connection_->stop();
+    if (!*alive) {
+        return;
+    }
+    kickSource_.reset();
+    Error error(ErrorCode::OperationInvalid,
+                fmt::format("The OVSDB client of database '{}' was stopped.", options_.database));
+    std::vector<std::uint64_t> ids;
+    for (const auto& [id, job] : jobs_) {
+        ids.push_back(id);
+    }
+    for (auto id : ids) {
+        finish(id, error);
+        if (!*alive) {
+            return;
+        }
+    }
+    waiting_.clear();
+    parked_.clear();
+    activeMonitor_.reset();
+    setState(ClientState::Idle, nullptr);
+}
+
+std::uint64_t Client::addStateListener(StateListener listener)
+{
+    auto id = nextListener_++;
+    stateListeners_.emplace(id, std::move(listener));
+    return id;
+}
+
+void Client::removeStateListener(std::uint64_t id)
+{
+    stateListeners_.erase(id);
+}
+
+void Client::setState(ClientState state, const Error* error)
+{
+    if (state == state_ && error == nullptr) {
+        return;
+    }
+    state_ = state;
+    std::vector<std::uint64_t> ids;
+    for (const auto& [id, listener] : stateListeners_) {
+        ids.push_back(id);
+    }
+    std::shared_ptr<bool> alive = alive_;
+    for (auto id : ids) {
+        auto it = stateListeners_.find(id);
+        if (it != stateListeners_.end()) {
+            auto listener = it->second;
+            listener(state, error);
+            if (!*alive) {
+                return;
+            }
+        }
+    }
+}
+
+std::optional<DatabaseStatus> Client::databaseStatus() const
+{
+    for (const auto& row : server::Database::all(server_)) {
+        if (row.name() == options_.database) {
+            return DatabaseStatus{row.model(), row.connected(), row.leader()};
+        }
+    }
+    return std::nullopt;
+}
+
+void Client::onConnectionState(const Error* error)
+{
+    if (error != nullptr) {
+        lastError_ = *error;
+        activeMonitor_.reset();
+        setState(ClientState::Connecting, error);
+        return;
+    }
+    ++session_;
+    setState(ClientState::Syncing, nullptr);
+    // Without this, ovsdb-server drops the session whenever a database is added, removed or
+    // converted; with it, it cancels the monitor instead and we resynchronise.
+    connection_->call("set_db_change_aware", Json::array({true}),
+                      [this, session = session_](Result<Json> reply) {
+                          if (session != session_ || (!reply.ok() && !connection_->connected())) {
+                              return;
+                          }
+                          afterChangeAware(); // an old server without the method is fine
+                      });
+}
+
+void Client::afterChangeAware()
+{
+    connection_->call("get_schema", Json::array({options_.database}),
+                      [this, session = session_](Result<Json> reply) {
+                          if (session != session_ || !connection_->connected()) {
+                              return;
+                          }
+                          if (!reply.ok()) {
+                              connection_->reset(reply.error());
+                              return;
+                          }
+                          afterSchema(reply.value());
+                      });
+}
+
+void Client::afterSchema(const Json& schemaJson)
+{
+    Schema schema = Schema::parse(schemaJson);
+    std::map<std::string, std::vector<std::string>> columns;
+    for (const auto& [table, names] : options_.monitor) {
+        const TableSchema* ts = schema.table(table);
+        if (ts == nullptr) {
+            continue;
+        }
+        auto& kept = columns[table];
+        if (names.empty()) {
+            for (const auto& [name, column] : ts->columns) {
+                kept.push_back(name);
+            }
+            continue;
+        }
+        for (const auto& name : names) {
+            if (ts->column(name) != nullptr) {
+                kept.push_back(name);
+            }
+        }
+    }
+    if (schema.version() != schemaVersion_ || columns != columns_ || !replica_.schema()) {
+        // A different schema or column set: the replica starts over, with a full snapshot.
+        lastTxnId_.clear();
+        schemaVersion_ = schema.version();
+        columns_ = columns;
+        replica_.setSchema(schema, columns_);
+    }
+    if (!options_.serverAware) {
+        sendMonitor(options_.monitorMethod);
+        return;
+    }
+    connection_->call("get_schema", Json::array({"_Server"}),
+                      [this, session = session_](Result<Json> reply) {
+                          if (session != session_ || !connection_->connected()) {
+                              return;
+                          }
+                          if (!reply.ok()) {
+                              // A server older than _Server (OVS < 2.9): nothing to follow.
+                              sendMonitor(options_.monitorMethod);
+                              return;
+                          }
+                          afterServerSchema(reply.value());
+                      });
+}
+
+void Client::afterServerSchema(const Json& schemaJson)
+{
+    std::vector<std::string> columns{std::string(server::Database::Col::kName),
+                                     std::string(server::Database::Col::kModel),
+                                     std::string(server::Database::Col::kConnected),
+                                     std::string(server::Database::Col::kLeader)};
+    server_.setSchema(Schema::parse(schemaJson),
+                      {{std::string(server::Database::kTable), columns}});
+    Json request = Json::array({Json{
+        {"columns", columns},
+        {"where",
+         Json::array({Json::array({server::Database::Col::kName, "==", options_.database})})}}});
+    Json params = Json::array(
+        {"_Server", kServerMonitor, Json{{std::string(server::Database::kTable), request}}});
+    connection_->call("monitor_cond", std::move(params),
+                      [this, session = session_](Result<Json> reply) {
+                          if (session != session_ || !connection_->connected()) {
+                              return;
+                          }
+                          if (reply.ok()) {
+                              server_.applySnapshot(UpdateFormat::Update2, reply.value());
+                              if (!checkServer()) {
+                                  return;
+                              }
+                          }
+                          sendMonitor(options_.monitorMethod);
+                      });
+}
+
+bool Client::checkServer()
+{
+    auto status = databaseStatus();
+    if (!status || status->model != "clustered") {
+        return true;
+    }
+    if (!status->connected) {
+        connection_->reset(Error(ErrorCode::OperationFailed,
+                                 fmt::format("OVSDB server '{}' is not connected to the cluster "
+                                             "of database '{}'.",
+                                             connection_->remote(), options_.database)));
+        return false;
+    }
+    if (options_.requireLeader && !status->leader) {
+        connection_->reset(Error(ErrorCode::OperationFailed,
+                                 fmt::format("OVSDB server '{}' is not the leader of the cluster "
+                                             "of database '{}'.",
+                                             connection_->remote(), options_.database)));
+        return false;
+    }
+    return true;
+}
+
+Json Client::monitorRequests(MonitorMethod) const
+{
+    Json requests = Json::object();
+    for (const auto& [table, columns] : columns_) {
+        requests[table] = Json::array({Json{{"columns", columns}}});
+    }
+    return requests;
+}
+
+void Client::sendMonitor(MonitorMethod method)
+{
+    Json params = Json::array({options_.database, options_.database, monitorRequests(method)});
+    if (method == MonitorMethod::CondSince) {
+        params.push_back(lastTxnId_.empty() ? std::string(kZeroTxnId) : lastTxnId_);
+    }
+    connection_->call(std::string(util::toString(method)), std::move(params),
+                      [this, method, session = session_](Result<Json> reply) {
+                          if (session != session_ || !connection_->connected()) {
+                              return;
+                          }
+                          if (!reply.ok()) {
+                              if (method == MonitorMethod::Plain) {
+                                  connection_->reset(reply.error());
+                              } else {
+                                  sendMonitor(
+                                      static_cast<MonitorMethod>(static_cast<int>(method) + 1));
+                              }
+                              return;
+                          }
+                          try {
+                              afterMonitor(method, reply.value());
+                          } catch (const Error& e) {
+                              connection_->reset(e);
+                          }
+                      });
+}
+
+void Client::afterMonitor(MonitorMethod method, const Json& reply)
+{
+    switch (method) {
+    case MonitorMethod::CondSince: {
+        if (!reply.is_array() || reply.size() != 3 || !reply[0].is_boolean() ||
+            !reply[1].is_string()) {
+            raise(ErrorCode::Rpc, "OVSDB server '{}' sent an invalid monitor_cond_since reply.",
+                  connection_->remote());
+        }
+        if (reply[0].get<bool>()) {
+            replica_.applyUpdates(UpdateFormat::Update2, reply[2]);
+            ++stats_.fastResyncs;
+        } else {
+            replica_.applySnapshot(UpdateFormat::Update2, reply[2]);
+            ++stats_.snapshots;
+        }
+        lastTxnId_ = reply[1].get<std::string>();
+        break;
+    }
+    case MonitorMethod::Cond:
+        replica_.applySnapshot(UpdateFormat::Update2, reply);
+        ++stats_.snapshots;
+        break;
+    case MonitorMethod::Plain:
+    case MonitorMethod::Last:
+        replica_.applySnapshot(UpdateFormat::Update, reply);
+        ++stats_.snapshots;
+        break;
+    }
+    activeMonitor_ = method;
+    becomeReady();
+}
+
+void Client::onNotification(const std::string& method, const Json& params)
+{
+    if (method == "monitor_canceled") {
+        connection_->reset(Error(ErrorCode::OperationFailed,
+                                 fmt::format("OVSDB server '{}' canceled the monitor of database "
+                                             "'{}'.",
+                                             connection_->remote(), options_.database)));
+        return;
+    }
+    if (method != "update" && method != "update2" && method != "update3") {
+        return; // locked, stolen: no locks are taken
+    }
+    std::size_t expected = method == "update3" ? 3 : 2;
+    if (!params.is_array() || params.size() != expected) {
+        raise(ErrorCode::Rpc, "OVSDB server '{}' sent an invalid '{}' notification.",
+              connection_->remote(), method);
+    }
+    UpdateFormat format = method == "update" ? UpdateFormat::Update : UpdateFormat::Update2;
+    if (params[0] == kServerMonitor) {
+        server_.applyUpdates(format, params.back());
+        checkServer();
+        return;
+    }
+    if (params[0] != options_.database || !activeMonitor_) {
+        return;
+    }
+    if (method == "update3") {
+        if (!params[1].is_string()) {
+            raise(ErrorCode::Rpc, "OVSDB server '{}' sent an invalid 'update3' notification.",
+                  connection_->remote());
+        }
+        lastTxnId_ = params[1].get<std::string>();
+    }
+    replica_.applyUpdates(format, params.back());
+}
+
+void Client::becomeReady()
+{
+    setState(ClientState::Ready, nullptr);
+    for (auto id : parked_) {
+        waiting_.push_back(id);
+    }
+    parked_.clear();
+    kick();
+}
+
+void Client::kick()
+{
+    if (!kickSource_ && !waiting_.empty()) {
+        kickSource_.reset(g_timeout_source_new(0));
+        g_source_set_callback(kickSource_.get(), &Client::onKick, this, nullptr);
+        g_source_attach(kickSource_.get(), context_);
+    }
+}
+
+gboolean Client::onKick(gpointer data) noexcept
+{
+    auto* self = static_cast<Client*>(data);
+    self->kickSource_.reset();
+    if (self->state_ != ClientState::Ready) {
+        return G_SOURCE_REMOVE;
+    }
+    std::shared_ptr<bool> alive = self->alive_;
+    auto ids = std::move(self->waiting_);
+    self->waiting_.clear();
+    for (auto id : ids) {
+        self->attempt(id);
+        if (!*alive) {
+            break;
+        }
+    }
+    return G_SOURCE_REMOVE;
+}
+
+void Client::transact(std::string comment, Builder builder, Completion done)
+{
+    auto id = nextJob_++;
+    jobs_.emplace(id, Job{std::move(comment), std::move(builder), std::move(done), 0, nullptr, 0});
+    waiting_.push_back(id);
+    if (state_ == ClientState::Ready) {
+        kick();
+    }
+}
+
+void Client::call(std::string method, Json params, Connection::ReplyHandler reply)
+{
+    connection_->call(std::move(method), std::move(params), std::move(reply));
+}
+
+void Client::attempt(std::uint64_t id)
+{
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) {
+        return;
+    }
+    Job& job = it->second;
+    ++job.attempts;
+    job.builtAt = replica_.seqno();
+    job.txn = std::make_unique<Transaction>(replica_, job.comment);
+    try {
+        job.builder(*job.txn);
+    } catch (const Error& e) {
+        finish(id, e);
+        return;
+    } catch (const std::exception& e) {
+        finish(id, Error(ErrorCode::InternalError, e.what()));
+        return;
+    }
+    if (!job.txn->writes()) {
+        TxnResult result;
+        result.status = TxnResult::Status::Unchanged;
+        result.attempts = job.attempts;
+        finish(id, std::move(result));
+        return;
+    }
+    ++stats_.transactionsSent;
+    connection_->call(
+        "transact", job.txn->params(options_.database), [this, id](Result<Json> reply) {
+            auto it = jobs_.find(id);
+            if (it == jobs_.end()) {
+                return;
+            }
+            Job& job = it->second;
+            if (!reply.ok()) {
+                finish(id, reply.error());
+                return;
+            }
+            TxnResult result;
+            result.attempts = job.attempts;
+            Transaction::Outcome outcome;
+            try {
+                outcome = job.txn->interpret(reply.value(), result);
+            } catch (const Error& e) {
+                finish(id, e);
+                return;
+            }
+            switch (outcome) {
+            case Transaction::Outcome::Committed:
+                finish(id, std::move(result));
+                return;
+            case Transaction::Outcome::Failed:
+                finish(id, *job.txn->error());
+                return;
+            case Transaction::Outcome::TryAgain:
+                break;
+            }
+            ++stats_.tryAgains;
+            if (job.attempts >= options_.maxAttempts) {
+                finish(id, Error(ErrorCode::OperationFailed,
+                                 fmt::format("OVSDB transaction '{}' kept conflicting with other "
+                                             "writers ({} attempts).",
+                                             job.comment, job.attempts)));
+            } else if (replica_.seqno() != job.builtAt && state_ == ClientState::Ready) {
+                attempt(id);
+            } else {
+                // The change that broke the prerequisite has not reached the replica yet.
+                parked_.push_back(id);
+            }
+        });
+}
+
+void Client::runParked()
+{
+    if (parked_.empty() || state_ != ClientState::Ready) {
+        return;
+    }
+    for (auto id : parked_) {
+        waiting_.push_back(id);
+    }
+    parked_.clear();
+    kick();
+}
+
+void Client::finish(std::uint64_t id, Result<TxnResult> result)
+{
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) {
+        return;
+    }
+    Completion done = std::move(it->second.done);
+    jobs_.erase(it);
+    try {
+        done(std::move(result));
+    } catch (...) {
+        // Completions must not throw; there is nobody left to report to.
+    }
+}
+
+} // namespace dvs::ovsdb

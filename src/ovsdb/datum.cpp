@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "ovsdb/datum.h"
+
+#include <algorithm>
+#include <set>
+
+#include "util/error.h"
+
+namespace dvs::ovsdb {
+
+Json Ref::toJson() const
+{
+    if (isNamed()) {
+        return Json::array({"named-uuid", name()});
+    }
+    return datum::encode(uuid());
+}
+
+namespace datum {
+
+namespace {
+
+[[noreturn]] void mismatch(std::string_view expected, const Json& json)
+{
+    std::string text = json.dump();
+    if (text.size() > 80) {
+        text.resize(77);
+        text += "...";
+    }
+    raise(ErrorCode::Rpc, "OVSDB value '{}' is not {}.", text, expected);
+}
+
+bool isTagged(const Json& json, std::string_view tag)
+{
+    return json.is_array() && json.size() == 2 && json[0].is_string() &&
+           json[0].get_ref<const std::string&>() == tag;
+}
+
+bool isAtom(const Json& json)
+{
+    return json.is_primitive() || isTagged(json, "uuid") || isTagged(json, "named-uuid");
+}
+
+void checkAtom(const BaseType& base, const Json& atom)
+{
+    switch (base.type) {
+    case AtomicType::Integer:
+        if (!atom.is_number_integer()) {
+            mismatch("an integer", atom);
+        }
+        break;
+    case AtomicType::Real:
+        if (!atom.is_number()) {
+            mismatch("a real number", atom);
+        }
+        break;
+    case AtomicType::Boolean:
+        if (!atom.is_boolean()) {
+            mismatch("a boolean", atom);
+        }
+        break;
+    case AtomicType::String:
+        if (!atom.is_string()) {
+            mismatch("a string", atom);
+        }
+        break;
+    case AtomicType::Uuid:
+        if (!isTagged(atom, "uuid") || !atom[1].is_string()) {
+            mismatch("a uuid", atom);
+        }
+        break;
+    case AtomicType::Last:
+        break;
+    }
+}
+
+// A real column holds doubles even when the server wrote "1"; canonical keeps one JSON form.
+Json canonicalAtom(const BaseType& base, const Json& atom)
+{
+    checkAtom(base, atom);
+    if (base.type == AtomicType::Real) {
+        return atom.get<double>();
+    }
+    return atom;
+}
+
+} // namespace
+
+Json encode(const util::Uuid& value)
+{
+    return Json::array({"uuid", value.toString()});
+}
+
+template <>
+std::int64_t decodeAtom<std::int64_t>(const Json& json)
+{
+    if (!json.is_number_integer()) {
+        mismatch("an integer", json);
+    }
+    return json.get<std::int64_t>();
+}
+
+template <>
+double decodeAtom<double>(const Json& json)
+{
+    if (!json.is_number()) {
+        mismatch("a real number", json);
+    }
+    return json.get<double>();
+}
+
+template <>
+bool decodeAtom<bool>(const Json& json)
+{
+    if (!json.is_boolean()) {
+        mismatch("a boolean", json);
+    }
+    return json.get<bool>();
+}
+
+template <>
+std::string decodeAtom<std::string>(const Json& json)
+{
+    if (!json.is_string()) {
+        mismatch("a string", json);
+    }
+    return json.get<std::string>();
+}
+
+template <>
+util::Uuid decodeAtom<util::Uuid>(const Json& json)
+{
+    if (!isTagged(json, "uuid") || !json[1].is_string()) {
+        mismatch("a uuid", json);
+    }
+    auto uuid = util::Uuid::parse(json[1].get_ref<const std::string&>());
+    if (!uuid) {
+        mismatch("a uuid", json);
+    }
+    return *uuid;
+}
+
+std::vector<Json> setElements(const Json& datum)
+{
+    if (isTagged(datum, "set")) {
+        if (!datum[1].is_array()) {
+            mismatch("a set", datum);
+        }
+        return {datum[1].begin(), datum[1].end()};
+    }
+    if (!isAtom(datum)) {
+        mismatch("a set or an atom", datum);
+    }
+    return {datum};
+}
+
+std::vector<std::pair<Json, Json>> mapPairs(const Json& datum)
+{
+    if (!isTagged(datum, "map") || !datum[1].is_array()) {
+        mismatch("a map", datum);
+    }
+    std::vector<std::pair<Json, Json>> pairs;
+    for (const auto& pair : datum[1]) {
+        if (!pair.is_array() || pair.size() != 2) {
+            mismatch("a map", datum);
+        }
+        pairs.emplace_back(pair[0], pair[1]);
+    }
+    return pairs;
+}
+
+Json canonical(const ColumnType& type, const Json& datum)
+{
+    if (type.isMap()) {
+        std::map<Json, Json> sorted;
+        for (auto& [key, value] : mapPairs(datum)) {
+            sorted.insert_or_assign(canonicalAtom(type.key, key),
+                                    canonicalAtom(*type.value, value));
+        }
+        Json pairs = Json::array();
+        for (auto& [key, value] : sorted) {
+            pairs.push_back(Json::array({key, value}));
+        }
+        return Json::array({"map", std::move(pairs)});
+    }
+    auto atoms = setElements(datum);
+    if (type.isScalar()) {
+        if (atoms.size() != 1) {
+            mismatch("a single value", datum);
+        }
+        return canonicalAtom(type.key, atoms.front());
+    }
+    std::vector<Json> sorted;
+    sorted.reserve(atoms.size());
+    for (const auto& atom : atoms) {
+        sorted.push_back(canonicalAtom(type.key, atom));
+    }
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    return Json::array({"set", Json(std::move(sorted))});
+}
+
+Json defaultValue(const ColumnType& type)
+{
+    if (type.isMap()) {
+        return Json::array({"map", Json::array()});
+    }
+    if (!type.isScalar()) {
+        return Json::array({"set", Json::array()});
+    }
+    switch (type.key.type) {
+    case AtomicType::Integer:
+        return std::int64_t{0};
+    case AtomicType::Real:
+        return 0.0;
+    case AtomicType::Boolean:
+        return false;
+    case AtomicType::String:
+        return "";
+    case AtomicType::Uuid:
+        return encode(util::Uuid{});
+    case AtomicType::Last:
+        break;
+    }
+    return nullptr;
+}
+
+Json applyDiff(const ColumnType& type, const Json& old, const Json& diff)
+{
+    if (type.isScalar()) {
+        return canonical(type, diff);
+    }
+    if (type.isMap()) {
+        std::map<Json, Json> values;
+        for (auto& [key, value] : mapPairs(old)) {
+            values.insert_or_assign(key, value);
+        }
+        for (auto& [key, value] : mapPairs(diff)) {
+            Json k = canonicalAtom(type.key, key);
+            Json v = canonicalAtom(*type.value, value);
+            auto it = values.find(k);
+            if (it != values.end() && it->second == v) {
+                values.erase(it);
+            } else {
+                values.insert_or_assign(std::move(k), std::move(v));
+            }
+        }
+        Json pairs = Json::array();
+        for (auto& [key, value] : values) {
+            pairs.push_back(Json::array({key, value}));
+        }
+        return Json::array({"map", std::move(pairs)});
+    }
+    std::set<Json> current;
+    for (auto& atom : setElements(old)) {
+        current.insert(std::move(atom));
+    }
+    for (const auto& atom : setElements(diff)) {
+        Json a = canonicalAtom(type.key, atom);
+        if (auto it = current.find(a); it != current.end()) {
+            current.erase(it);
+        } else {
+            current.insert(std::move(a));
+        }
+    }
+    Json atoms = Json::array();
+    for (const auto& atom : current) {
+        atoms.push_back(atom);
+    }
+    return Json::array({"set", std::move(atoms)});
+}
+
+} // namespace datum
+
+} // namespace dvs::ovsdb

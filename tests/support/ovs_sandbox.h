@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "test_support.h"
+
+namespace dvs::test {
+
+struct OvsSandboxOptions
+{
+    // The schema of the database; empty: the vswitch schema (DVS_VSWITCH_SCHEMA, else the
+    // path openvswitch-common installs).
+    std::filesystem::path schema{};
+    // Also listen on tcp:127.0.0.1 (a free port picked at start).
+    bool tcp = false;
+    // A one-server Raft cluster instead of a standalone database (needs tcp for the cluster
+    // address; a second free port is picked).
+    bool clustered = false;
+    // Start ovs-vswitchd too (bridges then need datapath_type=netdev: no kernel module).
+    bool vswitchd = false;
+    // Initialise the Open_vSwitch table (ovs-vsctl init), as the system's ovs-ctl does.
+    bool init = true;
+};
+
+// A private Open vSwitch in a temporary folder: ovsdb-server on a unix socket (and optionally
+// tcp), optionally ovs-vswitchd with the userspace datapath. Nothing outside the folder is used;
+// the processes are stopped when the sandbox is destroyed. Methods throw std::runtime_error
+// when a tool fails.
+class OvsSandbox
+{
+public:
+    // Why a sandbox cannot run here (a missing program or schema), or nullopt.
+    static std::optional<std::string> unavailable(const OvsSandboxOptions& options = {});
+    // The vswitch schema path to use.
+    static std::filesystem::path vswitchSchema();
+    // A tcp port on 127.0.0.1 that was free a moment ago.
+    static int freeTcpPort();
+
+    explicit OvsSandbox(OvsSandboxOptions options = {});
+    ~OvsSandbox();
+    OvsSandbox(const OvsSandbox&) = delete;
+    OvsSandbox& operator=(const OvsSandbox&) = delete;
+
+    const std::filesystem::path& dir() const { return dir_.path(); }
+    const std::filesystem::path& socketPath() const { return socket_; }
+    // "unix:PATH" for clients.
+    std::string unixRemote() const;
+    // "tcp:127.0.0.1:PORT"; only with options.tcp.
+    std::string tcpRemote() const;
+    // The database name of the schema (e.g. "Open_vSwitch").
+    const std::string& database() const { return database_; }
+
+    // ovsdb-server: its pid, killing it with a signal (waits until it is gone), and starting it
+    // again on the same database file, socket and port.
+    pid_t serverPid() const { return serverPid_; }
+    void killServer(int signal);
+    void startServer();
+    bool serverRunning() const { return serverPid_ > 0; }
+
+    void startVswitchd();
+    void stopVswitchd();
+
+    // Runs ovs-vsctl against the sandbox (--no-wait unless vswitchd runs) and returns its
+    // standard output without the trailing newline.
+    std::string vsctl(const std::vector<std::string>& args) const;
+    // Runs any program with the sandbox's environment (OVS_RUNDIR etc.) and returns its output.
+    std::string run(const std::vector<std::string>& argv) const;
+
+private:
+    pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log) const;
+    void waitForSocket(const std::filesystem::path& path, pid_t pid) const;
+    void stopProcess(pid_t& pid, int signal);
+
+    OvsSandboxOptions options_;
+    TempDir dir_;
+    std::filesystem::path schema_;
+    std::filesystem::path db_;
+    std::filesystem::path socket_;
+    std::string database_;
+    int tcpPort_ = 0;
+    int raftPort_ = 0;
+    pid_t serverPid_ = -1;
+    pid_t vswitchdPid_ = -1;
+};
+
+// Runs the default GLib main context until pred() is true or the deadline passes; returns
+// pred()'s last value. Never sleeps: it blocks in the main loop, waking at least every 10 ms.
+template <typename Pred>
+bool runUntil(Pred pred, std::chrono::milliseconds deadline = std::chrono::seconds(10));
+
+bool iterateMainContext(std::chrono::steady_clock::time_point until);
+
+template <typename Pred>
+bool runUntil(Pred pred, std::chrono::milliseconds deadline)
+{
+    auto until = std::chrono::steady_clock::now() + deadline;
+    while (!pred()) {
+        if (!iterateMainContext(until)) {
+            return pred();
+        }
+    }
+    return true;
+}
+
+} // namespace dvs::test
