@@ -18,6 +18,7 @@ constexpr ErrorText kErrorTexts[] = {
     {ErrorCode::NoMemory, "out of memory", "out of memory: %s"},
     {ErrorCode::NoSupport, "this function is not supported by the connection driver",
      "this function is not supported by the connection driver: %s"},
+    {ErrorCode::NoName, "missing name information", "missing name information in %s"},
     {ErrorCode::InvalidArg, "invalid argument", "invalid argument: %s"},
     {ErrorCode::OperationFailed, "operation failed", "operation failed: %s"},
     {ErrorCode::XmlError, "XML description is invalid or not well formed", "XML error: %s"},

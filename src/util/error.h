@@ -17,6 +17,7 @@ enum class ErrorCode : int {
     InternalError = 1,
     NoMemory = 2,
     NoSupport = 3,
+    NoName = 21,
     InvalidArg = 8,
     OperationFailed = 9,
     XmlError = 27,

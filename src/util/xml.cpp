@@ -386,6 +386,12 @@ void XmlWriter::raw(std::string_view text)
     }
 }
 
+void XmlWriter::verbatim(std::string_view text)
+{
+    openBody();
+    out_ += text;
+}
+
 void XmlWriter::end()
 {
     auto top = std::move(stack_.back());

@@ -123,6 +123,12 @@ public:
     // Appends already formatted lines as children of the open element; each line of text is
     // indented to the current level.
     void raw(std::string_view text);
+    // Appends text exactly as given (no indentation, no escaping) as content of the open
+    // element; the caller provides the indentation and the final newline. Used for libxml2 dumps
+    // that must stay byte-exact, such as <metadata>.
+    void verbatim(std::string_view text);
+    // Indentation level of the next child element (the base level plus the open elements).
+    int level() const noexcept { return baseLevel_ + static_cast<int>(stack_.size()); }
     // Closes the innermost open element.
     void end();
 

@@ -45,6 +45,7 @@ TEST_CASE("error codes are libvirt's numbers")
                    VIR_ERR_INVALID_NETWORK_PORT);
     STATIC_REQUIRE(static_cast<int>(ErrorCode::NetworkPortExist) == VIR_ERR_NETWORK_PORT_EXIST);
     STATIC_REQUIRE(static_cast<int>(ErrorCode::NoNetworkPort) == VIR_ERR_NO_NETWORK_PORT);
+    STATIC_REQUIRE(static_cast<int>(ErrorCode::NoName) == VIR_ERR_NO_NAME);
     STATIC_REQUIRE(static_cast<int>(dvs::ErrorDomain::Network) == VIR_FROM_NETWORK);
     STATIC_REQUIRE(static_cast<int>(dvs::ErrorDomain::Rpc) == VIR_FROM_RPC);
     STATIC_REQUIRE(static_cast<int>(dvs::ErrorDomain::Xml) == VIR_FROM_XML);
