@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "driver/backend.h"
 #include "driver/typed_param.h"
 #include "state/state_store.h"
 #include "util/uuid.h"
@@ -78,7 +79,6 @@ inline constexpr unsigned Config = 2;
 // privileged defaults under a root folder.
 using DriverPaths = state::StatePaths;
 
-class Backends;
 class NetworkDriverImpl;
 
 // The network driver: libvirt's network driver semantics (driver-spec §4-5) over dvsd's state
@@ -144,6 +144,10 @@ public:
         std::string backendState; // what the backend says of the dataplane
     };
     std::vector<NetworkStatus> status() const;
+
+    // What the driver noticed and recovered from since the last call (files moved aside, ports
+    // dropped, autostart failures, ...): one sentence each, for the daemon to log.
+    std::vector<std::string> takeNotices();
 
 private:
     std::unique_ptr<NetworkDriverImpl> impl_;

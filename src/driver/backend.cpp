@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "driver/backend.h"
+
+#include <filesystem>
+#include <net/if.h>
+
+#include <fmt/format.h>
+
+#include "netlink/sriov.h"
+#include "util/error.h"
+
+namespace dvs::driver {
+
+BackendKind backendKindFor(const conf::NetworkDef& def)
+{
+    switch (def.forward.mode) {
+    case conf::ForwardMode::None:
+    case conf::ForwardMode::Nat:
+    case conf::ForwardMode::Route:
+    case conf::ForwardMode::Open:
+        return BackendKind::Virtual;
+    case conf::ForwardMode::Bridge:
+        if (def.bridge) {
+            bool ovs =
+                def.virtualPort && def.virtualPort->type == conf::VirtualPortType::OpenVSwitch;
+            return ovs ? BackendKind::OvsBridge : BackendKind::LinuxBridge;
+        }
+        return BackendKind::Direct;
+    case conf::ForwardMode::Private:
+    case conf::ForwardMode::Vepa:
+    case conf::ForwardMode::Passthrough:
+        return BackendKind::Direct;
+    case conf::ForwardMode::Hostdev:
+        return BackendKind::Hostdev;
+    case conf::ForwardMode::Last:
+        break;
+    }
+    throw Error(ErrorCode::InternalError, "unexpected forward mode");
+}
+
+namespace {
+
+// Records what the network wants; touches nothing on the host.
+class RecordingBackend final : public NetworkBackend
+{
+public:
+    explicit RecordingBackend(std::string what) : what_(std::move(what)) {}
+
+    void start(const conf::NetworkDef&) override {}
+    void stop(const conf::NetworkDef&) noexcept override {}
+    void portAttached(const conf::NetworkDef&, const conf::NetworkPort&) override {}
+    void portDetached(const conf::NetworkDef&, const conf::NetworkPort&) noexcept override {}
+    void networkUpdated(const conf::NetworkDef&,
+                        const std::vector<const conf::NetworkPort*>&) override
+    {}
+    std::string describe(const conf::NetworkDef&) const override
+    {
+        return fmt::format("desired state recorded; {} programming is not connected", what_);
+    }
+
+private:
+    std::string what_;
+};
+
+class RecordingBackends final : public Backends
+{
+public:
+    explicit RecordingBackends(std::string sysfsRoot)
+        : sysfsRoot_(std::move(sysfsRoot)), ovs_("OVS"), linuxBridge_("Linux bridge"),
+          direct_("macvtap"), hostdev_("SR-IOV")
+    {}
+
+    NetworkBackend& backend(BackendKind kind) override
+    {
+        switch (kind) {
+        case BackendKind::OvsBridge:
+            return ovs_;
+        case BackendKind::LinuxBridge:
+            return linuxBridge_;
+        case BackendKind::Direct:
+            return direct_;
+        case BackendKind::Hostdev:
+            return hostdev_;
+        case BackendKind::Virtual:
+            break;
+        }
+        throw Error(ErrorCode::InternalError, "no backend for libvirt's virtual networks");
+    }
+
+    std::vector<VirtualFunctionInfo> virtualFunctions(std::string_view pf) override
+    {
+        std::vector<VirtualFunctionInfo> out;
+        for (const auto& vf : netlink::listVirtualFunctions(pf, sysfsRoot_)) {
+            conf::PciAddress address{vf.address.domain, vf.address.bus, vf.address.slot,
+                                     vf.address.function};
+            out.push_back({address, vf.netdev});
+        }
+        return out;
+    }
+
+    bool isVirtualFunction(const conf::PciAddress& address) override
+    {
+        std::error_code ec;
+        return std::filesystem::exists(std::filesystem::path(sysfsRoot_) / "bus/pci/devices" /
+                                           address.toString() / "physfn",
+                                       ec);
+    }
+
+    bool linkExists(std::string_view name) override
+    {
+        std::string copy(name);
+        return if_nametoindex(copy.c_str()) != 0;
+    }
+
+private:
+    std::string sysfsRoot_;
+    RecordingBackend ovs_;
+    RecordingBackend linuxBridge_;
+    RecordingBackend direct_;
+    RecordingBackend hostdev_;
+};
+
+} // namespace
+
+std::unique_ptr<Backends> makeRecordingBackends(std::string sysfsRoot)
+{
+    return std::make_unique<RecordingBackends>(std::move(sysfsRoot));
+}
+
+} // namespace dvs::driver

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conf/device_types.h"
+#include "conf/network_def.h"
+#include "conf/network_port.h"
+
+namespace dvs::driver {
+
+// What starting a network asks of the host, decided by its forward mode (driver-spec §5.1).
+enum class BackendKind
+{
+    // forward bridge with <bridge name=> and an openvswitch <virtualport>: an OVS bridge.
+    OvsBridge,
+    // forward bridge with <bridge name=> and no openvswitch virtualport: a host Linux bridge.
+    LinuxBridge,
+    // forward bridge without a bridge, private, vepa, passthrough: macvtap on pool devices.
+    Direct,
+    // forward hostdev: SR-IOV virtual functions given to guests.
+    Hostdev,
+    // none, nat, route, open: libvirt's own virtual networks, which dvsd does not start yet.
+    Virtual,
+};
+
+// The explicit switch from a network's forward mode to its backend.
+BackendKind backendKindFor(const conf::NetworkDef& def);
+
+// One SR-IOV virtual function of a physical function.
+struct VirtualFunctionInfo
+{
+    conf::PciAddress address;
+    std::string netdev; // empty when no network driver is bound
+};
+
+// A forward-mode backend: what starting, stopping and attaching ports means on the host. Methods
+// that can fail throw dvs::Error and leave the host as they found it.
+class NetworkBackend
+{
+public:
+    virtual ~NetworkBackend() = default;
+
+    // Brings the network up on the host (bridge, uplink, pool checks).
+    virtual void start(const conf::NetworkDef& def) = 0;
+    // Takes down what start() created. Never fails: problems are left for the next start.
+    virtual void stop(const conf::NetworkDef& def) noexcept = 0;
+    // A port was allocated or reclaimed: program what the port needs (VLAN, QoS, ...).
+    virtual void portAttached(const conf::NetworkDef& def, const conf::NetworkPort& port) = 0;
+    // A port was released.
+    virtual void portDetached(const conf::NetworkDef& def,
+                              const conf::NetworkPort& port) noexcept = 0;
+    // The live definition changed (net-update): bring every live port in line with it.
+    virtual void networkUpdated(const conf::NetworkDef& def,
+                                const std::vector<const conf::NetworkPort*>& ports) = 0;
+    // One line on the state of the dataplane for this network, for `dvsctl status`.
+    virtual std::string describe(const conf::NetworkDef& def) const = 0;
+};
+
+// The host facilities the driver needs: the backends, and the device facts libvirt reads from
+// the host (sysfs, the kernel's link table).
+class Backends
+{
+public:
+    virtual ~Backends() = default;
+
+    virtual NetworkBackend& backend(BackendKind kind) = 0;
+    // The virtual functions of an SR-IOV physical function, in virtfn order. Throws Error when
+    // the device has none or cannot be read.
+    virtual std::vector<VirtualFunctionInfo> virtualFunctions(std::string_view pf) = 0;
+    // Whether the PCI device is an SR-IOV virtual function (libvirt checks hostdev pools).
+    virtual bool isVirtualFunction(const conf::PciAddress& address) = 0;
+    // Whether a network device of this name exists on the host.
+    virtual bool linkExists(std::string_view name) = 0;
+};
+
+// Backends that record the desired state only: nothing on the host is changed, and describe()
+// says so. Used until the OVS and netlink programming is connected, and by tests of the driver's
+// own semantics. Device facts come from the sysfs tree under sysfsRoot.
+std::unique_ptr<Backends> makeRecordingBackends(std::string sysfsRoot = "/sys");
+
+} // namespace dvs::driver

@@ -1,0 +1,1591 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "driver/network_driver.h"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <sys/socket.h>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "conf/network_def.h"
+#include "conf/network_port.h"
+#include "conf/network_update.h"
+#include "driver/backend.h"
+#include "driver/hooks.h"
+#include "driver/network_status_file.h"
+#include "util/error.h"
+#include "util/file.h"
+#include "util/mac.h"
+#include "util/xml.h"
+
+namespace fs = std::filesystem;
+
+namespace dvs::driver {
+
+namespace {
+
+constexpr const char* kConfigHeader =
+    "<!--\n"
+    "WARNING: THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE\n"
+    "OVERWRITTEN AND LOST. Changes to this xml configuration should be made using:\n"
+    "  virsh net-edit {}\n"
+    "or other application using the libvirt API.\n"
+    "-->\n\n";
+
+// libvirt's virCheckFlags.
+void checkFlags(unsigned flags, unsigned allowed, const char* function)
+{
+    if ((flags & ~allowed) != 0) {
+        raise(ErrorCode::InvalidArg, "unsupported flags (0x{:x}) in function {}", flags & ~allowed,
+              function);
+    }
+}
+
+// Whether the direct-mode port needs its device for itself (passthrough, or private with an
+// 802.1Qbh virtualport).
+bool needsExclusiveDevice(const conf::NetworkDef& def, const conf::NetworkPort& port)
+{
+    if (def.forward.mode == conf::ForwardMode::Passthrough) {
+        return true;
+    }
+    return def.forward.mode == conf::ForwardMode::Private && port.virtualPort &&
+           port.virtualPort->type == conf::VirtualPortType::Qbh;
+}
+
+conf::MacvlanMode macvlanModeFor(conf::ForwardMode mode)
+{
+    switch (mode) {
+    case conf::ForwardMode::Private:
+        return conf::MacvlanMode::Private;
+    case conf::ForwardMode::Vepa:
+        return conf::MacvlanMode::Vepa;
+    case conf::ForwardMode::Passthrough:
+        return conf::MacvlanMode::Passthrough;
+    default:
+        return conf::MacvlanMode::Bridge;
+    }
+}
+
+bool supportsFloor(conf::ForwardMode mode)
+{
+    return mode == conf::ForwardMode::None || mode == conf::ForwardMode::Nat ||
+           mode == conf::ForwardMode::Route || mode == conf::ForwardMode::Open;
+}
+
+} // namespace
+
+// One network: libvirt's virNetworkObj.
+struct NetworkObj
+{
+    // The current definition: the live one while active.
+    std::unique_ptr<conf::NetworkDef> def;
+    // The persistent definition while active (libvirt's newDef), null otherwise.
+    std::unique_ptr<conf::NetworkDef> newDef;
+    bool active = false;
+    bool persistent = false;
+    bool autostart = false;
+    NetworkStatusExtra extra;
+    std::map<util::Uuid, conf::NetworkPort> ports;
+
+    const conf::NetworkDef& persistentDef() const { return newDef ? *newDef : *def; }
+    NetworkRef ref() const { return {def->name, def->uuid}; }
+};
+
+class NetworkDriverImpl
+{
+public:
+    NetworkDriverImpl(DriverPaths paths, std::unique_ptr<Backends> backends)
+        : store_(std::move(paths)), hooks_(store_.paths().hookDir),
+          backends_(backends ? std::move(backends)
+                             : makeRecordingBackends(sysfsRootFor(store_.paths())))
+    {
+        loadState();
+        autostartNetworks();
+    }
+
+    static std::string sysfsRootFor(const DriverPaths& paths)
+    {
+        // The sysfs tree lives beside etc/ under the same root.
+        return (paths.configDir.parent_path().parent_path() / "sys").string();
+    }
+
+    // Lookup.
+    NetworkObj* findByName(std::string_view name) const
+    {
+        auto it = byName_.find(name);
+        return it == byName_.end() ? nullptr : it->second;
+    }
+    NetworkObj* findByUuid(const util::Uuid& uuid) const
+    {
+        auto it = byUuid_.find(uuid);
+        return it == byUuid_.end() ? nullptr : it->second;
+    }
+    NetworkObj& objFromRef(const NetworkRef& ref) const
+    {
+        auto* obj = findByUuid(ref.uuid);
+        if (obj == nullptr) {
+            raise(ErrorCode::NoNetwork, "no network with matching uuid '{}' ({})",
+                  ref.uuid.toString(), ref.name);
+        }
+        return *obj;
+    }
+    std::vector<NetworkObj*> sortedNetworks() const
+    {
+        std::vector<NetworkObj*> out;
+        for (const auto& [name, obj] : byName_) {
+            out.push_back(obj);
+        }
+        return out;
+    }
+
+    NetworkObj& addObj(std::unique_ptr<conf::NetworkDef> def)
+    {
+        auto obj = std::make_unique<NetworkObj>();
+        obj->def = std::move(def);
+        auto* raw = obj.get();
+        byName_[raw->def->name] = raw;
+        byUuid_[raw->def->uuid] = raw;
+        objects_.push_back(std::move(obj));
+        return *raw;
+    }
+    void removeObj(NetworkObj& obj)
+    {
+        byName_.erase(obj.def->name);
+        byUuid_.erase(obj.def->uuid);
+        std::erase_if(objects_, [&](const auto& p) { return p.get() == &obj; });
+    }
+
+    // libvirt's virNetworkObjAssignDef.
+    NetworkObj& assignDef(std::unique_ptr<conf::NetworkDef> def, bool live)
+    {
+        if (auto* obj = findByUuid(def->uuid)) {
+            if (obj->def->name != def->name) {
+                raise(ErrorCode::OperationFailed, "network '{}' is already defined with uuid {}",
+                      obj->def->name, obj->def->uuid.toString());
+            }
+            if (live) {
+                if (obj->active) {
+                    raise(ErrorCode::OperationInvalid, "network is already active as '{}'",
+                          obj->def->name);
+                }
+                obj->def = std::move(def);
+            } else {
+                if (obj->active) {
+                    // The new persistent definition waits for the next start.
+                    obj->newDef = std::move(def);
+                } else {
+                    obj->def = std::move(def);
+                }
+                obj->persistent = true;
+            }
+            return *obj;
+        }
+        if (auto* other = findByName(def->name)) {
+            raise(ErrorCode::OperationFailed, "network '{}' already exists with uuid {}", def->name,
+                  other->def->uuid.toString());
+        }
+        auto& obj = addObj(std::move(def));
+        obj.persistent = !live;
+        return obj;
+    }
+
+    // Events.
+    void emit(const NetworkObj& obj, LifecycleEvent event)
+    {
+        auto ref = obj.ref();
+        auto callbacks = callbacks_;
+        for (const auto& [id, callback] : callbacks) {
+            try {
+                callback(ref, event, 0);
+            } catch (...) {
+                // A subscriber's failure must not undo a completed operation.
+            }
+        }
+    }
+
+    // Hooks (libvirt's networkRunHook): the live definition, then the port.
+    void runHook(NetworkObj& obj, const conf::NetworkPort* port, HookOp op, HookSubOp subOp)
+    {
+        if (!hooks_.present()) {
+            return;
+        }
+        util::XmlWriter writer;
+        writer.start("hookData");
+        obj.def->format(writer, 0);
+        if (port != nullptr) {
+            port->format(writer);
+        }
+        writer.end();
+        auto data = std::move(writer).take();
+        if (!data.empty() && data.back() == '\n') {
+            data.pop_back();
+        }
+        hooks_.run(obj.def->name, op, subOp, data);
+        obj.extra.taintHook = true;
+    }
+
+    void saveConfig(const conf::NetworkDef& def)
+    {
+        std::string xml = fmt::format(fmt::runtime(kConfigHeader), def.name) +
+                          def.format(conf::NetworkFormatFlags::Inactive);
+        store_.saveConfig(def.name, xml);
+    }
+    void saveStatus(const NetworkObj& obj)
+    {
+        store_.saveStatus(obj.def->name, fmt::format(fmt::runtime(kConfigHeader), obj.def->name) +
+                                             formatNetworkStatus(*obj.def, obj.extra));
+    }
+
+    // libvirt's networkValidate plus our own rule for names used as file names.
+    void validateForDriver(conf::NetworkDef& def)
+    {
+        if (!util::isSafeFileName(def.name)) {
+            raise(ErrorCode::XmlError,
+                  "network name '{}' cannot be used as a file name: it must not be empty, '.' or "
+                  "'..', longer than 255 bytes, or contain '/' or control characters",
+                  def.name);
+        }
+        if (def.name.find('\n') != std::string::npos) {
+            throw Error(ErrorCode::XmlDetail, "invalid char in name: 0x0a");
+        }
+        const auto modeName = std::string(util::toString(def.forward.mode));
+        bool bandwidthAllowed = false;
+        switch (def.forward.mode) {
+        case conf::ForwardMode::None:
+        case conf::ForwardMode::Nat:
+        case conf::ForwardMode::Route:
+        case conf::ForwardMode::Open:
+            validateBridgeName(def);
+            if (!def.mac) {
+                // virNetworkSetBridgeMacAddr: a random address in libvirt's 52:54:00 range.
+                auto random = util::Uuid::generate().bytes();
+                def.mac = util::MacAddr({0x52, 0x54, 0x00, random[0], random[1], random[2]});
+            }
+            bandwidthAllowed = true;
+            break;
+        case conf::ForwardMode::Bridge:
+        case conf::ForwardMode::Private:
+        case conf::ForwardMode::Vepa:
+        case conf::ForwardMode::Passthrough:
+        case conf::ForwardMode::Hostdev:
+            if (def.forward.mode == conf::ForwardMode::Bridge && def.bridge) {
+                bandwidthAllowed = true;
+            }
+            if (def.mac) {
+                raise(ErrorCode::ConfigUnsupported,
+                      "Unsupported <mac> element in network {} with forward mode='{}'", def.name,
+                      modeName);
+            }
+            if (!def.ips.empty()) {
+                raise(ErrorCode::ConfigUnsupported,
+                      "Unsupported <ip> element in network {} with forward mode='{}'", def.name,
+                      modeName);
+            }
+            if (!def.dns.txts.empty() || !def.dns.hosts.empty() || !def.dns.srvs.empty()) {
+                raise(ErrorCode::ConfigUnsupported,
+                      "Unsupported <dns> element in network {} with forward mode='{}'", def.name,
+                      modeName);
+            }
+            if (def.domain) {
+                raise(ErrorCode::ConfigUnsupported,
+                      "Unsupported <domain> element in network {} with forward mode='{}'", def.name,
+                      modeName);
+            }
+            break;
+        case conf::ForwardMode::Last:
+            throw Error(ErrorCode::InternalError, "unexpected forward mode");
+        }
+        if (!def.bandwidth.empty() && !bandwidthAllowed) {
+            raise(ErrorCode::ConfigUnsupported,
+                  "Unsupported network-wide <bandwidth> element in network {} with forward "
+                  "mode='{}'",
+                  def.name, modeName);
+        }
+
+        bool usesInterface = false;
+        bool usesAddress = false;
+        for (const auto& iface : def.forward.interfaces) {
+            if (iface.type == conf::ForwardDeviceType::Netdev) {
+                usesInterface = true;
+                if (def.forward.mode == conf::ForwardMode::Hostdev) {
+                    raise(ErrorCode::ConfigUnsupported,
+                          "hostdev network '{}' lists '{}' in the device pool, but hostdev "
+                          "networks require all devices to be listed by PCI address, not network "
+                          "device name",
+                          def.name, iface.dev);
+                }
+            } else if (iface.type == conf::ForwardDeviceType::Pci) {
+                usesAddress = true;
+                if (def.forward.mode != conf::ForwardMode::Hostdev) {
+                    raise(ErrorCode::ConfigUnsupported,
+                          "network '{}' has forward mode '{}'  but lists a device by PCI address "
+                          "in the device pool. This is only supported for networks with forward "
+                          "mode 'hostdev'",
+                          def.name, modeName);
+                }
+                if (!backends_->isVirtualFunction(iface.pci)) {
+                    raise(ErrorCode::ConfigUnsupported,
+                          "device '/sys/bus/pci/devices/{}/config' in network '{}' is not an "
+                          "SR-IOV Virtual Function",
+                          iface.pci.toString(), def.name);
+                }
+            }
+        }
+        if (static_cast<int>(!def.forward.pfs.empty()) + static_cast<int>(usesInterface) +
+                static_cast<int>(usesAddress) >
+            1) {
+            raise(ErrorCode::ConfigUnsupported,
+                  "<address>, <interface>, and <pf> elements of <forward> in network {} are "
+                  "mutually exclusive",
+                  def.name);
+        }
+
+        bool ipv4dhcp = false;
+        bool ipv6dhcp = false;
+        for (const auto& ip : def.ips) {
+            if (ip.ranges.empty() && ip.hosts.empty()) {
+                continue;
+            }
+            bool v6 = ip.address.isFamily(AF_INET6);
+            bool& seen = v6 ? ipv6dhcp : ipv4dhcp;
+            if (seen) {
+                raise(ErrorCode::ConfigUnsupported,
+                      "Multiple IPv{} dhcp sections found -- dhcp is supported only for a single "
+                      "IPv{} address on each network",
+                      v6 ? 6 : 4, v6 ? 6 : 4);
+            }
+            seen = true;
+        }
+
+        bool vlanAllowed = def.forward.mode == conf::ForwardMode::Hostdev ||
+                           def.forward.mode == conf::ForwardMode::Passthrough ||
+                           (def.forward.mode == conf::ForwardMode::Bridge && def.virtualPort &&
+                            def.virtualPort->type == conf::VirtualPortType::OpenVSwitch);
+        bool vlanUsed = !def.vlan.empty();
+        bool badVlanUse = false;
+        const conf::Portgroup* defaultPortgroup = nullptr;
+        for (std::size_t i = 0; i < def.portgroups.size(); ++i) {
+            const auto& pg = def.portgroups[i];
+            if (vlanUsed || !pg.vlan.empty()) {
+                if (pg.virtualPort) {
+                    if (def.forward.mode != conf::ForwardMode::Bridge ||
+                        pg.virtualPort->type != conf::VirtualPortType::OpenVSwitch) {
+                        badVlanUse = true;
+                    }
+                } else if (!vlanAllowed) {
+                    badVlanUse = true;
+                }
+            }
+            if (pg.isDefault) {
+                if (defaultPortgroup != nullptr) {
+                    raise(ErrorCode::ConfigUnsupported,
+                          "network '{}' has multiple default <portgroup> elements ({} and {}), "
+                          "but only one default is allowed",
+                          def.name, defaultPortgroup->name, pg.name);
+                }
+                defaultPortgroup = &pg;
+            }
+            for (std::size_t j = i + 1; j < def.portgroups.size(); ++j) {
+                if (pg.name == def.portgroups[j].name) {
+                    raise(ErrorCode::ConfigUnsupported,
+                          "multiple <portgroup> elements with the same name ({}) in network '{}'",
+                          pg.name, def.name);
+                }
+            }
+            if (!pg.bandwidth.empty() && !bandwidthAllowed) {
+                raise(ErrorCode::ConfigUnsupported,
+                      "Unsupported <bandwidth> element in network '{}' in portgroup '{}' with "
+                      "forward mode='{}'",
+                      def.name, pg.name, modeName);
+            }
+        }
+        if (badVlanUse || (vlanUsed && !vlanAllowed && defaultPortgroup == nullptr)) {
+            raise(ErrorCode::ConfigUnsupported,
+                  "<vlan> element specified for network {}, whose type doesn't support vlan "
+                  "configuration",
+                  def.name);
+        }
+        if (def.forward.mode == conf::ForwardMode::Hostdev) {
+            for (const auto& pg : def.portgroups) {
+                if (!pg.bandwidth.empty()) {
+                    raise(ErrorCode::ConfigUnsupported,
+                          "unsupported <bandwidth> element in <portgroup name='{}'> of network "
+                          "'{}' with forward mode='{}'",
+                          pg.name, def.name, modeName);
+                }
+            }
+        }
+    }
+
+    // libvirt's networkBridgeNameValidate.
+    void validateBridgeName(conf::NetworkDef& def)
+    {
+        auto inUse = [&](const std::string& bridge) {
+            for (const auto& [name, obj] : byName_) {
+                if (name == def.name) {
+                    continue;
+                }
+                if ((obj->def->bridge && *obj->def->bridge == bridge) ||
+                    (obj->newDef && obj->newDef->bridge && *obj->newDef->bridge == bridge)) {
+                    return true;
+                }
+            }
+            return false;
+        };
+        if (def.bridge && def.bridge->find("%d") == std::string::npos) {
+            if (inUse(*def.bridge)) {
+                raise(ErrorCode::InternalError, "bridge name '{}' already in use.", *def.bridge);
+            }
+            return;
+        }
+        std::string templ = "virbr%d";
+        if (def.bridge) {
+            auto first = def.bridge->find('%');
+            if (first == def.bridge->rfind('%') && def.bridge->compare(first, 2, "%d") == 0) {
+                templ = *def.bridge;
+            }
+        }
+        auto pos = templ.find("%d");
+        for (int id = 0; id <= 256; ++id) {
+            std::string name = templ.substr(0, pos) + std::to_string(id) + templ.substr(pos + 2);
+            if (!inUse(name) && !backends_->linkExists(name)) {
+                def.bridge = name;
+                return;
+            }
+        }
+        raise(ErrorCode::InternalError, "Bridge generation exceeded max id {}", 256);
+    }
+
+    // libvirt's networkCreateInterfacePool: a <pf> becomes its virtual functions.
+    void createInterfacePool(conf::NetworkDef& def)
+    {
+        if (def.forward.pfs.empty() || !def.forward.interfaces.empty()) {
+            return;
+        }
+        const auto& pf = def.forward.pfs.front().dev;
+        std::vector<VirtualFunctionInfo> vfs;
+        try {
+            vfs = backends_->virtualFunctions(pf);
+        } catch (const Error&) {
+            raise(ErrorCode::InternalError, "Could not get Virtual functions on {}", pf);
+        }
+        std::vector<conf::ForwardInterface> pool;
+        for (const auto& vf : vfs) {
+            if (def.forward.mode == conf::ForwardMode::Hostdev) {
+                pool.push_back({conf::ForwardDeviceType::Pci, {}, vf.address, 0});
+            } else if (!vf.netdev.empty()) {
+                pool.push_back({conf::ForwardDeviceType::Netdev, vf.netdev, {}, 0});
+            }
+        }
+        if (pool.empty()) {
+            raise(ErrorCode::InternalError, "No usable Vf's present on SRIOV PF {}", pf);
+        }
+        def.forward.interfaces = std::move(pool);
+    }
+
+    // networkStartNetwork.
+    void startNetwork(NetworkObj& obj)
+    {
+        if (obj.active) {
+            throw Error(ErrorCode::OperationInvalid, "network is already active");
+        }
+        auto kind = backendKindFor(*obj.def);
+        if (kind == BackendKind::Virtual) {
+            raise(ErrorCode::ConfigUnsupported,
+                  "network '{}' uses forward mode '{}', which dvsd cannot start: only bridge, "
+                  "private, vepa, passthrough and hostdev networks are supported",
+                  obj.def->name, util::toString(obj.def->forward.mode));
+        }
+        store_.deleteAllPorts(obj.def->name);
+        obj.ports.clear();
+        // virNetworkObjSetDefTransient: the live definition is a copy; the persistent one waits.
+        if (obj.persistent && !obj.newDef) {
+            obj.newDef = std::make_unique<conf::NetworkDef>(*obj.def);
+        }
+        auto& backend = backends_->backend(kind);
+        bool started = false;
+        try {
+            runHook(obj, nullptr, HookOp::Start, HookSubOp::Begin);
+            if (kind == BackendKind::Direct || kind == BackendKind::Hostdev) {
+                createInterfacePool(*obj.def);
+            }
+            backend.start(*obj.def);
+            started = true;
+            obj.extra.floorSum = 0;
+            runHook(obj, nullptr, HookOp::Started, HookSubOp::Begin);
+            saveStatus(obj);
+        } catch (...) {
+            if (started) {
+                backend.stop(*obj.def);
+            }
+            unsetDefTransient(obj);
+            throw;
+        }
+        obj.active = true;
+    }
+
+    void unsetDefTransient(NetworkObj& obj)
+    {
+        if (obj.newDef) {
+            obj.def = std::move(obj.newDef);
+        }
+        obj.def->connections = 0;
+        for (auto& iface : obj.def->forward.interfaces) {
+            iface.connections = 0;
+        }
+    }
+
+    // networkShutdownNetwork.
+    void shutdownNetwork(NetworkObj& obj)
+    {
+        if (!obj.active) {
+            return;
+        }
+        try {
+            store_.deleteStatus(obj.def->name);
+        } catch (const Error& e) {
+            notices_.push_back(e.fullMessage());
+        }
+        auto kind = backendKindFor(*obj.def);
+        if (kind != BackendKind::Virtual) {
+            backends_->backend(kind).stop(*obj.def);
+        }
+        try {
+            runHook(obj, nullptr, HookOp::Stopped, HookSubOp::End);
+        } catch (const Error&) {
+            // libvirt ignores a failing 'stopped' hook.
+        }
+        obj.active = false;
+        unsetDefTransient(obj);
+    }
+
+    void removeInactive(NetworkObj& obj)
+    {
+        try {
+            store_.deleteStatus(obj.def->name);
+            store_.deleteAllPorts(obj.def->name);
+        } catch (const Error& e) {
+            notices_.push_back(e.fullMessage());
+        }
+        removeObj(obj);
+    }
+
+    // Port allocation: libvirt's networkAllocatePort.
+    conf::ForwardInterface* allocatePort(NetworkObj& obj, conf::NetworkPort& port)
+    {
+        auto& def = *obj.def;
+        if (!obj.active) {
+            raise(ErrorCode::OperationInvalid, "network '{}' is not active", def.name);
+        }
+        const conf::Portgroup* portgroup = nullptr;
+        if (!port.group.empty()) {
+            portgroup = def.findPortgroup(port.group);
+        } else {
+            for (const auto& pg : def.portgroups) {
+                if (pg.isDefault) {
+                    portgroup = &pg;
+                    break;
+                }
+            }
+        }
+        if (port.bandwidth.empty() && portgroup != nullptr) {
+            port.bandwidth = portgroup->bandwidth;
+        }
+        if (port.vlan.empty()) {
+            if (portgroup != nullptr && !portgroup->vlan.empty()) {
+                port.vlan = portgroup->vlan;
+            } else if (!def.vlan.empty()) {
+                port.vlan = def.vlan;
+            }
+        }
+        if (port.trustGuestRxFilters == conf::Tristate::Absent) {
+            if (portgroup != nullptr && portgroup->trustGuestRxFilters != conf::Tristate::Absent) {
+                port.trustGuestRxFilters = portgroup->trustGuestRxFilters;
+            } else if (def.trustGuestRxFilters != conf::Tristate::Absent) {
+                port.trustGuestRxFilters = def.trustGuestRxFilters;
+            }
+        }
+        if (port.isolatedPort == conf::Tristate::Absent) {
+            port.isolatedPort = def.portIsolated;
+        }
+        auto merged = conf::VirtualPort::merge3(
+            port.virtualPort ? &*port.virtualPort : nullptr,
+            def.virtualPort ? &*def.virtualPort : nullptr,
+            portgroup != nullptr && portgroup->virtualPort ? &*portgroup->virtualPort : nullptr);
+        if (!merged.empty()) {
+            port.virtualPort = merged;
+        }
+        auto vportType = [&]() { return util::toString(port.virtualPort->type); };
+
+        conf::ForwardInterface* dev = nullptr;
+        switch (def.forward.mode) {
+        case conf::ForwardMode::None:
+        case conf::ForwardMode::Nat:
+        case conf::ForwardMode::Route:
+        case conf::ForwardMode::Open:
+            port.plug.type = conf::PlugType::Network;
+            port.plug.bridge = def.bridge.value_or("");
+            port.plug.macTableManager = def.macTableManager;
+            if (port.virtualPort) {
+                raise(ErrorCode::ConfigUnsupported,
+                      "<virtualport type='{}'> not supported for network '{}' which uses IP "
+                      "forwarding",
+                      vportType(), def.name);
+            }
+            break;
+        case conf::ForwardMode::Hostdev:
+            port.plug.type = conf::PlugType::HostdevPci;
+            createInterfacePool(def);
+            for (auto& iface : def.forward.interfaces) {
+                if (iface.connections == 0) {
+                    dev = &iface;
+                    break;
+                }
+            }
+            if (dev == nullptr) {
+                raise(ErrorCode::InternalError,
+                      "network '{}' requires exclusive access to interfaces, but none are "
+                      "available",
+                      def.name);
+            }
+            port.plug.address = dev->pci;
+            port.plug.driver = def.forward.driverName;
+            port.plug.managed = def.forward.managed ? conf::Tristate::Yes : conf::Tristate::Absent;
+            if (port.virtualPort && port.virtualPort->type != conf::VirtualPortType::Qbg &&
+                port.virtualPort->type != conf::VirtualPortType::Qbh) {
+                raise(ErrorCode::ConfigUnsupported,
+                      "<virtualport type='{}'> not supported for network '{}' which uses an "
+                      "SR-IOV Virtual Function via PCI passthrough",
+                      vportType(), def.name);
+            }
+            break;
+        case conf::ForwardMode::Bridge:
+            if (def.bridge) {
+                port.plug.type = conf::PlugType::Bridge;
+                port.plug.bridge = *def.bridge;
+                port.plug.macTableManager = def.macTableManager;
+                if (port.virtualPort &&
+                    port.virtualPort->type != conf::VirtualPortType::OpenVSwitch) {
+                    raise(ErrorCode::ConfigUnsupported,
+                          "<virtualport type='{}'> not supported for network '{}' which uses a "
+                          "bridge device",
+                          vportType(), def.name);
+                }
+                break;
+            }
+            [[fallthrough]];
+        case conf::ForwardMode::Private:
+        case conf::ForwardMode::Vepa:
+        case conf::ForwardMode::Passthrough:
+            port.plug.type = conf::PlugType::Direct;
+            port.plug.mode = macvlanModeFor(def.forward.mode);
+            if (port.virtualPort && port.virtualPort->type != conf::VirtualPortType::Qbg &&
+                port.virtualPort->type != conf::VirtualPortType::Qbh) {
+                raise(ErrorCode::ConfigUnsupported,
+                      "<virtualport type='{}'> not supported for network '{}' which uses a "
+                      "macvtap device",
+                      vportType(), def.name);
+            }
+            if (def.forward.interfaces.empty() && def.forward.pfs.empty()) {
+                raise(ErrorCode::InternalError,
+                      "network '{}' uses a direct mode, but has no forward dev and no interface "
+                      "pool",
+                      def.name);
+            }
+            createInterfacePool(def);
+            if (needsExclusiveDevice(def, port)) {
+                for (auto& iface : def.forward.interfaces) {
+                    if (iface.connections == 0) {
+                        dev = &iface;
+                        break;
+                    }
+                }
+            } else if (!def.forward.interfaces.empty()) {
+                dev = &def.forward.interfaces.front();
+                for (auto& iface : def.forward.interfaces) {
+                    if (iface.connections < dev->connections) {
+                        dev = &iface;
+                    }
+                }
+            }
+            if (dev == nullptr) {
+                raise(ErrorCode::InternalError,
+                      "network '{}' requires exclusive access to interfaces, but none are "
+                      "available",
+                      def.name);
+            }
+            port.plug.dev = dev->dev;
+            break;
+        case conf::ForwardMode::Last:
+            throw Error(ErrorCode::InternalError, "unexpected forward mode");
+        }
+
+        checkBandwidth(obj, port);
+        if (port.virtualPort) {
+            port.virtualPort->checkComplete(true);
+        }
+        return dev;
+    }
+
+    // networkCheckBandwidth for a new port: floor is only for libvirt's virtual networks, and
+    // needs the network's inbound QoS.
+    void checkBandwidth(const NetworkObj& obj, const conf::NetworkPort& port) const
+    {
+        const auto& def = *obj.def;
+        if (!port.bandwidth.hasFloor()) {
+            return;
+        }
+        if (!supportsFloor(def.forward.mode)) {
+            raise(ErrorCode::OperationUnsupported,
+                  "Invalid use of 'floor' on interface with MAC address {} - 'floor' is only "
+                  "supported for interface type 'network' with forward type 'nat', 'route', "
+                  "'open' or none",
+                  port.mac.toString());
+        }
+        if (!def.bandwidth.in) {
+            raise(ErrorCode::OperationUnsupported,
+                  "Invalid use of 'floor' on interface with MAC address {} - network '{}' has no "
+                  "inbound QoS set",
+                  port.mac.toString(), def.name);
+        }
+    }
+
+    // Port reclaim: libvirt's networkNotifyPort. Returns the pool device the port holds.
+    conf::ForwardInterface* notifyPort(NetworkObj& obj, const conf::NetworkPort& port)
+    {
+        auto& def = *obj.def;
+        if (!obj.active) {
+            raise(ErrorCode::OperationInvalid, "network '{}' is not active", def.name);
+        }
+        conf::ForwardInterface* dev = nullptr;
+        switch (port.plug.type) {
+        case conf::PlugType::None:
+            throw Error(ErrorCode::InternalError, "Unexpectedly got a network port without a plug");
+        case conf::PlugType::Network:
+        case conf::PlugType::Bridge:
+            if (!def.bridge) {
+                throw Error(ErrorCode::InternalError,
+                            "Unexpectedly got a network port without a network bridge");
+            }
+            break;
+        case conf::PlugType::Direct:
+            createInterfacePool(def);
+            for (auto& iface : def.forward.interfaces) {
+                if (iface.type == conf::ForwardDeviceType::Netdev && iface.dev == port.plug.dev) {
+                    dev = &iface;
+                    break;
+                }
+            }
+            if (dev == nullptr) {
+                raise(ErrorCode::InternalError,
+                      "network '{}' doesn't have dev='{}' in use by network port '{}'", def.name,
+                      port.plug.dev, port.uuid.toString());
+            }
+            if (dev->connections > 0 && needsExclusiveDevice(def, port)) {
+                raise(ErrorCode::InternalError,
+                      "network '{}' claims dev='{}' is already in use by a different port",
+                      def.name, port.plug.dev);
+            }
+            break;
+        case conf::PlugType::HostdevPci:
+            createInterfacePool(def);
+            for (auto& iface : def.forward.interfaces) {
+                if (iface.type == conf::ForwardDeviceType::Pci && iface.pci == port.plug.address) {
+                    dev = &iface;
+                    break;
+                }
+            }
+            if (dev == nullptr) {
+                raise(ErrorCode::InternalError,
+                      "network '{}' doesn't have PCI device {} in use by network port", def.name,
+                      port.plug.address.toString());
+            }
+            if (dev->connections > 0 && def.forward.mode == conf::ForwardMode::Hostdev) {
+                raise(ErrorCode::InternalError,
+                      "network '{}' claims the PCI device at domain={} bus={} slot={} "
+                      "function={} is already in use by a different network port",
+                      def.name, dev->pci.domain, dev->pci.bus, dev->pci.slot, dev->pci.function);
+            }
+            break;
+        case conf::PlugType::Last:
+            throw Error(ErrorCode::InternalError, "unexpected plug type");
+        }
+        return dev;
+    }
+
+    // Finds the pool device a port holds (for release); libvirt's errors when it is not there.
+    conf::ForwardInterface* deviceOfPort(NetworkObj& obj, const conf::NetworkPort& port)
+    {
+        auto& def = *obj.def;
+        if (port.plug.type == conf::PlugType::Direct) {
+            if (def.forward.interfaces.empty()) {
+                raise(ErrorCode::InternalError,
+                      "network '{}' uses a direct mode, but has no forward dev and no interface "
+                      "pool",
+                      def.name);
+            }
+            for (auto& iface : def.forward.interfaces) {
+                if (iface.type == conf::ForwardDeviceType::Netdev && iface.dev == port.plug.dev) {
+                    return &iface;
+                }
+            }
+            raise(ErrorCode::InternalError, "network '{}' doesn't have dev='{}' in use by domain",
+                  def.name, port.plug.dev);
+        }
+        if (port.plug.type == conf::PlugType::HostdevPci) {
+            if (def.forward.interfaces.empty()) {
+                raise(ErrorCode::InternalError,
+                      "network '{}' uses a hostdev mode, but has no forward dev and no interface "
+                      "pool",
+                      def.name);
+            }
+            for (auto& iface : def.forward.interfaces) {
+                if (iface.type == conf::ForwardDeviceType::Pci && iface.pci == port.plug.address) {
+                    return &iface;
+                }
+            }
+            raise(ErrorCode::InternalError,
+                  "network '{}' doesn't have PCI device {} in use by domain", def.name,
+                  port.plug.address.toString());
+        }
+        return nullptr;
+    }
+
+    // Counts a port in and runs its port-created hook; rolls the counts back when the hook fails.
+    void attachCounted(NetworkObj& obj, const conf::NetworkPort& port, conf::ForwardInterface* dev)
+    {
+        obj.def->connections++;
+        if (dev != nullptr) {
+            dev->connections++;
+        }
+        try {
+            runHook(obj, &port, HookOp::PortCreated, HookSubOp::Begin);
+        } catch (...) {
+            obj.def->connections--;
+            if (dev != nullptr) {
+                dev->connections--;
+            }
+            throw;
+        }
+    }
+
+    // networkReleasePort.
+    void releasePort(NetworkObj& obj, const conf::NetworkPort& port)
+    {
+        auto* dev = deviceOfPort(obj, port);
+        if (obj.def->connections > 0) {
+            obj.def->connections--;
+        }
+        if (dev != nullptr && dev->connections > 0) {
+            dev->connections--;
+        }
+        try {
+            runHook(obj, &port, HookOp::PortDeleted, HookSubOp::Begin);
+        } catch (const Error&) {
+            // libvirt ignores a failing 'port-deleted' hook.
+        }
+    }
+
+    NetworkBackend* backendOf(const NetworkObj& obj)
+    {
+        auto kind = backendKindFor(*obj.def);
+        return kind == BackendKind::Virtual ? nullptr : &backends_->backend(kind);
+    }
+
+    // Start-up: definitions, then status, then ports (DESIGN.md §4).
+    void loadState();
+    void loadPorts(const std::string& network, const std::vector<state::StoredFile>& files);
+    void autostartNetworks();
+
+    state::StateStore store_;
+    HookRunner hooks_;
+    std::unique_ptr<Backends> backends_;
+    std::vector<std::unique_ptr<NetworkObj>> objects_;
+    std::map<std::string, NetworkObj*, std::less<>> byName_;
+    std::map<util::Uuid, NetworkObj*> byUuid_;
+    std::map<int, LifecycleCallback> callbacks_;
+    int nextCallbackId_ = 1;
+    std::vector<std::string> notices_;
+};
+
+void NetworkDriverImpl::loadState()
+{
+    auto stored = store_.load();
+    auto setAside = [&](const fs::path& path, const std::string& why) {
+        try {
+            auto moved = store_.quarantine(path);
+            notices_.push_back(fmt::format("cannot use '{}': {}; moved it to '{}'", path.string(),
+                                           why, moved.string()));
+        } catch (const Error& e) {
+            notices_.push_back(
+                fmt::format("cannot use '{}': {}; {}", path.string(), why, e.fullMessage()));
+        }
+    };
+
+    for (const auto& file : stored.configs) {
+        try {
+            auto def =
+                std::make_unique<conf::NetworkDef>(conf::NetworkDef::parseString(file.contents));
+            if (file.path.stem().string() != def->name) {
+                notices_.push_back(fmt::format(
+                    "Network config filename '{}' does not match network name '{}', ignoring",
+                    file.path.string(), def->name));
+                continue;
+            }
+            if (findByUuid(def->uuid) != nullptr || findByName(def->name) != nullptr) {
+                notices_.push_back(fmt::format("network '{}' in '{}' duplicates another, ignoring",
+                                               def->name, file.path.string()));
+                continue;
+            }
+            auto& obj = addObj(std::move(def));
+            obj.persistent = true;
+        } catch (const Error& e) {
+            setAside(file.path, e.fullMessage());
+        }
+    }
+    for (const auto& name : stored.autostart) {
+        if (auto* obj = findByName(name)) {
+            obj->autostart = true;
+        }
+    }
+
+    for (const auto& file : stored.statuses) {
+        try {
+            auto status = parseNetworkStatus(file.contents);
+            auto& live = status.def;
+            if (file.path.stem().string() != live.name) {
+                notices_.push_back(fmt::format(
+                    "Network status filename '{}' does not match network name '{}', ignoring",
+                    file.path.string(), live.name));
+                continue;
+            }
+            // Counts are rebuilt from the ports below.
+            live.connections = 0;
+            for (auto& iface : live.forward.interfaces) {
+                iface.connections = 0;
+            }
+            auto* obj = findByUuid(live.uuid);
+            if (obj == nullptr && findByName(live.name) != nullptr) {
+                notices_.push_back(fmt::format(
+                    "network '{}' in '{}' has another uuid than its definition, ignoring",
+                    live.name, file.path.string()));
+                continue;
+            }
+            if (obj == nullptr) {
+                obj = &addObj(std::make_unique<conf::NetworkDef>(std::move(live)));
+            } else {
+                obj->newDef = std::move(obj->def);
+                obj->def = std::make_unique<conf::NetworkDef>(std::move(live));
+            }
+            obj->extra = status.extra;
+            obj->active = true;
+        } catch (const Error& e) {
+            setAside(file.path, e.fullMessage());
+        }
+    }
+
+    for (const auto& [network, files] : stored.ports) {
+        loadPorts(network, files);
+    }
+
+    // Converge the host with what was loaded; a backend that finds everything in place changes
+    // nothing.
+    for (auto* obj : sortedNetworks()) {
+        if (!obj->active) {
+            continue;
+        }
+        auto* backend = backendOf(*obj);
+        if (backend == nullptr) {
+            continue;
+        }
+        try {
+            backend->start(*obj->def);
+            for (const auto& [uuid, port] : obj->ports) {
+                backend->portAttached(*obj->def, port);
+            }
+        } catch (const Error& e) {
+            notices_.push_back(fmt::format("network '{}' could not be brought back in line: {}",
+                                           obj->def->name, e.fullMessage()));
+        }
+    }
+}
+
+void NetworkDriverImpl::loadPorts(const std::string& network,
+                                  const std::vector<state::StoredFile>& files)
+{
+    auto* obj = findByName(network);
+    if (obj == nullptr || !obj->active) {
+        notices_.push_back(fmt::format("dropping {} port(s) of network '{}', which is not active",
+                                       files.size(), network));
+        try {
+            store_.deleteAllPorts(network);
+        } catch (const Error& e) {
+            notices_.push_back(e.fullMessage());
+        }
+        return;
+    }
+    for (const auto& file : files) {
+        try {
+            auto port = conf::NetworkPort::parseString(file.contents);
+            if (file.path.stem().string() != port.uuid.toString()) {
+                throw Error(
+                    ErrorCode::InternalError,
+                    fmt::format("file name does not match port uuid {}", port.uuid.toString()));
+            }
+            if (obj->ports.count(port.uuid) != 0) {
+                throw Error(ErrorCode::NetworkPortExist, port.uuid.toString());
+            }
+            auto* dev = notifyPort(*obj, port);
+            obj->def->connections++;
+            if (dev != nullptr) {
+                dev->connections++;
+            }
+            auto& stored = obj->ports.emplace(port.uuid, std::move(port)).first->second;
+            // libvirt re-runs port-created for every port at restart; a refusal now cannot undo
+            // a port the guest is already using.
+            try {
+                runHook(*obj, &stored, HookOp::PortCreated, HookSubOp::Begin);
+            } catch (const Error& e) {
+                notices_.push_back(fmt::format("port-created hook for port {} of network '{}' "
+                                               "failed at start: {}, ignoring",
+                                               stored.uuid.toString(), network, e.fullMessage()));
+            }
+        } catch (const Error& e) {
+            try {
+                auto moved = store_.quarantine(file.path);
+                notices_.push_back(fmt::format("cannot use port file '{}': {}; moved it to '{}'",
+                                               file.path.string(), e.fullMessage(),
+                                               moved.string()));
+            } catch (const Error& e2) {
+                notices_.push_back(e2.fullMessage());
+            }
+        }
+    }
+}
+
+void NetworkDriverImpl::autostartNetworks()
+{
+    // Like libvirt, autostart runs once per boot: the marker lives in the run folder.
+    auto marker = store_.paths().runDir / "autostarted";
+    std::error_code ec;
+    if (fs::exists(marker, ec)) {
+        return;
+    }
+    for (auto* obj : sortedNetworks()) {
+        if (!obj->autostart || obj->active) {
+            continue;
+        }
+        try {
+            startNetwork(*obj);
+            emit(*obj, LifecycleEvent::Started);
+        } catch (const Error& e) {
+            notices_.push_back(fmt::format("Failed to autostart network '{}': {}", obj->def->name,
+                                           e.fullMessage()));
+        }
+    }
+    try {
+        util::writeFileAtomic(marker, "");
+    } catch (const Error& e) {
+        notices_.push_back(e.fullMessage());
+    }
+}
+
+NetworkDriver::NetworkDriver(DriverPaths paths, std::unique_ptr<Backends> backends)
+    : impl_(std::make_unique<NetworkDriverImpl>(std::move(paths), std::move(backends)))
+{}
+
+NetworkDriver::~NetworkDriver() = default;
+
+std::vector<NetworkRef> NetworkDriver::listAllNetworks(unsigned flags) const
+{
+    checkFlags(flags, 0x3f, "virConnectListAllNetworks");
+    std::vector<NetworkRef> out;
+    for (auto* obj : impl_->sortedNetworks()) {
+        if ((flags & (ListFlags::Active | ListFlags::Inactive)) != 0 &&
+            !((obj->active && (flags & ListFlags::Active)) ||
+              (!obj->active && (flags & ListFlags::Inactive)))) {
+            continue;
+        }
+        if ((flags & (ListFlags::Persistent | ListFlags::Transient)) != 0 &&
+            !((obj->persistent && (flags & ListFlags::Persistent)) ||
+              (!obj->persistent && (flags & ListFlags::Transient)))) {
+            continue;
+        }
+        if ((flags & (ListFlags::Autostart | ListFlags::NoAutostart)) != 0 &&
+            !((obj->autostart && (flags & ListFlags::Autostart)) ||
+              (!obj->autostart && (flags & ListFlags::NoAutostart)))) {
+            continue;
+        }
+        out.push_back(obj->ref());
+    }
+    return out;
+}
+
+std::vector<std::string> NetworkDriver::listNetworkNames(bool active, int maxNames) const
+{
+    std::vector<std::string> out;
+    for (auto* obj : impl_->sortedNetworks()) {
+        if (static_cast<int>(out.size()) >= maxNames) {
+            break;
+        }
+        if (obj->active == active) {
+            out.push_back(obj->def->name);
+        }
+    }
+    return out;
+}
+
+int NetworkDriver::countNetworks(bool active) const
+{
+    int n = 0;
+    for (auto* obj : impl_->sortedNetworks()) {
+        n += obj->active == active ? 1 : 0;
+    }
+    return n;
+}
+
+NetworkRef NetworkDriver::lookupByName(std::string_view name) const
+{
+    auto* obj = impl_->findByName(name);
+    if (obj == nullptr) {
+        raise(ErrorCode::NoNetwork, "no network with matching name '{}'", name);
+    }
+    return obj->ref();
+}
+
+NetworkRef NetworkDriver::lookupByUuid(const util::Uuid& uuid) const
+{
+    auto* obj = impl_->findByUuid(uuid);
+    if (obj == nullptr) {
+        raise(ErrorCode::NoNetwork, "no network with matching uuid '{}'", uuid.toString());
+    }
+    return obj->ref();
+}
+
+NetworkRef NetworkDriver::defineXml(std::string_view xml, unsigned flags)
+{
+    checkFlags(flags, DefineFlags::Validate, "virNetworkDefineXMLFlags");
+    auto def = std::make_unique<conf::NetworkDef>(conf::NetworkDef::parseString(
+        xml, (flags & DefineFlags::Validate) != 0 ? conf::NetworkParseFlags::Validate : 0));
+    impl_->validateForDriver(*def);
+    bool existed = impl_->findByUuid(def->uuid) != nullptr;
+    auto copy = *def;
+    auto& obj = impl_->assignDef(std::move(def), false);
+    try {
+        impl_->saveConfig(copy);
+    } catch (...) {
+        if (!existed && !obj.active) {
+            impl_->removeObj(obj);
+        }
+        throw;
+    }
+    impl_->emit(obj, LifecycleEvent::Defined);
+    return obj.ref();
+}
+
+NetworkRef NetworkDriver::createXml(std::string_view xml, unsigned flags)
+{
+    checkFlags(flags, DefineFlags::Validate, "virNetworkCreateXMLFlags");
+    auto def = std::make_unique<conf::NetworkDef>(conf::NetworkDef::parseString(
+        xml, (flags & DefineFlags::Validate) != 0 ? conf::NetworkParseFlags::Validate : 0));
+    impl_->validateForDriver(*def);
+    bool existed = impl_->findByUuid(def->uuid) != nullptr;
+    std::unique_ptr<conf::NetworkDef> previous;
+    if (existed) {
+        previous = std::make_unique<conf::NetworkDef>(*impl_->findByUuid(def->uuid)->def);
+    }
+    auto& obj = impl_->assignDef(std::move(def), true);
+    try {
+        impl_->startNetwork(obj);
+    } catch (...) {
+        if (!existed) {
+            impl_->removeObj(obj);
+        } else if (previous) {
+            obj.def = std::move(previous);
+        }
+        throw;
+    }
+    impl_->emit(obj, LifecycleEvent::Started);
+    return obj.ref();
+}
+
+void NetworkDriver::undefine(const NetworkRef& net)
+{
+    auto& obj = impl_->objFromRef(net);
+    if (!obj.persistent) {
+        throw Error(ErrorCode::OperationInvalid, "can't undefine transient network");
+    }
+    impl_->store_.deleteConfig(obj.def->name);
+    impl_->emit(obj, LifecycleEvent::Undefined);
+    obj.autostart = false;
+    if (!obj.active) {
+        impl_->removeInactive(obj);
+    } else {
+        obj.persistent = false;
+        obj.newDef.reset();
+    }
+}
+
+void NetworkDriver::start(const NetworkRef& net)
+{
+    auto& obj = impl_->objFromRef(net);
+    impl_->startNetwork(obj);
+    impl_->emit(obj, LifecycleEvent::Started);
+}
+
+void NetworkDriver::destroy(const NetworkRef& net)
+{
+    auto& obj = impl_->objFromRef(net);
+    if (!obj.active) {
+        raise(ErrorCode::OperationInvalid, "network '{}' is not active", obj.def->name);
+    }
+    impl_->shutdownNetwork(obj);
+    // Ports go without port-deleted hooks, as in libvirt.
+    obj.ports.clear();
+    try {
+        impl_->store_.deleteAllPorts(obj.def->name);
+    } catch (const Error& e) {
+        impl_->notices_.push_back(e.fullMessage());
+    }
+    impl_->emit(obj, LifecycleEvent::Stopped);
+    if (!obj.persistent) {
+        impl_->removeInactive(obj);
+    }
+}
+
+void NetworkDriver::update(const NetworkRef& net, unsigned command, unsigned section,
+                           int parentIndex, std::string_view xml, unsigned flags)
+{
+    checkFlags(flags, UpdateFlags::Live | UpdateFlags::Config, "virNetworkUpdate");
+    auto& obj = impl_->objFromRef(net);
+    if ((flags & (UpdateFlags::Live | UpdateFlags::Config)) == UpdateFlags::Current) {
+        flags |= obj.active ? UpdateFlags::Live : UpdateFlags::Config;
+    }
+    // virNetworkObjConfigChangeSetup.
+    if (!obj.active && (flags & UpdateFlags::Live) != 0) {
+        throw Error(ErrorCode::OperationInvalid, "network is not running");
+    }
+    if ((flags & UpdateFlags::Config) != 0 && !obj.persistent) {
+        throw Error(ErrorCode::OperationInvalid,
+                    "cannot change persistent config of a transient network");
+    }
+    auto cmd = static_cast<conf::UpdateCommand>(command);
+    auto sec = static_cast<conf::UpdateSection>(section);
+
+    std::unique_ptr<conf::NetworkDef> live;
+    std::unique_ptr<conf::NetworkDef> config;
+    if ((flags & UpdateFlags::Live) != 0) {
+        live = std::make_unique<conf::NetworkDef>(*obj.def);
+        conf::updateNetworkDef(*live, cmd, sec, parentIndex, xml, flags);
+        // A final format/parse cycle, as libvirt does, so nothing illegal gets in.
+        (void)conf::NetworkDef::parseString(live->format(0));
+    }
+    if ((flags & UpdateFlags::Config) != 0) {
+        config = std::make_unique<conf::NetworkDef>(obj.persistentDef());
+        conf::updateNetworkDef(*config, cmd, sec, parentIndex, xml, flags);
+        (void)conf::NetworkDef::parseString(config->format(conf::NetworkFormatFlags::Inactive));
+        impl_->saveConfig(*config);
+    }
+    if (config) {
+        if (obj.active) {
+            obj.newDef = std::move(config);
+        } else {
+            obj.def = std::move(config);
+        }
+    }
+    if (live) {
+        obj.def = std::move(live);
+        impl_->saveStatus(obj);
+        if (auto* backend = impl_->backendOf(obj)) {
+            std::vector<const conf::NetworkPort*> ports;
+            for (const auto& [uuid, port] : obj.ports) {
+                ports.push_back(&port);
+            }
+            backend->networkUpdated(*obj.def, ports);
+        }
+    }
+    impl_->runHook(obj, nullptr, HookOp::Updated, HookSubOp::Begin);
+}
+
+std::string NetworkDriver::getXmlDesc(const NetworkRef& net, unsigned flags) const
+{
+    checkFlags(flags, XmlFlags::Inactive, "virNetworkGetXMLDesc");
+    auto& obj = impl_->objFromRef(net);
+    const auto& def = ((flags & XmlFlags::Inactive) != 0 && obj.newDef) ? *obj.newDef : *obj.def;
+    return def.format(flags);
+}
+
+std::string NetworkDriver::getBridgeName(const NetworkRef& net) const
+{
+    auto& obj = impl_->objFromRef(net);
+    if (!obj.def->bridge) {
+        raise(ErrorCode::InternalError, "network '{}' does not have a bridge name.", obj.def->name);
+    }
+    return *obj.def->bridge;
+}
+
+bool NetworkDriver::getAutostart(const NetworkRef& net) const
+{
+    return impl_->objFromRef(net).autostart;
+}
+
+void NetworkDriver::setAutostart(const NetworkRef& net, bool autostart)
+{
+    auto& obj = impl_->objFromRef(net);
+    if (!obj.persistent) {
+        throw Error(ErrorCode::OperationInvalid, "cannot set autostart for transient network");
+    }
+    if (obj.autostart != autostart) {
+        impl_->store_.setAutostart(obj.def->name, autostart);
+        obj.autostart = autostart;
+    }
+}
+
+bool NetworkDriver::isActive(const NetworkRef& net) const
+{
+    return impl_->objFromRef(net).active;
+}
+
+bool NetworkDriver::isPersistent(const NetworkRef& net) const
+{
+    return impl_->objFromRef(net).persistent;
+}
+
+std::vector<PortRef> NetworkDriver::listAllPorts(const NetworkRef& net, unsigned flags) const
+{
+    checkFlags(flags, 0, "virNetworkListAllPorts");
+    auto& obj = impl_->objFromRef(net);
+    if (!obj.active) {
+        raise(ErrorCode::OperationInvalid, "network '{}' is not active", obj.def->name);
+    }
+    std::vector<PortRef> out;
+    out.reserve(obj.ports.size());
+    for (const auto& [uuid, port] : obj.ports) {
+        out.push_back({obj.ref(), uuid});
+    }
+    return out;
+}
+
+namespace {
+
+const conf::NetworkPort& lookupPort(const NetworkObj& obj, const util::Uuid& uuid)
+{
+    auto it = obj.ports.find(uuid);
+    if (it == obj.ports.end()) {
+        raise(ErrorCode::NoNetworkPort, "Network port with UUID {} does not exist",
+              uuid.toString());
+    }
+    if (!obj.active) {
+        raise(ErrorCode::OperationInvalid, "network '{}' is not active", obj.def->name);
+    }
+    return it->second;
+}
+
+} // namespace
+
+PortRef NetworkDriver::portLookupByUuid(const NetworkRef& net, const util::Uuid& uuid) const
+{
+    auto& obj = impl_->objFromRef(net);
+    lookupPort(obj, uuid);
+    return {obj.ref(), uuid};
+}
+
+PortRef NetworkDriver::portCreateXml(const NetworkRef& net, std::string_view xml, unsigned flags)
+{
+    checkFlags(flags, PortCreateFlags::Reclaim | PortCreateFlags::Validate,
+               "virNetworkPortCreateXML");
+    auto& obj = impl_->objFromRef(net);
+    auto port = conf::NetworkPort::parseString(
+        xml, (flags & PortCreateFlags::Validate) != 0 ? conf::NetworkPortParseFlags::Validate : 0);
+    if (!obj.active) {
+        raise(ErrorCode::OperationInvalid, "network '{}' is not active", obj.def->name);
+    }
+    bool reclaim = (flags & PortCreateFlags::Reclaim) != 0;
+    if (port.plug.type == conf::PlugType::None) {
+        if (reclaim) {
+            throw Error(ErrorCode::InvalidArg, "Port reclaim requested but plug type is none");
+        }
+    } else if (!reclaim) {
+        throw Error(ErrorCode::InvalidArg, "Port reclaim not requested but plug type is not none");
+    }
+
+    // Allocation changes the live definition (an expanded pool, counts): work so that a refusal
+    // leaves it as it was.
+    auto saved = *obj.def;
+    conf::ForwardInterface* dev = nullptr;
+    try {
+        dev = reclaim ? impl_->notifyPort(obj, port) : impl_->allocatePort(obj, port);
+        impl_->attachCounted(obj, port, dev);
+    } catch (...) {
+        *obj.def = std::move(saved);
+        throw;
+    }
+
+    if (obj.ports.count(port.uuid) != 0) {
+        Error exists(ErrorCode::NetworkPortExist,
+                     fmt::format("Network port with UUID {} already exists", port.uuid.toString()));
+        impl_->releasePort(obj, port);
+        throw exists;
+    }
+    try {
+        impl_->store_.savePort(obj.def->name, port.uuid, port.format());
+    } catch (...) {
+        impl_->releasePort(obj, port);
+        throw;
+    }
+    auto& stored = obj.ports.emplace(port.uuid, std::move(port)).first->second;
+    if (auto* backend = impl_->backendOf(obj)) {
+        try {
+            backend->portAttached(*obj.def, stored);
+        } catch (const Error& e) {
+            impl_->notices_.push_back(
+                fmt::format("port {} of network '{}' is not programmed yet: {}",
+                            stored.uuid.toString(), obj.def->name, e.fullMessage()));
+        }
+    }
+    return {obj.ref(), stored.uuid};
+}
+
+std::string NetworkDriver::portGetXmlDesc(const PortRef& ref, unsigned flags) const
+{
+    checkFlags(flags, 0, "virNetworkPortGetXMLDesc");
+    auto& obj = impl_->objFromRef(ref.network);
+    return lookupPort(obj, ref.uuid).format();
+}
+
+void NetworkDriver::portDelete(const PortRef& ref, unsigned flags)
+{
+    checkFlags(flags, 0, "virNetworkPortDelete");
+    auto& obj = impl_->objFromRef(ref.network);
+    const auto& port = lookupPort(obj, ref.uuid);
+    impl_->releasePort(obj, port);
+    if (auto* backend = impl_->backendOf(obj)) {
+        backend->portDetached(*obj.def, port);
+    }
+    obj.ports.erase(ref.uuid);
+    impl_->store_.deletePort(obj.def->name, ref.uuid);
+}
+
+TypedParams NetworkDriver::portGetParameters(const PortRef& ref, unsigned flags) const
+{
+    checkFlags(flags, 0, "virNetworkPortGetParameters");
+    auto& obj = impl_->objFromRef(ref.network);
+    const auto& port = lookupPort(obj, ref.uuid);
+    TypedParams params;
+    auto add = [&](const char* name, unsigned long long v) {
+        params.push_back({name, static_cast<unsigned>(v)});
+    };
+    if (port.bandwidth.in) {
+        add(kPortInboundAverage, port.bandwidth.in->average);
+        add(kPortInboundPeak, port.bandwidth.in->peak);
+        add(kPortInboundFloor, port.bandwidth.in->floor);
+        add(kPortInboundBurst, port.bandwidth.in->burst);
+    }
+    if (port.bandwidth.out) {
+        add(kPortOutboundAverage, port.bandwidth.out->average);
+        add(kPortOutboundPeak, port.bandwidth.out->peak);
+        add(kPortOutboundBurst, port.bandwidth.out->burst);
+    }
+    return params;
+}
+
+void NetworkDriver::portSetParameters(const PortRef& ref, const TypedParams& params, unsigned flags)
+{
+    checkFlags(flags, 0, "virNetworkPortSetParameters");
+    auto& obj = impl_->objFromRef(ref.network);
+    auto& port = const_cast<conf::NetworkPort&>(lookupPort(obj, ref.uuid));
+    conf::BandwidthRate in;
+    conf::BandwidthRate out;
+    for (const auto& param : params) {
+        const auto* value = std::get_if<unsigned>(&param.value);
+        if (value == nullptr) {
+            raise(ErrorCode::InvalidArg, "invalid type for parameter '{}', expected 'uint'",
+                  param.field);
+        }
+        const auto& f = param.field;
+        if (f == kPortInboundAverage) {
+            in.average = *value;
+        } else if (f == kPortInboundPeak) {
+            in.peak = *value;
+        } else if (f == kPortInboundBurst) {
+            in.burst = *value;
+        } else if (f == kPortInboundFloor) {
+            in.floor = *value;
+        } else if (f == kPortOutboundAverage) {
+            out.average = *value;
+        } else if (f == kPortOutboundPeak) {
+            out.peak = *value;
+        } else if (f == kPortOutboundBurst) {
+            out.burst = *value;
+        }
+    }
+    conf::NetworkPort updated = port;
+    updated.bandwidth = {};
+    if (in.average != 0 || in.floor != 0) {
+        updated.bandwidth.in = in;
+    }
+    if (out.average != 0) {
+        updated.bandwidth.out = out;
+    }
+    unsigned long long oldFloor = port.bandwidth.in ? port.bandwidth.in->floor : 0;
+    unsigned long long newFloor = updated.bandwidth.in ? updated.bandwidth.in->floor : 0;
+    if (oldFloor != newFloor) {
+        impl_->checkBandwidth(obj, updated);
+    }
+    impl_->store_.savePort(obj.def->name, updated.uuid, updated.format());
+    port = std::move(updated);
+    if (auto* backend = impl_->backendOf(obj)) {
+        backend->portAttached(*obj.def, port);
+    }
+}
+
+int NetworkDriver::subscribe(LifecycleCallback callback)
+{
+    int id = impl_->nextCallbackId_++;
+    impl_->callbacks_.emplace(id, std::move(callback));
+    return id;
+}
+
+void NetworkDriver::unsubscribe(int id)
+{
+    if (impl_->callbacks_.erase(id) == 0) {
+        raise(ErrorCode::InvalidArg, "could not find event callback {} for deletion", id);
+    }
+}
+
+void NetworkDriver::reloadHooks()
+{
+    impl_->hooks_.reload();
+}
+
+std::vector<NetworkDriver::NetworkStatus> NetworkDriver::status() const
+{
+    std::vector<NetworkStatus> out;
+    for (auto* obj : impl_->sortedNetworks()) {
+        NetworkStatus s;
+        s.name = obj->def->name;
+        s.active = obj->active;
+        s.persistent = obj->persistent;
+        s.autostart = obj->autostart;
+        s.forwardMode = std::string(util::toString(obj->def->forward.mode));
+        s.connections = obj->def->connections;
+        s.ports = obj->ports.size();
+        if (auto* backend = impl_->backendOf(*obj)) {
+            s.backendState = obj->active ? backend->describe(*obj->def) : "inactive";
+        } else {
+            s.backendState = "libvirt virtual network: not started by dvsd";
+        }
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::vector<std::string> NetworkDriver::takeNotices()
+{
+    return std::exchange(impl_->notices_, {});
+}
+
+} // namespace dvs::driver
