@@ -351,8 +351,7 @@ TEST_CASE("network: net-update errors and edits beyond libvirt's corpus")
     }
     SECTION("an unknown command")
     {
-        CHECK(update(UpdateCommand::None, UpdateSection::DnsTxt, -1,
-                     "<txt name='a' value='b'/>") ==
+        CHECK(update(UpdateCommand::None, UpdateSection::DnsTxt, -1, "<txt name='a' value='b'/>") ==
               "84\nOperation not supported: unrecognized network update command code 0\n");
     }
     SECTION("parentIndex selects the ip; a missing one is an error")

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Conformance with libvirt 9.0: its networkxml2xml and networkxml2xmlupdate test data, case by
 // case, against our parser, formatter and net-update.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -232,6 +233,42 @@ TEST_CASE("libvirt networkxml2xmlupdate corpus")
                     readCorpusFile(*dir / "networkxml2xmlupdateout" / (row[3] + ".xml"));
                 CHECK(def.format(outFlags) == expected);
             }
+        }
+    }
+}
+
+TEST_CASE("libvirt networkxml2conf and networkxml2firewall networks parse")
+{
+    auto dir = corpusDir();
+    if (!dir) {
+        dvs::test::skip("libvirt corpus not found (set DVS_LIBVIRT_CORPUS or -Dlibvirt_corpus)");
+        return;
+    }
+    // libvirt's dnsmasq and firewall tests parse these networks; each must parse here too, and
+    // what we format must be a fixed point.
+    std::vector<fs::path> files;
+    for (const char* sub : {"networkxml2confdata", "networkxml2firewalldata"}) {
+        if (!fs::is_directory(*dir / sub)) {
+            continue;
+        }
+        for (const auto& entry : fs::directory_iterator(*dir / sub)) {
+            if (entry.path().extension() == ".xml") {
+                files.push_back(entry.path());
+            }
+        }
+    }
+    std::sort(files.begin(), files.end());
+    REQUIRE(files.size() > 10);
+    for (const auto& file : files) {
+        DYNAMIC_SECTION(file.parent_path().filename().string() << "/" << file.filename().string())
+        {
+            std::string formatted;
+            try {
+                formatted = NetworkDef::parseString(readCorpusFile(file), parseFlags()).format();
+            } catch (const Error& e) {
+                FAIL("parse failed: " << e.fullMessage());
+            }
+            CHECK(NetworkDef::parseString(formatted, parseFlags()).format() == formatted);
         }
     }
 }
