@@ -19,20 +19,6 @@ namespace {
 using detail::xpathAttr;
 using detail::xpathChildAttr;
 
-Tristate parseTristateSetting(const std::optional<std::string>& text, std::string_view what,
-                              std::string_view networkName)
-{
-    if (!text) {
-        return Tristate::Absent;
-    }
-    auto value = detail::tristateFromString(*text);
-    if (!value) {
-        raise(ErrorCode::XmlError, "Invalid {} setting '{}' in network '{}'", what, *text,
-              networkName);
-    }
-    return *value;
-}
-
 std::vector<std::string> parseDnsmasqOptions(const util::XmlNode& root)
 {
     std::vector<std::string> options;
@@ -177,14 +163,7 @@ Portgroup Portgroup::parse(const util::XmlNode& node)
     if (auto isDefault = xpathAttr(node, "default")) {
         pg.isDefault = strcasecmp(isDefault->c_str(), "yes") == 0;
     }
-    if (auto trust = xpathAttr(node, "trustGuestRxFilters")) {
-        auto value = detail::tristateFromString(*trust);
-        if (!value) {
-            raise(ErrorCode::XmlError, "Invalid trustGuestRxFilters setting '{}' in portgroup",
-                  *trust);
-        }
-        pg.trustGuestRxFilters = *value;
-    }
+    pg.trustGuestRxFilters = detail::propTristate(node, "trustGuestRxFilters");
     if (auto vport = node.child("virtualport")) {
         pg.virtualPort = VirtualPort::parse(*vport, 0);
     }
@@ -273,17 +252,11 @@ NetworkDef NetworkDef::parse(const util::XmlNode& root, unsigned parseFlags)
         }
     }
 
-    def.trustGuestRxFilters = parseTristateSetting(xpathAttr(root, "trustGuestRxFilters"),
-                                                   "trustGuestRxFilters", def.name);
+    def.trustGuestRxFilters = detail::propTristate(root, "trustGuestRxFilters");
 
-    def.domain = xpathChildAttr(root, "domain", "name");
-    if (auto localOnly = xpathChildAttr(root, "domain", "localOnly")) {
-        auto value = detail::tristateFromString(*localOnly);
-        if (!value) {
-            raise(ErrorCode::XmlError, "Invalid domain localOnly setting '{}' in network '{}'",
-                  *localOnly, def.name);
-        }
-        def.domainLocalOnly = *value;
+    if (auto domain = root.child("domain")) {
+        def.domain = domain->attr("name");
+        def.domainLocalOnly = detail::propTristate(*domain, "localOnly");
     }
 
     if (auto bandwidth = root.child("bandwidth")) {
@@ -292,12 +265,8 @@ NetworkDef NetworkDef::parse(const util::XmlNode& root, unsigned parseFlags)
     if (auto vlan = root.child("vlan")) {
         def.vlan = Vlan::parse(*vlan);
     }
-    if (auto isolated = xpathChildAttr(root, "port", "isolated")) {
-        auto value = detail::tristateFromString(*isolated);
-        if (!value) {
-            raise(ErrorCode::XmlError, "unknown port isolated value '{}'", *isolated);
-        }
-        def.portIsolated = *value;
+    if (auto port = root.child("port")) {
+        def.portIsolated = detail::propTristate(*port, "isolated");
     }
 
     def.bridge = xpathChildAttr(root, "bridge", "name");

@@ -26,21 +26,6 @@ void checkLineBreaks(std::string_view record, std::string_view field,
     }
 }
 
-Tristate parseDnsTristate(const util::XmlNode& node, const char* name, std::string_view what,
-                          std::string_view networkName)
-{
-    auto text = node.attr(name);
-    if (!text) {
-        return Tristate::Absent;
-    }
-    auto value = detail::tristateFromString(*text);
-    if (!value) {
-        raise(ErrorCode::XmlError, "Invalid dns {} setting '{}' in network '{}'", what, *text,
-              networkName);
-    }
-    return *value;
-}
-
 } // namespace
 
 DnsTxt DnsTxt::parse(std::string_view networkName, const util::XmlNode& node, bool partialOkay)
@@ -186,9 +171,8 @@ DnsHost DnsHost::parse(std::string_view networkName, const util::XmlNode& node, 
 Dns Dns::parse(std::string_view networkName, const util::XmlNode& node)
 {
     Dns dns;
-    dns.enable = parseDnsTristate(node, "enable", "enable", networkName);
-    dns.forwardPlainNames =
-        parseDnsTristate(node, "forwardPlainNames", "forwardPlainNames", networkName);
+    dns.enable = detail::propTristate(node, "enable");
+    dns.forwardPlainNames = detail::propTristate(node, "forwardPlainNames");
 
     for (const auto& fwd : node.children("forwarder")) {
         DnsForwarder forwarder;

@@ -55,14 +55,7 @@ Forward Forward::parse(std::string_view networkName, const util::XmlNode& node)
                   "{}",
                   networkName);
         }
-        if (auto ipv6 = nat.attr("ipv6")) {
-            auto value = detail::tristateFromString(*ipv6);
-            if (!value) {
-                raise(ErrorCode::XmlError, "Invalid ipv6 setting '{}' in network '{}' NAT", *ipv6,
-                      networkName);
-            }
-            fwd.natIpv6 = *value;
-        }
+        fwd.natIpv6 = detail::propTristate(nat, "ipv6");
         auto natAddrs = nat.children("address");
         std::optional<std::string> addrStart;
         std::optional<std::string> addrEnd;

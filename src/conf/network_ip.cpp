@@ -194,14 +194,7 @@ NetworkIp NetworkIp::parse(std::string_view networkName, const util::XmlNode& no
         ip.prefix = *prefix;
     }
 
-    if (auto localPtr = xpathAttr(node, "localPtr")) {
-        auto value = detail::tristateFromString(*localPtr);
-        if (!value) {
-            raise(ErrorCode::XmlError, "Invalid localPtr value '{}' in network '{}'", *localPtr,
-                  networkName);
-        }
-        ip.localPtr = *value;
-    }
+    ip.localPtr = detail::propTristate(node, "localPtr");
 
     if (!ip.family || *ip.family == "ipv4") {
         if (!(ip.address.isFamily(AF_INET) || ip.address.isFamily(AF_UNSPEC))) {
