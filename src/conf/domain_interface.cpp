@@ -173,15 +173,7 @@ void formatActual(util::XmlWriter& writer, const ActualInterface& actual, Trista
             writer.end();
         }
         writer.start("source");
-        {
-            writer.start("address");
-            writer.attr("type", "pci");
-            writer.attr("domain", fmt::format("0x{:04x}", actual.address.domain));
-            writer.attr("bus", fmt::format("0x{:02x}", actual.address.bus));
-            writer.attr("slot", fmt::format("0x{:02x}", actual.address.slot));
-            writer.attr("function", fmt::format("0x{}", actual.address.function));
-            writer.end();
-        }
+        actual.address.format(writer, true);
         writer.end();
         break;
     case ActualType::Last:

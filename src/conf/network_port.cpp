@@ -36,22 +36,6 @@ util::Uuid parsePortUuid(const std::string& text)
     return *uuid;
 }
 
-unsigned parsePciPart(const util::XmlNode& node, const char* name)
-{
-    auto text = node.attr(name);
-    if (!text) {
-        return 0;
-    }
-    auto value = util::parseNumber<unsigned>(*text, 0, util::Sign::Refuse);
-    if (!value) {
-        raise(ErrorCode::XmlError,
-              "Invalid value for attribute '{}' in element '{}': '{}'. Expected non-negative "
-              "integer value",
-              name, node.name(), *text);
-    }
-    return *value;
-}
-
 } // namespace
 
 Tristate parseTristateAttr(const util::XmlNode& element, const char* name)
@@ -66,48 +50,6 @@ Tristate parseTristateAttr(const util::XmlNode& element, const char* name)
               element.name(), *text);
     }
     return *value;
-}
-
-PciAddress PciAddress::parse(const util::XmlNode& element)
-{
-    PciAddress address;
-    address.domain = parsePciPart(element, "domain");
-    address.bus = parsePciPart(element, "bus");
-    address.slot = parsePciPart(element, "slot");
-    address.function = parsePciPart(element, "function");
-    if (address.empty()) {
-        return address;
-    }
-    if (address.domain > 0xFFFF) {
-        raise(ErrorCode::XmlError, "Invalid PCI address domain='{:#x}', must be <= 0xffff",
-              address.domain);
-    }
-    if (address.bus > 0xFF) {
-        raise(ErrorCode::XmlError, "Invalid PCI address bus='{:#x}', must be <= 0xff", address.bus);
-    }
-    if (address.slot > 0x1F) {
-        raise(ErrorCode::XmlError, "Invalid PCI address slot='{:#x}', must be <= 0x1f",
-              address.slot);
-    }
-    if (address.function > 7) {
-        raise(ErrorCode::XmlError, "Invalid PCI address function={:#x}, must be <= 7",
-              address.function);
-    }
-    if (address.domain == 0 && address.bus == 0 && address.slot == 0) {
-        raise(ErrorCode::XmlError, "Invalid PCI address 0000:00:00, at least one of domain, bus, "
-                                   "or slot must be > 0");
-    }
-    return address;
-}
-
-void PciAddress::format(util::XmlWriter& writer) const
-{
-    writer.start("address");
-    writer.attr("domain", fmt::format("0x{:04x}", domain));
-    writer.attr("bus", fmt::format("0x{:02x}", bus));
-    writer.attr("slot", fmt::format("0x{:02x}", slot));
-    writer.attr("function", fmt::format("0x{}", function));
-    writer.end();
 }
 
 NetworkPort NetworkPort::parse(const util::XmlNode& root)
@@ -309,7 +251,7 @@ void NetworkPort::format(util::XmlWriter& writer) const
             writer.attr("name", util::toString(plug.driver));
             writer.end();
         }
-        plug.address.format(writer);
+        plug.address.format(writer, false);
         writer.end();
         break;
     }

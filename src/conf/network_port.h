@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "conf/device_types.h"
 #include "conf/netdev_bandwidth.h"
 #include "conf/netdev_vlan.h"
 #include "conf/netdev_vport.h"
@@ -28,15 +29,6 @@ enum class PlugType
     Last
 };
 
-// Who manages the bridge's MAC table (libvirt's virNetworkBridgeMACTableManagerType).
-enum class MacTableManager
-{
-    Default,
-    Kernel,
-    Libvirt,
-    Last
-};
-
 // macvtap mode of a direct attachment (libvirt's virNetDevMacVLanMode).
 enum class MacvlanMode
 {
@@ -44,15 +36,6 @@ enum class MacvlanMode
     Private,
     Bridge,
     Passthrough,
-    Last
-};
-
-// Host driver of a PCI device given to a guest (libvirt's virNetworkForwardDriverNameType).
-enum class ForwardDriverName
-{
-    Default,
-    Kvm,
-    Vfio,
     Last
 };
 
@@ -66,44 +49,14 @@ struct EnumNames<conf::PlugType>
                                                             "hostdev-pci"};
 };
 template <>
-struct EnumNames<conf::MacTableManager>
-{
-    static constexpr std::array<std::string_view, 3> kNames{"default", "kernel", "libvirt"};
-};
-template <>
 struct EnumNames<conf::MacvlanMode>
 {
     static constexpr std::array<std::string_view, 4> kNames{"vepa", "private", "bridge",
                                                             "passthrough"};
 };
-template <>
-struct EnumNames<conf::ForwardDriverName>
-{
-    static constexpr std::array<std::string_view, 3> kNames{"default", "kvm", "vfio"};
-};
 } // namespace dvs::util
 
 namespace dvs::conf {
-
-// A PCI address (libvirt's virPCIDeviceAddress without multifunction and zPCI).
-struct PciAddress
-{
-    unsigned domain = 0;
-    unsigned bus = 0;
-    unsigned slot = 0;
-    unsigned function = 0;
-
-    // Whether every part is zero (no address given).
-    bool empty() const { return domain == 0 && bus == 0 && slot == 0 && function == 0; }
-
-    // Parses <address domain= bus= slot= function=/> as virPCIDeviceAddressParseXML does
-    // (numbers in C notation, each within its PCI range). Throws Error(XmlError).
-    static PciAddress parse(const util::XmlNode& addressElement);
-    // Writes <address domain='0x0001' bus='0x02' slot='0x03' function='0x4'/>.
-    void format(util::XmlWriter& writer) const;
-
-    bool operator==(const PciAddress&) const = default;
-};
 
 // The <plug> of a port: where it was attached. Only the fields of the type are meaningful.
 struct Plug
