@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <iosfwd>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace dvs::cli {
+
+// A command line the user got wrong; main() prints it as "error: MESSAGE" and exits 1.
+class UsageError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// One dvsctl subcommand. run() gets the arguments after the subcommand's name, writes its
+// result to out and returns the exit status; it throws UsageError or dvs::Error on failure.
+struct Command
+{
+    std::string_view name;
+    std::string_view usage;
+    std::string_view summary;
+    int (*run)(std::span<const std::string> args, std::ostream& out);
+};
+
+// Every subcommand, in the order help lists them.
+std::span<const Command> commands();
+
+// Subcommands (one file each).
+int runXmlFormat(std::span<const std::string> args, std::ostream& out);
+
+} // namespace dvs::cli
