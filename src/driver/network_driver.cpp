@@ -1412,17 +1412,12 @@ PortRef NetworkDriver::portCreateXml(const NetworkRef& net, std::string_view xml
         throw Error(ErrorCode::InvalidArg, "Port reclaim not requested but plug type is not none");
     }
 
-    // Allocation changes the live definition (an expanded pool, counts): work so that a refusal
-    // leaves it as it was.
-    auto saved = *obj.def;
-    conf::ForwardInterface* dev = nullptr;
-    try {
-        dev = reclaim ? impl_->notifyPort(obj, port) : impl_->allocatePort(obj, port);
-        impl_->attachCounted(obj, port, dev);
-    } catch (...) {
-        *obj.def = std::move(saved);
-        throw;
-    }
+    // A refusal leaves the counts as they were (attachCounted rolls back); the only other change
+    // allocation can make to the live definition is expanding a <pf> pool, which is kept, as in
+    // libvirt.
+    conf::ForwardInterface* dev =
+        reclaim ? impl_->notifyPort(obj, port) : impl_->allocatePort(obj, port);
+    impl_->attachCounted(obj, port, dev);
 
     if (obj.ports.count(port.uuid) != 0) {
         Error exists(ErrorCode::NetworkPortExist,

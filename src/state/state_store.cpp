@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,13 +67,15 @@ std::vector<StoredFile> readXmlFiles(const fs::path& dir)
 }
 
 // Writes data into dirFd/name atomically: temporary file, fsync, renameat, fsync of the folder.
-void writeAtomicAt(int dirFd, const fs::path& dirPath, const std::string& name,
+void writeAtomicAt(int dirFd, const std::function<fs::path()>& dirPathFn, const std::string& name,
                    std::string_view data)
 {
+    // The folder's path is only needed for an error message: build it only then.
+    auto dirPath = [&] { return dirPathFn(); };
     std::string tmp = "." + name + ".tmp";
     util::UniqueFd fd(::openat(dirFd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!fd) {
-        raise(ErrorCode::WriteFailed, "cannot create '{}': {}", (dirPath / tmp).string(),
+        raise(ErrorCode::WriteFailed, "cannot create '{}': {}", (dirPath() / tmp).string(),
               reason(errno));
     }
     std::string_view rest = data;
@@ -84,7 +87,7 @@ void writeAtomicAt(int dirFd, const fs::path& dirPath, const std::string& name,
             }
             int err = errno;
             ::unlinkat(dirFd, tmp.c_str(), 0);
-            raise(ErrorCode::WriteFailed, "cannot write '{}': {}", (dirPath / tmp).string(),
+            raise(ErrorCode::WriteFailed, "cannot write '{}': {}", (dirPath() / tmp).string(),
                   reason(err));
         }
         rest.remove_prefix(static_cast<std::size_t>(n));
@@ -92,18 +95,18 @@ void writeAtomicAt(int dirFd, const fs::path& dirPath, const std::string& name,
     if (::fsync(fd.get()) < 0) {
         int err = errno;
         ::unlinkat(dirFd, tmp.c_str(), 0);
-        raise(ErrorCode::WriteFailed, "cannot sync '{}': {}", (dirPath / tmp).string(),
+        raise(ErrorCode::WriteFailed, "cannot sync '{}': {}", (dirPath() / tmp).string(),
               reason(err));
     }
     fd.reset();
     if (::renameat(dirFd, tmp.c_str(), dirFd, name.c_str()) < 0) {
         int err = errno;
         ::unlinkat(dirFd, tmp.c_str(), 0);
-        raise(ErrorCode::WriteFailed, "cannot rename '{}': {}", (dirPath / name).string(),
+        raise(ErrorCode::WriteFailed, "cannot rename '{}': {}", (dirPath() / name).string(),
               reason(err));
     }
     if (::fsync(dirFd) < 0) {
-        raise(ErrorCode::WriteFailed, "cannot sync folder '{}': {}", dirPath.string(),
+        raise(ErrorCode::WriteFailed, "cannot sync folder '{}': {}", dirPath().string(),
               reason(errno));
     }
 }
@@ -288,7 +291,8 @@ int StateStore::portsDirFd(std::string_view network)
 void StateStore::savePort(std::string_view network, const util::Uuid& port, std::string_view xml)
 {
     int dirFd = portsDirFd(network);
-    writeAtomicAt(dirFd, portsDir(network), port.toString() + ".xml", xml);
+    writeAtomicAt(
+        dirFd, [&] { return portsDir(network); }, port.toString() + ".xml", xml);
 }
 
 void StateStore::deletePort(std::string_view network, const util::Uuid& port)

@@ -54,9 +54,13 @@ std::optional<MacAddr> MacAddr::parse(std::string_view text)
 
 std::string MacAddr::toString() const
 {
-    const auto& b = bytes_;
-    return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4],
-                       b[5]);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(17, ':');
+    for (std::size_t i = 0; i < bytes_.size(); ++i) {
+        out[i * 3] = kHex[bytes_[i] >> 4];
+        out[i * 3 + 1] = kHex[bytes_[i] & 0xF];
+    }
+    return out;
 }
 
 bool MacAddr::isNull() const noexcept
