@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sys/socket.h>
 #include <utility>
 
@@ -12,10 +13,10 @@
 
 #include "conf/network_def.h"
 #include "conf/network_port.h"
+#include "conf/network_status.h"
 #include "conf/network_update.h"
 #include "driver/backend.h"
 #include "driver/hooks.h"
-#include "driver/network_status_file.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/mac.h"
@@ -87,7 +88,10 @@ struct NetworkObj
     bool active = false;
     bool persistent = false;
     bool autostart = false;
-    NetworkStatusExtra extra;
+    // What libvirt's <networkstatus> keeps beside the live definition.
+    std::set<unsigned> classIds{0, 1, 2};
+    unsigned long long floorSum = 0;
+    std::set<conf::NetworkTaint> taints;
     std::map<util::Uuid, conf::NetworkPort> ports;
 
     const conf::NetworkDef& persistentDef() const { return newDef ? *newDef : *def; }
@@ -224,7 +228,7 @@ public:
             data.pop_back();
         }
         hooks_.run(obj.def->name, op, subOp, data);
-        obj.extra.taintHook = true;
+        obj.taints.insert(conf::NetworkTaint::HookScript);
     }
 
     void saveConfig(const conf::NetworkDef& def)
@@ -235,8 +239,13 @@ public:
     }
     void saveStatus(const NetworkObj& obj)
     {
+        conf::NetworkStatus status;
+        status.classIds = obj.classIds;
+        status.floorSum = obj.floorSum;
+        status.taints = obj.taints;
+        status.def = *obj.def;
         store_.saveStatus(obj.def->name, fmt::format(fmt::runtime(kConfigHeader), obj.def->name) +
-                                             formatNetworkStatus(*obj.def, obj.extra));
+                                             status.format());
     }
 
     // libvirt's networkValidate plus our own rule for names used as file names.
@@ -514,7 +523,7 @@ public:
             }
             backend.start(*obj.def);
             started = true;
-            obj.extra.floorSum = 0;
+            obj.floorSum = 0;
             runHook(obj, nullptr, HookOp::Started, HookSubOp::Begin);
             saveStatus(obj);
         } catch (...) {
@@ -954,7 +963,7 @@ void NetworkDriverImpl::loadState()
 
     for (const auto& file : stored.statuses) {
         try {
-            auto status = parseNetworkStatus(file.contents);
+            auto status = conf::NetworkStatus::parseString(file.contents);
             auto& live = status.def;
             if (file.path.stem().string() != live.name) {
                 notices_.push_back(fmt::format(
@@ -980,7 +989,9 @@ void NetworkDriverImpl::loadState()
                 obj->newDef = std::move(obj->def);
                 obj->def = std::make_unique<conf::NetworkDef>(std::move(live));
             }
-            obj->extra = status.extra;
+            obj->classIds = status.classIds;
+            obj->floorSum = status.floorSum;
+            obj->taints = status.taints;
             obj->active = true;
         } catch (const Error& e) {
             setAside(file.path, e.fullMessage());
