@@ -671,3 +671,117 @@ TEST_CASE("status summarises networks and says the dataplane is not connected")
     CHECK(status[0].forwardMode == "bridge");
     CHECK_THAT(status[0].backendState, Catch::Matchers::Contains("not connected"));
 }
+
+TEST_CASE("every forward mode resolves to libvirt's plug")
+{
+    DriverFixture f;
+    SECTION("bridge without a bridge name is macvtap bridge mode")
+    {
+        auto net = f.defineAndStart("<network><name>mb</name><forward mode='bridge'>"
+                                    "<interface dev='eth7'/></forward></network>");
+        auto port = portOf(*f.drv, f.drv->portCreateXml(net, portXml(uuidN(1)), 0));
+        CHECK(port.plug.type == conf::PlugType::Direct);
+        CHECK(port.plug.mode == conf::MacvlanMode::Bridge);
+        CHECK(port.plug.dev == "eth7");
+    }
+    SECTION("a host Linux bridge, where only openvswitch virtualports are allowed")
+    {
+        auto net = f.defineAndStart(kLinuxBridgeNet);
+        auto port = portOf(*f.drv, f.drv->portCreateXml(net, portXml(uuidN(1)), 0));
+        CHECK(port.plug.type == conf::PlugType::Bridge);
+        CHECK(port.plug.bridge == "br0");
+        CHECK_FALSE(port.virtualPort);
+        CHECK_THROWS_WITH(
+            f.drv->portCreateXml(net,
+                                 portXml(uuidN(2), "",
+                                         "<virtualport type='802.1Qbg'><parameters managerid='1' "
+                                         "typeid='2' typeidversion='3'/></virtualport>"),
+                                 0),
+            "unsupported configuration: <virtualport type='802.1Qbg'> not supported for network "
+            "'host' which uses a bridge device");
+    }
+    SECTION("private without 802.1Qbh shares its devices")
+    {
+        auto net = f.defineAndStart("<network><name>p</name><forward mode='private'>"
+                                    "<interface dev='eth8'/></forward></network>");
+        auto a = portOf(*f.drv, f.drv->portCreateXml(net, portXml(uuidN(1)), 0));
+        auto b = portOf(*f.drv, f.drv->portCreateXml(net, portXml(uuidN(2)), 0));
+        CHECK(a.plug.mode == conf::MacvlanMode::Private);
+        CHECK(a.plug.dev == b.plug.dev);
+    }
+    SECTION("isolated, route and open networks are refused at start with their mode named")
+    {
+        for (const auto& [name, mode] : std::vector<std::pair<std::string, std::string>>{
+                 {"iso", ""}, {"rt", "route"}, {"op", "open"}}) {
+            std::string forward = mode.empty() ? "" : "<forward mode='" + mode + "'/>";
+            auto net = f.drv->defineXml("<network><name>" + name + "</name>" + forward +
+                                            "<ip address='10.9.9.1' prefix='24'/></network>",
+                                        0);
+            try {
+                f.drv->start(net);
+                FAIL("start should be refused");
+            } catch (const Error& e) {
+                CHECK(e.code() == ErrorCode::ConfigUnsupported);
+                CHECK_THAT(e.message(),
+                           Catch::Matchers::Contains("forward mode '" +
+                                                     (mode.empty() ? "none" : mode) + "'"));
+            }
+        }
+    }
+}
+
+TEST_CASE("the remaining merge rules of driver-spec §5.2")
+{
+    DriverFixture f;
+    SECTION("vlan: the portgroup's over the network's; the network's when the group has none")
+    {
+        auto net = f.defineAndStart(R"(<network><name>v</name><forward mode='bridge'/>
+          <bridge name='ovsbr1'/><virtualport type='openvswitch'/>
+          <vlan trunk='yes'><tag id='100'/><tag id='200'/></vlan>
+          <portgroup name='a'><vlan><tag id='7'/></vlan></portgroup>
+          <portgroup name='b'/></network>)");
+        CHECK(portOf(*f.drv, f.drv->portCreateXml(net, portXml(uuidN(1), "a"), 0)).vlan.tags ==
+              std::vector<unsigned>{7});
+        auto b = portOf(*f.drv, f.drv->portCreateXml(net, portXml(uuidN(2), "b"), 0));
+        CHECK(b.vlan.tags == std::vector<unsigned>{100, 200});
+        CHECK(b.vlan.trunk);
+    }
+    SECTION("isolated: the port's own, else the network's")
+    {
+        auto net = f.defineAndStart("<network><name>i</name><forward mode='bridge'/>"
+                                    "<bridge name='br2'/><port isolated='yes'/></network>");
+        CHECK(portOf(*f.drv, f.drv->portCreateXml(net, portXml(uuidN(1)), 0)).isolatedPort ==
+              conf::Tristate::Yes);
+        CHECK(portOf(*f.drv,
+                     f.drv->portCreateXml(net, portXml(uuidN(2), "", "<port isolated='no'/>"), 0))
+                  .isolatedPort == conf::Tristate::No);
+    }
+    SECTION("trustGuestRxFilters: the network's when neither port nor group sets it")
+    {
+        auto net = f.defineAndStart("<network trustGuestRxFilters='yes'><name>t</name>"
+                                    "<forward mode='bridge'/><bridge name='br3'/></network>");
+        CHECK(portOf(*f.drv, f.drv->portCreateXml(net, portXml(uuidN(1)), 0)).trustGuestRxFilters ==
+              conf::Tristate::Yes);
+    }
+    SECTION("802.1Qbg gets a generated instanceid, 802.1Qbh needs a profileid")
+    {
+        auto net = f.defineAndStart(R"(<network><name>q</name><forward mode='vepa'>
+          <interface dev='eth1'/></forward>
+          <virtualport type='802.1Qbg'>
+            <parameters managerid='11' typeid='1193047' typeidversion='2'/></virtualport>
+          </network>)");
+        auto port = portOf(*f.drv, f.drv->portCreateXml(net, portXml(uuidN(1)), 0));
+        REQUIRE(port.virtualPort);
+        CHECK(port.virtualPort->type == conf::VirtualPortType::Qbg);
+        CHECK(port.virtualPort->managerId == 11u);
+        REQUIRE(port.virtualPort->instanceId);
+        CHECK_FALSE(port.virtualPort->instanceId->isNull());
+
+        auto qbh = f.defineAndStart("<network><name>h</name><forward mode='vepa'>"
+                                    "<interface dev='eth2'/></forward></network>");
+        CHECK_THROWS_WITH(
+            f.drv->portCreateXml(qbh, portXml(uuidN(2), "", "<virtualport type='802.1Qbh'/>"), 0),
+            Catch::Matchers::Contains("missing profileid"));
+        CHECK(f.drv->listAllPorts(qbh, 0).empty());
+    }
+}
