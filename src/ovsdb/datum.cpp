@@ -227,7 +227,8 @@ Json defaultValue(const ColumnType& type)
 
 Json applyDiff(const ColumnType& type, const Json& old, const Json& diff)
 {
-    if (type.isScalar()) {
+    if (!type.isMap() && type.max == 1) {
+        // A column of at most one value carries its new value (empty when cleared).
         return canonical(type, diff);
     }
     if (type.isMap()) {

@@ -175,9 +175,10 @@ Json canonical(const ColumnType& type, const Json& datum);
 // scalar; empty for the rest), canonical.
 Json defaultValue(const ColumnType& type);
 
-// Applies an update2 "modify" diff (ovsdb-server(7) §4.1.14) to a canonical datum: a scalar is
-// replaced, a set gets the symmetric difference, a map loses the pairs that equal the diff's,
-// takes the changed values and gains the new keys. Returns the new canonical datum.
+// Applies an update2 "modify" diff (ovsdb-server(7) §4.1.14) to a canonical datum: a column of
+// at most one value (scalar or optional) is replaced, a set gets the symmetric difference, a map
+// loses the pairs that equal the diff's, takes the changed values and gains the new keys. Returns
+// the new canonical datum.
 Json applyDiff(const ColumnType& type, const Json& old, const Json& diff);
 
 } // namespace datum

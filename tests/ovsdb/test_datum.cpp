@@ -63,12 +63,19 @@ TEST_CASE("update2 diffs apply per column kind", "[datum]")
 {
     auto optional = typeOf(R"({"key":"integer","min":0,"max":1})");
     Json empty = datum::canonical(optional, Json::parse(R"(["set",[]])"));
-    // An optional value is a set: the diff is the symmetric difference.
+    // A column of at most one value gets its new value (as ovsdb-server 3.1 sends it).
     Json five = datum::applyDiff(optional, empty, Json(5));
     CHECK(five == Json::parse(R"(["set",[5]])"));
-    Json seven = datum::applyDiff(optional, five, Json::parse(R"(["set",[5,7]])"));
+    Json seven = datum::applyDiff(optional, five, Json(7));
     CHECK(seven == Json::parse(R"(["set",[7]])"));
-    CHECK(datum::applyDiff(optional, seven, Json(7)) == empty);
+    CHECK(datum::applyDiff(optional, seven, Json::parse(R"(["set",[]])")) == empty);
+
+    // A set: the diff is the symmetric difference.
+    auto set = typeOf(R"({"key":"integer","min":0,"max":4096})");
+    Json oneTwo = datum::canonical(set, Json::parse(R"(["set",[1,2]])"));
+    CHECK(datum::applyDiff(set, oneTwo, Json::parse(R"(["set",[1,3]])")) ==
+          Json::parse(R"(["set",[2,3]])"));
+    CHECK(datum::applyDiff(set, oneTwo, Json(2)) == Json::parse(R"(["set",[1]])"));
 
     auto map = typeOf(R"({"key":"string","value":"string","min":0,"max":"unlimited"})");
     Json old = datum::canonical(map, Json::parse(R"(["map",[["a","1"],["b","2"]]])"));

@@ -100,9 +100,9 @@ template <typename Pred>
 bool runUntil(Pred pred, std::chrono::milliseconds deadline)
 {
     auto until = std::chrono::steady_clock::now() + deadline;
-    while (!pred()) {
+    while (!static_cast<bool>(pred())) {
         if (!iterateMainContext(until)) {
-            return pred();
+            return static_cast<bool>(pred());
         }
     }
     return true;
