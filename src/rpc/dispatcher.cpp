@@ -628,23 +628,18 @@ void addPortProcs(ProcTable& t)
             xp(xdr_remote_network_port_get_parameters_ret), 0, "virNetworkPortGetParameters",
             [](Call& call, remote_network_port_get_parameters_args& args,
                remote_network_port_get_parameters_ret& ret) {
-                if (args.nparams > REMOTE_NETWORK_PORT_PARAMETERS_MAX) {
-                    throw Error(ErrorCode::Rpc, "nparams too large", ErrorDomain::Rpc);
-                }
+                // The port API allocates the parameters itself (virNetworkPortGetParameters
+                // has no caller-sized buffer): libvirt's client leaves args.nparams unset, and
+                // the daemon answers with every parameter.
                 auto params = call.driver().portGetParameters(toRef(args.port), args.flags);
                 if (params.size() > REMOTE_NETWORK_PORT_PARAMETERS_MAX) {
                     throw Error(ErrorCode::Rpc, "nparams too large", ErrorDomain::Rpc);
                 }
                 ret.nparams = static_cast<int>(params.size());
-                // nparams == 0 asks only how many there are.
-                if (args.nparams > 0) {
-                    params.resize(std::min<std::size_t>(params.size(),
-                                                        static_cast<std::size_t>(args.nparams)));
-                    auto* out = call.arena.array<remote_typed_param>(params.size());
-                    fromParams(call.arena, params, out);
-                    ret.params.params_len = static_cast<u_int>(params.size());
-                    ret.params.params_val = out;
-                }
+                auto* out = call.arena.array<remote_typed_param>(params.size());
+                fromParams(call.arena, params, out);
+                ret.params.params_len = static_cast<u_int>(params.size());
+                ret.params.params_val = out;
             });
 
     t[REMOTE_PROC_NETWORK_PORT_SET_PARAMETERS] =

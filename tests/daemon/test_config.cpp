@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "daemon/config.h"
+#include "test_support.h"
+#include "util/error.h"
+
+using namespace dvs::daemon;
+
+namespace {
+
+std::filesystem::path write(const dvs::test::TempDir& dir, const std::string& text)
+{
+    auto path = dir.path() / "dvsd.conf";
+    std::ofstream(path) << text;
+    return path;
+}
+
+} // namespace
+
+TEST_CASE("a missing file gives libvirt's socket defaults")
+{
+    dvs::test::TempDir dir;
+    auto config = loadConfig(dir.path() / "absent.conf", false);
+    CHECK(config.rwSocket("/") == "/run/libvirt/virtnetworkd-sock");
+    CHECK(config.roSocket("/") == "/run/libvirt/virtnetworkd-sock-ro");
+    CHECK(config.unixSockRwPerms == 0600);
+    CHECK(config.unixSockRoPerms == 0666);
+    CHECK(config.keepaliveInterval == 5);
+    CHECK(config.keepaliveCount == 5);
+    CHECK_FALSE(config.socketGroup().has_value());
+}
+
+TEST_CASE("a missing file that was asked for is an error")
+{
+    dvs::test::TempDir dir;
+    CHECK_THROWS_AS(loadConfig(dir.path() / "absent.conf", true), dvs::Error);
+}
+
+TEST_CASE("--root prefixes the socket paths")
+{
+    DaemonConfig config;
+    CHECK(config.rwSocket("/tmp/r") == "/tmp/r/run/libvirt/virtnetworkd-sock");
+    config.mode = SocketMode::Hook;
+    CHECK(config.roSocket("/tmp/r") == "/tmp/r/run/dvs/dvsd-sock-ro");
+    config.unixSockDir = "/srv/sock";
+    CHECK(config.rwSocket("/tmp/r") == "/tmp/r/srv/sock/dvsd-sock");
+    CHECK(underRoot("/", "/etc/dvs/dvsd.conf") == "/etc/dvs/dvsd.conf");
+}
+
+TEST_CASE("every key is read")
+{
+    dvs::test::TempDir dir;
+    auto path = write(dir, "[dvsd]\nmode=hook\nunix_sock_dir=/x\nunix_sock_rw_perms=0660\n"
+                           "unix_sock_ro_perms=0644\nunix_sock_group=root\n"
+                           "keepalive_interval=-1\nkeepalive_count=3\nmax_clients=7\n"
+                           "log_level=debug\n");
+    auto config = loadConfig(path, true);
+    CHECK(config.mode == SocketMode::Hook);
+    CHECK(config.rwSocket("/") == "/x/dvsd-sock");
+    CHECK(config.unixSockRwPerms == 0660);
+    CHECK(config.unixSockRoPerms == 0644);
+    CHECK(config.socketGroup() == std::optional<gid_t>(0));
+    CHECK(config.keepaliveInterval == -1);
+    CHECK(config.keepaliveCount == 3);
+    CHECK(config.maxClients == 7);
+    CHECK(config.logLevel == G_LOG_LEVEL_DEBUG);
+}
+
+TEST_CASE("the shipped example parses and keeps the defaults")
+{
+    auto config = loadConfig(dvs::test::sourceRoot() / "systemd" / "dvsd.conf", true);
+    DaemonConfig defaults;
+    CHECK(config.rwSocket("/") == defaults.rwSocket("/"));
+    CHECK(config.unixSockRwPerms == defaults.unixSockRwPerms);
+    CHECK(config.keepaliveInterval == defaults.keepaliveInterval);
+}
+
+TEST_CASE("bad files are refused with the key and value named")
+{
+    dvs::test::TempDir dir;
+    auto expectError = [&](const std::string& text, const std::string& needle) {
+        auto path = write(dir, text);
+        try {
+            loadConfig(path, false);
+            FAIL("accepted: " << text);
+        } catch (const dvs::Error& e) {
+            CHECK(e.code() == dvs::ErrorCode::ConfSyntax);
+            CHECK_THAT(e.message(), Catch::Contains(needle));
+        }
+    };
+    expectError("not a key file", "cannot read");
+    expectError("[dvsd]\nmode=turbo\n", "'turbo' for 'mode'");
+    expectError("[dvsd]\nunix_sock_rw_perms=0999\n", "'0999'");
+    expectError("[dvsd]\nkeepalive_interval=soon\n", "'soon' for 'keepalive_interval'");
+    expectError("[dvsd]\nunix_sock_dir=relative\n", "absolute path");
+    expectError("[dvsd]\nlisten_tcp=1\n", "unknown key 'listen_tcp'");
+    expectError("[other]\nmode=driver\n", "unknown group 'other'");
+    expectError("[dvsd]\nlog_level=loud\n", "'loud'");
+}
+
+TEST_CASE("an unknown socket group is refused")
+{
+    DaemonConfig config;
+    config.unixSockGroup = "no-such-group-dvs-test";
+    CHECK_THROWS_AS(config.socketGroup(), dvs::Error);
+}

@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""dvsd as a process: options, configuration, sockets, signals."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rpc"))
+from dvsd_harness import (DVS_PROGRAM, Dvsd, RawClient, check, handshake, temp_root,  # noqa: E402
+                          wait_for, xdr_string)
+
+
+def run(args, timeout=30):
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+
+
+def main():
+    binary = sys.argv[1]
+
+    p = run([binary, "--version"])
+    check(p.returncode == 0 and p.stdout.startswith("dvsd "), f"--version: {p.stdout.strip()}")
+    p = run([binary, "--no-such-option"])
+    check(p.returncode == 1 and "no-such-option" in p.stderr, "an unknown option exits 1")
+
+    # A bad configuration file: a clear error and exit 1, nothing listening.
+    root = temp_root()
+    bad = os.path.join(root, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("[dvsd]\nunix_sock_rw_perms=rw\n")
+    p = run([binary, "--root", root, "--config", bad])
+    check(p.returncode == 1 and "invalid value 'rw' for 'unix_sock_rw_perms'" in p.stderr,
+          f"a bad configuration stops dvsd: {p.stderr.strip()}")
+    check(not os.path.exists(os.path.join(root, "run/libvirt/virtnetworkd-sock")),
+          "no socket was created")
+    p = run([binary, "--root", root, "--config", os.path.join(root, "absent.conf")])
+    check(p.returncode == 1 and "absent.conf" in p.stderr,
+          "a --config file that does not exist is an error")
+    # The default file under --root is read too.
+    os.makedirs(os.path.join(root, "etc/dvs"))
+    with open(os.path.join(root, "etc/dvs/dvsd.conf"), "w") as f:
+        f.write("[dvsd]\nmode=sideways\n")
+    p = run([binary, "--root", root])
+    check(p.returncode == 1 and "'sideways'" in p.stderr, "ROOT/etc/dvs/dvsd.conf is read")
+    os.unlink(os.path.join(root, "etc/dvs/dvsd.conf"))
+
+    # A missing default file: libvirt's defaults.
+    with Dvsd(binary, root=root) as d:
+        d.start()
+        check(oct(os.stat(d.sock).st_mode & 0o777) == "0o600", "read-write socket mode 0600")
+        check(oct(os.stat(d.sock_ro).st_mode & 0o777) == "0o666", "read-only socket mode 0666")
+
+        # SIGHUP re-reads hooks and configuration and keeps serving.
+        with open(os.path.join(root, "etc/dvs/dvsd.conf"), "w") as f:
+            f.write("[dvsd]\nlog_level=debug\n")
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: "Reloaded configuration" in d.log(), "the reload to be logged")
+        check("Reloaded hooks" in d.log(), "SIGHUP reloads the hooks")
+        c = RawClient(d.sock)
+        handshake(c)
+        reply = c.call(46, xdr_string("absent"))
+        check(reply["status"] == 1, "dvsd still answers after SIGHUP")
+
+        # A broken file on SIGHUP keeps the running configuration.
+        with open(os.path.join(root, "etc/dvs/dvsd.conf"), "w") as f:
+            f.write("[dvsd]\nlog_level=shouting\n")
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: "Keeping the current configuration" in d.log(),
+                 "the rejected reload to be logged")
+        check(d.proc.poll() is None, "a bad file on SIGHUP does not stop dvsd")
+        os.unlink(os.path.join(root, "etc/dvs/dvsd.conf"))
+
+        # SIGTERM with a client connected mid-conversation: exit 0, sockets removed.
+        reply = c.call(1, prog=DVS_PROGRAM)
+        check(reply["status"] == 0, "the status call works")
+        d.stop()
+        check(not os.path.exists(d.sock), "SIGTERM removes the sockets")
+        check(c.closed_by_server(), "clients are disconnected at exit")
+        c.close()
+
+    shutil.rmtree(root, ignore_errors=True)
+
+    # Configured socket folder, modes and hook mode.
+    root = temp_root()
+    conf = os.path.join(root, "dvsd.conf")
+    with open(conf, "w") as f:
+        f.write("[dvsd]\nmode=hook\nunix_sock_rw_perms=0660\nunix_sock_ro_perms=0640\n")
+    d = Dvsd(binary, root=root)
+    d.config = conf
+    d.sock = os.path.join(root, "run/dvs/dvsd-sock")
+    d.sock_ro = d.sock + "-ro"
+    with d:
+        d.start()
+        check(oct(os.stat(d.sock).st_mode & 0o777) == "0o660", "configured read-write mode")
+        check(oct(os.stat(d.sock_ro).st_mode & 0o777) == "0o640", "configured read-only mode")
+        check(not os.path.exists(os.path.join(root, "run/libvirt/virtnetworkd-sock")),
+              "hook mode leaves virtnetworkd's socket alone")
+
+        # A second daemon on the same root is refused (the driver's state lock).
+        p = run([binary, "--root", root, "--config", conf])
+        check(p.returncode == 1, f"a second dvsd on the same root exits 1: {p.stderr.strip()}")
+        check(os.path.exists(d.sock), "the first daemon's socket is untouched")
+        d.stop()
+    shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
