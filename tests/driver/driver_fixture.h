@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "driver/host_backends.h"
 #include "driver/network_driver.h"
 #include "fake_sysfs.h"
 #include "test_support.h"
@@ -16,6 +17,10 @@ namespace dvs::test {
 // A driver on a private root (state, hooks and sysfs all under one temporary folder).
 struct DriverFixture
 {
+    // hostBackends: program the host (netlink) instead of recording the desired state only.
+    explicit DriverFixture(bool hostBackends = false) : hostBackends_(hostBackends) {}
+
+    bool hostBackends_;
     TempDir dir;
     FakeSysfs sysfs{dir.path() / "sys"};
     std::unique_ptr<driver::NetworkDriver> drv = open();
@@ -25,7 +30,9 @@ struct DriverFixture
 
     std::unique_ptr<driver::NetworkDriver> open()
     {
-        auto d = std::make_unique<driver::NetworkDriver>(paths());
+        auto d = std::make_unique<driver::NetworkDriver>(
+            paths(), hostBackends_ ? driver::makeHostBackends(paths().runDir, sysfs.root().string())
+                                   : nullptr);
         d->subscribe([this](const driver::NetworkRef& n, driver::LifecycleEvent e, int) {
             events.emplace_back(n, e);
         });

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "driver/host_backends.h"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "netlink/connection.h"
+#include "util/error.h"
+#include "util/file.h"
+
+namespace fs = std::filesystem;
+
+namespace dvs::driver {
+
+namespace {
+
+// The devices dvsd created, one name per line in a file of the run folder, so that a restarted
+// dvsd removes only what it made.
+class CreatedLinks
+{
+public:
+    explicit CreatedLinks(fs::path file) : file_(std::move(file))
+    {
+        std::error_code ec;
+        if (!fs::exists(file_, ec)) {
+            return;
+        }
+        std::istringstream in(util::readFile(file_));
+        for (std::string line; std::getline(in, line);) {
+            if (!line.empty()) {
+                names_.insert(line);
+            }
+        }
+    }
+
+    bool contains(const std::string& name) const { return names_.count(name) != 0; }
+    void add(const std::string& name)
+    {
+        names_.insert(name);
+        save();
+    }
+    void remove(const std::string& name)
+    {
+        names_.erase(name);
+        save();
+    }
+
+private:
+    void save()
+    {
+        std::string text;
+        for (const auto& n : names_) {
+            text += n + "\n";
+        }
+        fs::create_directories(file_.parent_path());
+        util::writeFileAtomic(file_, text);
+    }
+
+    fs::path file_;
+    std::set<std::string> names_;
+};
+
+// The rtnetlink socket, opened on first use (a driver that never starts a direct network needs
+// none).
+class Kernel
+{
+public:
+    netlink::Connection& get()
+    {
+        if (!connection_) {
+            connection_ = std::make_unique<netlink::Connection>();
+        }
+        return *connection_;
+    }
+
+private:
+    std::unique_ptr<netlink::Connection> connection_;
+};
+
+std::string describeLink(netlink::Connection& kernel, const std::string& name, bool& ready)
+{
+    auto link = kernel.findLink(name);
+    if (!link) {
+        ready = false;
+        return fmt::format("{} missing", name);
+    }
+    if (!link->ready()) {
+        ready = false;
+    }
+    return fmt::format("{} {}{}", name, link->up ? "up" : "down",
+                       link->up && !link->carrier ? " (no carrier)" : "");
+}
+
+netlink::BondConfig bondConfigFor(const conf::NetworkDef& def, const conf::Uplink& uplink)
+{
+    netlink::BondConfig config;
+    config.name = uplink.name;
+    switch (uplink.mode.value_or(conf::BondMode::ActiveBackup)) {
+    case conf::BondMode::ActiveBackup:
+        config.mode = netlink::BondMode::ActiveBackup;
+        break;
+    case conf::BondMode::BalanceXor:
+        config.mode = netlink::BondMode::BalanceXor;
+        break;
+    case conf::BondMode::Ieee8023ad:
+        config.mode = netlink::BondMode::Ieee8023ad;
+        break;
+    default:
+        raise(ErrorCode::ConfigUnsupported,
+              "uplink '{}' of network '{}' is a Linux bond, which has no mode '{}'", uplink.name,
+              def.name, util::toString(*uplink.mode));
+    }
+    if (uplink.lacp && uplink.lacp->rate) {
+        config.lacpRate = *uplink.lacp->rate == conf::LacpRate::Fast ? netlink::LacpRate::Fast
+                                                                     : netlink::LacpRate::Slow;
+    }
+    // The kernel wants the delays to be multiples of miimon.
+    auto round = [&](unsigned ms) {
+        return (ms + config.miimon - 1) / config.miimon * config.miimon;
+    };
+    config.updelay = round(uplink.updelay.value_or(0));
+    config.downdelay = round(uplink.downdelay.value_or(0));
+    if (def.mtu != 0) {
+        config.mtu = def.mtu;
+    }
+    return config;
+}
+
+// macvtap pools: the pool devices and a Linux bond uplink.
+class DirectBackend final : public NetworkBackend
+{
+public:
+    DirectBackend(Kernel& kernel, CreatedLinks& created) : kernel_(kernel), created_(created) {}
+
+    void start(const conf::NetworkDef& def) override
+    {
+        auto& kernel = kernel_.get();
+        std::string createdBond;
+        if (def.dvs && def.dvs->uplink) {
+            const auto& uplink = *def.dvs->uplink;
+            switch (uplink.type) {
+            case conf::UplinkType::LinuxBond:
+                if (auto existing = kernel.findLink(uplink.name)) {
+                    if (existing->kind != "bond") {
+                        raise(ErrorCode::OperationFailed,
+                              "uplink '{}' of network '{}' exists and is not a bond", uplink.name,
+                              def.name);
+                    }
+                } else {
+                    kernel.createBond(bondConfigFor(def, uplink), uplink.interfaces);
+                    createdBond = uplink.name;
+                    created_.add(uplink.name);
+                }
+                break;
+            case conf::UplinkType::Interface:
+                kernel.link(uplink.name.empty() ? uplink.interfaces.front() : uplink.name);
+                break;
+            case conf::UplinkType::OvsBond:
+                raise(ErrorCode::ConfigUnsupported,
+                      "network '{}' uses a macvtap pool, whose uplink cannot be an OVS bond",
+                      def.name);
+            case conf::UplinkType::Last:
+                break;
+            }
+        }
+        try {
+            for (const auto& iface : def.forward.interfaces) {
+                if (iface.type != conf::ForwardDeviceType::Netdev) {
+                    continue;
+                }
+                if (!kernel.findLink(iface.dev)) {
+                    raise(ErrorCode::DeviceMissing,
+                          "network '{}' cannot start: its pool device '{}' does not exist",
+                          def.name, iface.dev);
+                }
+                if (def.mtu != 0) {
+                    kernel.setMtu(iface.dev, def.mtu);
+                }
+            }
+        } catch (...) {
+            if (!createdBond.empty()) {
+                kernel.removeBond(createdBond);
+                created_.remove(createdBond);
+            }
+            throw;
+        }
+    }
+
+    void stop(const conf::NetworkDef& def) noexcept override
+    {
+        try {
+            if (def.dvs && def.dvs->uplink &&
+                def.dvs->uplink->type == conf::UplinkType::LinuxBond &&
+                created_.contains(def.dvs->uplink->name)) {
+                kernel_.get().removeBond(def.dvs->uplink->name);
+                created_.remove(def.dvs->uplink->name);
+            }
+        } catch (const Error&) {
+            // Left for the next start, which adopts an existing bond.
+        }
+    }
+
+    void portAttached(const conf::NetworkDef&, const conf::NetworkPort&) override {}
+    void portDetached(const conf::NetworkDef&, const conf::NetworkPort&) noexcept override {}
+    void networkUpdated(const conf::NetworkDef&,
+                        const std::vector<const conf::NetworkPort*>&) override
+    {}
+
+    std::string describe(const conf::NetworkDef& def) const override
+    {
+        try {
+            auto& kernel = kernel_.get();
+            bool ready = true;
+            std::vector<std::string> parts;
+            if (def.dvs && def.dvs->uplink && !def.dvs->uplink->name.empty()) {
+                parts.push_back("uplink " + describeLink(kernel, def.dvs->uplink->name, ready));
+            }
+            std::vector<std::string> pool;
+            for (const auto& iface : def.forward.interfaces) {
+                if (iface.type == conf::ForwardDeviceType::Netdev) {
+                    pool.push_back(describeLink(kernel, iface.dev, ready));
+                }
+            }
+            if (!pool.empty()) {
+                parts.push_back("pool " + fmt::format("{}", fmt::join(pool, ", ")));
+            }
+            return fmt::format("{}: {}", ready ? "ready" : "degraded", fmt::join(parts, "; "));
+        } catch (const Error& e) {
+            return "unknown: " + e.fullMessage();
+        }
+    }
+
+private:
+    Kernel& kernel_;
+    CreatedLinks& created_;
+};
+
+// SR-IOV hostdev pools: the PF must be there; the VFs are given to guests by libvirt.
+class HostdevBackend final : public NetworkBackend
+{
+public:
+    explicit HostdevBackend(Kernel& kernel) : kernel_(kernel) {}
+
+    void start(const conf::NetworkDef& def) override
+    {
+        for (const auto& pf : def.forward.pfs) {
+            if (!kernel_.get().findLink(pf.dev)) {
+                raise(ErrorCode::DeviceMissing,
+                      "network '{}' cannot start: its physical function '{}' does not exist",
+                      def.name, pf.dev);
+            }
+        }
+    }
+    void stop(const conf::NetworkDef&) noexcept override {}
+    void portAttached(const conf::NetworkDef&, const conf::NetworkPort&) override {}
+    void portDetached(const conf::NetworkDef&, const conf::NetworkPort&) noexcept override {}
+    void networkUpdated(const conf::NetworkDef&,
+                        const std::vector<const conf::NetworkPort*>&) override
+    {}
+    std::string describe(const conf::NetworkDef& def) const override
+    {
+        std::size_t used = 0;
+        for (const auto& iface : def.forward.interfaces) {
+            used += iface.connections > 0 ? 1 : 0;
+        }
+        return fmt::format("ready: {} of {} virtual functions in use", used,
+                           def.forward.interfaces.size());
+    }
+
+private:
+    Kernel& kernel_;
+};
+
+class HostBackends final : public Backends
+{
+public:
+    HostBackends(const fs::path& runDir, std::string sysfsRoot)
+        : recording_(makeRecordingBackends(sysfsRoot)),
+          created_(runDir / "netlink" / "created-links"), direct_(kernel_, created_),
+          hostdev_(kernel_)
+    {}
+
+    NetworkBackend& backend(BackendKind kind) override
+    {
+        switch (kind) {
+        case BackendKind::Direct:
+            return direct_;
+        case BackendKind::Hostdev:
+            return hostdev_;
+        default:
+            return recording_->backend(kind);
+        }
+    }
+    std::vector<VirtualFunctionInfo> virtualFunctions(std::string_view pf) override
+    {
+        return recording_->virtualFunctions(pf);
+    }
+    bool isVirtualFunction(const conf::PciAddress& address) override
+    {
+        return recording_->isVirtualFunction(address);
+    }
+    bool linkExists(std::string_view name) override
+    {
+        try {
+            return kernel_.get().findLink(name).has_value();
+        } catch (const Error&) {
+            return recording_->linkExists(name);
+        }
+    }
+
+private:
+    std::unique_ptr<Backends> recording_;
+    Kernel kernel_;
+    CreatedLinks created_;
+    DirectBackend direct_;
+    HostdevBackend hostdev_;
+};
+
+} // namespace
+
+std::unique_ptr<Backends> makeHostBackends(fs::path runDir, std::string sysfsRoot)
+{
+    return std::make_unique<HostBackends>(runDir, std::move(sysfsRoot));
+}
+
+} // namespace dvs::driver

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// Direct-mode networks against the real kernel, in a fresh network namespace: pool devices are
+// checked at start, their link state is part of the status, and a Linux bond uplink is created
+// and removed (or refused with the kernel's reason where bonding is missing).
+#include <catch2/catch.hpp>
+
+#include "driver_fixture.h"
+#include "netlink/connection.h"
+#include "netns.h"
+
+using namespace dvs;
+using namespace dvs::test;
+
+namespace {
+
+bool enterNamespaceOrSkip()
+{
+    static std::optional<std::optional<std::string>> result;
+    if (!result) {
+        result = enterFreshNetworkNamespace();
+    }
+    if (*result) {
+        skip("needs root or CAP_NET_ADMIN for a private network namespace: " + **result);
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+TEST_CASE("a direct network checks its pool devices and reports their link state")
+{
+    if (!enterNamespaceOrSkip()) {
+        return;
+    }
+    netlink::Connection kernel;
+    kernel.createVethPairForTest("pool1", "pool1p");
+    kernel.createVethPairForTest("pool2", "pool2p");
+    DriverFixture f(true);
+
+    auto net = f.drv->defineXml("<network><name>mv</name><forward mode='vepa'>"
+                                "<interface dev='pool1'/><interface dev='pool2'/></forward>"
+                                "</network>",
+                                0);
+    f.drv->start(net);
+    auto status = f.drv->status().at(0);
+    CHECK_THAT(status.backendState, Catch::Matchers::StartsWith("degraded: pool pool1 down"));
+
+    for (const char* dev : {"pool1", "pool1p", "pool2", "pool2p"}) {
+        kernel.setUp(dev, true);
+    }
+    MainContext loop;
+    // The carrier of a veth follows its peer asynchronously: wait for it.
+    CHECK(loop.runUntil(
+        [&] { return f.drv->status().at(0).backendState == "ready: pool pool1 up, pool2 up"; }));
+    kernel.setUp("pool2p", false);
+    CHECK(loop.runUntil([&] {
+        return f.drv->status().at(0).backendState ==
+               "degraded: pool pool1 up, pool2 up (no carrier)";
+    }));
+    f.drv->destroy(net);
+
+    auto missing = f.drv->defineXml("<network><name>gone</name><forward mode='passthrough'>"
+                                    "<interface dev='pool1'/><interface dev='eth9'/></forward>"
+                                    "</network>",
+                                    0);
+    auto e = thrownError([&] { f.drv->start(missing); });
+    CHECK(e.code() == ErrorCode::DeviceMissing);
+    CHECK(e.fullMessage() ==
+          "device not found: network 'gone' cannot start: its pool device 'eth9' does not exist");
+    CHECK_FALSE(f.drv->isActive(missing));
+}
+
+TEST_CASE("a Linux bond uplink is created on start and removed on destroy")
+{
+    if (!enterNamespaceOrSkip()) {
+        return;
+    }
+    netlink::Connection kernel;
+    kernel.createVethPairForTest("ens3f0", "ens3f0p");
+    kernel.createVethPairForTest("ens3f1", "ens3f1p");
+    DriverFixture f(true);
+    auto net = f.drv->defineXml(R"(<network><name>bonded</name>
+      <metadata><dvs:network xmlns:dvs='https://libvirt-dvs.org/xmlns/network/1.0' role='vm'>
+        <dvs:uplink type='linux-bond' name='bond1' mode='802.3ad' updelay='150'>
+          <dvs:lacp mode='active' rate='fast'/>
+          <dvs:interface name='ens3f0'/><dvs:interface name='ens3f1'/>
+        </dvs:uplink></dvs:network></metadata>
+      <forward mode='bridge'><interface dev='bond1'/></forward></network>)",
+                                0);
+    try {
+        f.drv->start(net);
+    } catch (const Error& e) {
+        // This kernel has no bonding: the refusal names the bond and the kernel's reason, and
+        // nothing is left behind.
+        CHECK(e.code() == ErrorCode::OperationUnsupported);
+        CHECK_THAT(e.fullMessage(), Catch::Matchers::Contains("bond1"));
+        CHECK_FALSE(f.drv->isActive(net));
+        CHECK_FALSE(kernel.findLink("bond1"));
+        WARN("bonding is not available in this kernel; checked the refusal: " << e.fullMessage());
+        return;
+    }
+    auto bond = kernel.findLink("bond1");
+    REQUIRE(bond);
+    CHECK(bond->kind == "bond");
+    CHECK(kernel.members("bond1").size() == 2);
+    // A restarted driver still knows it created the bond.
+    f.restart();
+    f.drv->destroy(f.drv->lookupByName("bonded"));
+    CHECK_FALSE(kernel.findLink("bond1"));
+}
+
+TEST_CASE("an existing bond is adopted and never removed")
+{
+    if (!enterNamespaceOrSkip()) {
+        return;
+    }
+    netlink::Connection kernel;
+    try {
+        kernel.createBond({"bond7", netlink::BondMode::ActiveBackup, {}, 100, 0, 0, {}});
+    } catch (const Error& e) {
+        // Without bonding in the kernel there is nothing to adopt; the refusal must be clear.
+        CHECK(e.code() == ErrorCode::OperationUnsupported);
+        WARN(
+            "bonding is not available in this kernel, adoption not exercised: " << e.fullMessage());
+        return;
+    }
+    DriverFixture f(true);
+    auto net = f.drv->defineXml(R"(<network><name>adopt</name>
+      <metadata><dvs:network xmlns:dvs='https://libvirt-dvs.org/xmlns/network/1.0'>
+        <dvs:uplink type='linux-bond' name='bond7' mode='active-backup'>
+          <dvs:interface name='x0'/><dvs:interface name='x1'/></dvs:uplink>
+      </dvs:network></metadata>
+      <forward mode='bridge'><interface dev='bond7'/></forward></network>)",
+                                0);
+    f.drv->start(net);
+    f.drv->destroy(net);
+    CHECK(kernel.findLink("bond7"));
+}
