@@ -15,6 +15,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <glib.h>
 #include <netlink/attr.h>
 #include <netlink/route/link/macvtap.h>
 #include <netlink/route/link/veth.h>
@@ -204,7 +205,7 @@ enum class Action
 
 std::string reason(int errnum, const std::string& extack)
 {
-    std::string text = std::strerror(errnum);
+    std::string text = g_strerror(errnum);
     if (!extack.empty()) {
         text += fmt::format(" ({})", extack);
     }
@@ -315,7 +316,9 @@ struct Connection::State
     {
         Exchange ex;
         ex.collect = collect;
-        detail::NlCbPtr cb(nl_cb_clone(nl_socket_get_cb(sock.get())));
+        // nl_socket_get_cb() returns a new reference.
+        detail::NlCbPtr base(nl_socket_get_cb(sock.get()));
+        detail::NlCbPtr cb(nl_cb_clone(base.get()));
         if (!cb) {
             throw std::bad_alloc();
         }

@@ -233,7 +233,8 @@ LinkMonitor::LinkMonitor(Callback callback, GMainContext* context)
     // Best effort: a smaller buffer only makes resynchronisations likelier.
     (void)nl_socket_set_buffer_size(s.sock.get(), kReceiveBuffer, 0);
 
-    s.cb.reset(nl_cb_clone(nl_socket_get_cb(s.sock.get())));
+    detail::NlCbPtr base(nl_socket_get_cb(s.sock.get())); // a new reference
+    s.cb.reset(nl_cb_clone(base.get()));
     if (!s.cb) {
         throw std::bad_alloc();
     }
