@@ -284,6 +284,15 @@ int run(int argc, char** argv)
     daemon.config = loadConfig(daemon.options.config, daemon.options.configGiven);
     gLogLevel = daemon.options.verbose ? G_LOG_LEVEL_DEBUG : daemon.config.logLevel;
 
+    // Signals are caught from here on (their callbacks run once the loop runs): a SIGTERM or
+    // SIGHUP that arrives while the sockets are being set up must not kill the daemon.
+    std::unique_ptr<GMainLoop, decltype(&g_main_loop_unref)> loop(g_main_loop_new(nullptr, FALSE),
+                                                                  &g_main_loop_unref);
+    daemon.loop = loop.get();
+    unsigned termId = g_unix_signal_add(SIGTERM, &onTerminate, &daemon);
+    unsigned intId = g_unix_signal_add(SIGINT, &onTerminate, &daemon);
+    unsigned hupId = g_unix_signal_add(SIGHUP, &onHangup, &daemon);
+
     daemon.driver = std::make_unique<driver::NetworkDriver>(
         driver::DriverPaths::underRoot(daemon.options.root));
     logDriverNotices(*daemon.driver);
@@ -307,13 +316,6 @@ int run(int argc, char** argv)
     if (!activated.ro) {
         daemon.server->listenUnix(roPath, true, daemon.config.unixSockRoPerms, group);
     }
-
-    std::unique_ptr<GMainLoop, decltype(&g_main_loop_unref)> loop(g_main_loop_new(nullptr, FALSE),
-                                                                  &g_main_loop_unref);
-    daemon.loop = loop.get();
-    unsigned termId = g_unix_signal_add(SIGTERM, &onTerminate, &daemon);
-    unsigned intId = g_unix_signal_add(SIGINT, &onTerminate, &daemon);
-    unsigned hupId = g_unix_signal_add(SIGHUP, &onHangup, &daemon);
 
     daemon.server->start();
     logMessage(G_LOG_LEVEL_INFO, "dvsd {} listening on '{}' and '{}'", DVS_VERSION, rwPath.native(),
