@@ -20,6 +20,7 @@ using GSourcePtr = util::CPtr<GSource, g_source_unref>;
 
 // Large enough for bursts such as a bond and its members changing at once.
 constexpr int kReceiveBuffer = 1 << 20;
+constexpr int kMaxReadsPerDispatch = 256;
 
 } // namespace
 
@@ -35,6 +36,7 @@ struct LinkMonitor::State
     // Messages read in one dispatch, reported after reading.
     std::vector<detail::LinkMessage> pending;
     std::exception_ptr parseFailure;
+    unsigned resyncs = 0;
     // Points at a flag of the running dispatch, which the destructor sets: a callback may
     // destroy the monitor, and the dispatch must then stop touching it.
     bool* destroyed = nullptr;
@@ -99,7 +101,9 @@ struct LinkMonitor::State
     void dispatch(bool& destroyed)
     {
         bool resync = false;
-        for (;;) {
+        // Bounded, so that a storm of notifications cannot keep the loop from other sources;
+        // what is left is read on the next dispatch.
+        for (int reads = 0; reads < kMaxReadsPerDispatch; ++reads) {
             int rc = nl_recvmsgs_report(sock.get(), cb.get());
             if (rc == -NLE_AGAIN || rc == 0) {
                 break;
@@ -121,6 +125,7 @@ struct LinkMonitor::State
         }
         std::vector<LinkEvent> events;
         if (resync) {
+            ++resyncs;
             pending.clear();
             events = resynchronise();
         } else {
@@ -292,6 +297,22 @@ std::vector<LinkInfo> LinkMonitor::links() const
         out.push_back(link);
     }
     return out;
+}
+
+} // namespace dvs::netlink
+
+namespace dvs::netlink {
+
+unsigned LinkMonitor::resynchronisations() const noexcept
+{
+    return state_->resyncs;
+}
+
+void LinkMonitor::setReceiveBufferForTest(int bytes)
+{
+    if (int rc = nl_socket_set_buffer_size(state_->sock.get(), bytes, 0); rc < 0) {
+        raise(ErrorCode::SystemError, "Unable to set the receive buffer: {}", nl_geterror(rc));
+    }
 }
 
 } // namespace dvs::netlink

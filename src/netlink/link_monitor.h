@@ -71,6 +71,13 @@ public:
     // Every known device, by increasing index.
     std::vector<LinkInfo> links() const;
 
+    // How many times the monitor re-read the device list because the kernel dropped
+    // notifications (for diagnostics).
+    unsigned resynchronisations() const noexcept;
+
+    // Shrinks the socket's receive buffer so that tests can make the kernel drop notifications.
+    void setReceiveBufferForTest(int bytes);
+
 private:
     struct State;
     std::unique_ptr<State> state_;

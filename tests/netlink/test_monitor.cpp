@@ -218,3 +218,33 @@ TEST_CASE("a callback may destroy the monitor")
     nl.removeLinkForTest("dvs-x");
     CHECK_FALSE(context.runUntil([&] { return calls > 1; }, std::chrono::milliseconds(100)));
 }
+
+TEST_CASE("notifications the kernel dropped are recovered from a fresh device list")
+{
+    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
+        dvs::test::skip(*why);
+        return;
+    }
+    Connection nl;
+    nl.createVethPairForTest("dvs-a", "dvs-b");
+    dvs::test::MainContext context;
+    std::vector<LinkEvent> events;
+    LinkMonitor monitor([&](const LinkEvent& e) { events.push_back(e); }, context.get());
+    monitor.setReceiveBufferForTest(1024); // the kernel rounds it up to its minimum
+
+    // Far more notifications than the buffer holds, all before the loop reads any.
+    constexpr int kBridges = 40;
+    for (int i = 0; i < kBridges; ++i) {
+        nl.createBridgeForTest("dvs-br" + std::to_string(i));
+    }
+    nl.removeLinkForTest("dvs-b"); // takes dvs-a with it
+
+    REQUIRE(context.runUntil([&] { return monitor.links().size() == kBridges + 1; }));
+    CHECK(monitor.resynchronisations() >= 1);
+    for (int i = 0; i < kBridges; ++i) {
+        CHECK(seen(events, LinkEvent::Type::Added, "dvs-br" + std::to_string(i)));
+    }
+    CHECK(seen(events, LinkEvent::Type::Removed, "dvs-a"));
+    CHECK(seen(events, LinkEvent::Type::Removed, "dvs-b"));
+    CHECK_FALSE(monitor.find("dvs-a"));
+}
