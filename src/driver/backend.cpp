@@ -38,6 +38,20 @@ BackendKind backendKindFor(const conf::NetworkDef& def)
     throw Error(ErrorCode::InternalError, "unexpected forward mode");
 }
 
+std::string NetworkBackend::plugPort(const conf::NetworkDef& def, const conf::NetworkPort&,
+                                     std::string_view)
+{
+    raise(ErrorCode::ConfigUnsupported,
+          "dvsd cannot plug ports of network '{}' itself: its '{}' ports are plugged by libvirt",
+          def.name, util::toString(def.forward.mode));
+}
+
+void NetworkBackend::unplugPort(const conf::NetworkDef& def, const conf::NetworkPort&,
+                                std::string_view)
+{
+    raise(ErrorCode::ConfigUnsupported, "dvsd did not plug ports of network '{}'", def.name);
+}
+
 namespace {
 
 // Records what the network wants; touches nothing on the host.

@@ -57,6 +57,15 @@ public:
     // The live definition changed (net-update): bring every live port in line with it.
     virtual void networkUpdated(const conf::NetworkDef& def,
                                 const std::vector<const conf::NetworkPort*>& ports) = 0;
+    // Creates the guest-side device of a port on hosts where dvsd plugs ports itself (no libvirt
+    // to do it): a macvtap device for a direct port. ifname may be empty (the kernel's next free
+    // name). Returns the device's name. The default refuses with CONFIG_UNSUPPORTED.
+    virtual std::string plugPort(const conf::NetworkDef& def, const conf::NetworkPort& port,
+                                 std::string_view ifname);
+    // Removes what plugPort() created.
+    virtual void unplugPort(const conf::NetworkDef& def, const conf::NetworkPort& port,
+                            std::string_view device);
+
     // One line on the state of the dataplane for this network, for `dvsctl status`.
     virtual std::string describe(const conf::NetworkDef& def) const = 0;
 };

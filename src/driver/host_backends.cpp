@@ -209,6 +209,43 @@ public:
                         const std::vector<const conf::NetworkPort*>&) override
     {}
 
+    std::string plugPort(const conf::NetworkDef& def, const conf::NetworkPort& port,
+                         std::string_view ifname) override
+    {
+        if (port.plug.type != conf::PlugType::Direct) {
+            raise(ErrorCode::ConfigUnsupported,
+                  "port {} of network '{}' is not a direct port; only macvtap ports are plugged "
+                  "by dvsd",
+                  port.uuid.toString(), def.name);
+        }
+        netlink::MacvtapConfig config;
+        config.name = std::string(ifname);
+        config.lower = port.plug.dev;
+        config.mac = port.mac;
+        switch (port.plug.mode) {
+        case conf::MacvlanMode::Vepa:
+            config.mode = netlink::MacvtapMode::Vepa;
+            break;
+        case conf::MacvlanMode::Private:
+            config.mode = netlink::MacvtapMode::Private;
+            break;
+        case conf::MacvlanMode::Bridge:
+            config.mode = netlink::MacvtapMode::Bridge;
+            break;
+        case conf::MacvlanMode::Passthrough:
+        case conf::MacvlanMode::Last:
+            config.mode = netlink::MacvtapMode::Passthrough;
+            break;
+        }
+        return kernel_.get().createMacvtap(config).name;
+    }
+
+    void unplugPort(const conf::NetworkDef&, const conf::NetworkPort&,
+                    std::string_view device) override
+    {
+        kernel_.get().removeMacvtap(device);
+    }
+
     std::string describe(const conf::NetworkDef& def) const override
     {
         try {

@@ -93,6 +93,8 @@ struct NetworkObj
     unsigned long long floorSum = 0;
     std::set<conf::NetworkTaint> taints;
     std::map<util::Uuid, conf::NetworkPort> ports;
+    // Devices dvsd created for ports it plugged itself.
+    std::map<util::Uuid, std::string> plugs;
 
     const conf::NetworkDef& persistentDef() const { return newDef ? *newDef : *def; }
     NetworkRef ref() const { return {def->name, def->uuid}; }
@@ -898,6 +900,25 @@ public:
         }
     }
 
+    // Removes the devices of every port dvsd plugged on a network (destroy); problems become
+    // notices, as the network goes down anyway.
+    void unplugAll(NetworkObj& obj)
+    {
+        auto* backend = backendOf(obj);
+        for (const auto& [uuid, device] : obj.plugs) {
+            try {
+                auto it = obj.ports.find(uuid);
+                if (backend != nullptr && it != obj.ports.end()) {
+                    backend->unplugPort(*obj.def, it->second, device);
+                }
+            } catch (const Error& e) {
+                notices_.push_back(fmt::format("cannot remove device '{}' of port {}: {}", device,
+                                               uuid.toString(), e.fullMessage()));
+            }
+        }
+        obj.plugs.clear();
+    }
+
     NetworkBackend* backendOf(const NetworkObj& obj)
     {
         auto kind = backendKindFor(*obj.def);
@@ -1000,6 +1021,19 @@ void NetworkDriverImpl::loadState()
 
     for (const auto& [network, files] : stored.ports) {
         loadPorts(network, files);
+    }
+    for (const auto& [network, plugs] : stored.plugs) {
+        auto* obj = findByName(network);
+        for (const auto& [uuid, device] : plugs) {
+            auto parsed = util::Uuid::parse(uuid);
+            if (obj != nullptr && parsed && obj->ports.count(*parsed) != 0) {
+                obj->plugs[*parsed] = device;
+            } else {
+                notices_.push_back(fmt::format(
+                    "device '{}' was plugged for port {} of network '{}', which is gone, ignoring",
+                    device, uuid, network));
+            }
+        }
     }
 
     // Converge the host with what was loaded; a backend that finds everything in place changes
@@ -1253,6 +1287,7 @@ void NetworkDriver::destroy(const NetworkRef& net)
     if (!obj.active) {
         raise(ErrorCode::OperationInvalid, "network '{}' is not active", obj.def->name);
     }
+    impl_->unplugAll(obj);
     impl_->shutdownNetwork(obj);
     // Ports go without port-deleted hooks, as in libvirt.
     obj.ports.clear();
@@ -1467,6 +1502,9 @@ void NetworkDriver::portDelete(const PortRef& ref, unsigned flags)
     checkFlags(flags, 0, "virNetworkPortDelete");
     auto& obj = impl_->objFromRef(ref.network);
     const auto& port = lookupPort(obj, ref.uuid);
+    if (obj.plugs.count(ref.uuid) != 0) {
+        portUnplug(ref);
+    }
     impl_->releasePort(obj, port);
     if (auto* backend = impl_->backendOf(obj)) {
         backend->portDetached(*obj.def, port);
@@ -1546,6 +1584,49 @@ void NetworkDriver::portSetParameters(const PortRef& ref, const TypedParams& par
     if (auto* backend = impl_->backendOf(obj)) {
         backend->portAttached(*obj.def, port);
     }
+}
+
+std::string NetworkDriver::portPlug(const PortRef& ref, std::string_view ifname)
+{
+    auto& obj = impl_->objFromRef(ref.network);
+    const auto& port = lookupPort(obj, ref.uuid);
+    if (auto it = obj.plugs.find(ref.uuid); it != obj.plugs.end()) {
+        raise(ErrorCode::OperationInvalid, "network port {} is already plugged into '{}'",
+              ref.uuid.toString(), it->second);
+    }
+    if (!ifname.empty() && !util::isSafeFileName(ifname, 15)) {
+        raise(ErrorCode::InvalidArg, "'{}' is not a valid network device name", ifname);
+    }
+    auto* backend = impl_->backendOf(obj);
+    if (backend == nullptr) {
+        raise(ErrorCode::ConfigUnsupported, "dvsd cannot plug ports of network '{}' itself",
+              obj.def->name);
+    }
+    auto device = backend->plugPort(*obj.def, port, ifname);
+    try {
+        impl_->store_.savePlug(obj.def->name, ref.uuid, device);
+    } catch (...) {
+        backend->unplugPort(*obj.def, port, device);
+        throw;
+    }
+    obj.plugs[ref.uuid] = device;
+    return device;
+}
+
+void NetworkDriver::portUnplug(const PortRef& ref)
+{
+    auto& obj = impl_->objFromRef(ref.network);
+    const auto& port = lookupPort(obj, ref.uuid);
+    auto it = obj.plugs.find(ref.uuid);
+    if (it == obj.plugs.end()) {
+        raise(ErrorCode::OperationInvalid, "network port {} was not plugged by dvsd",
+              ref.uuid.toString());
+    }
+    if (auto* backend = impl_->backendOf(obj)) {
+        backend->unplugPort(*obj.def, port, it->second);
+    }
+    impl_->store_.deletePlug(obj.def->name, ref.uuid);
+    obj.plugs.erase(it);
 }
 
 int NetworkDriver::subscribe(LifecycleCallback callback)

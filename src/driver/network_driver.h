@@ -124,6 +124,14 @@ public:
     TypedParams portGetParameters(const PortRef& port, unsigned flags) const;
     void portSetParameters(const PortRef& port, const TypedParams& params, unsigned flags);
 
+    // Plugs a port on a host without libvirt (dvsctl port-plug): creates its guest-side device (a
+    // macvtap device on the port's pool device, with its MAC and mode) and records it, so that
+    // port deletion, network destroy and a restarted dvsd remove it again. ifname may be empty.
+    // Returns the device's name.
+    std::string portPlug(const PortRef& port, std::string_view ifname);
+    // Removes the device portPlug() created.
+    void portUnplug(const PortRef& port);
+
     // Lifecycle events: returns an id for unsubscribe().
     int subscribe(LifecycleCallback callback);
     void unsubscribe(int id);

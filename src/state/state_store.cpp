@@ -182,9 +182,25 @@ StoredState StateStore::load() const
             if (!entry.is_directory(ec)) {
                 continue;
             }
+            auto network = entry.path().filename().string();
             auto ports = readXmlFiles(entry.path() / "ports");
             if (!ports.empty()) {
-                state.ports[entry.path().filename().string()] = std::move(ports);
+                state.ports[network] = std::move(ports);
+            }
+            auto plugs = entry.path() / "plugs";
+            if (fs::is_directory(plugs, ec)) {
+                for (const auto& plug : fs::directory_iterator(plugs, ec)) {
+                    auto name = plug.path().filename().string();
+                    if (name.front() == '.') {
+                        continue;
+                    }
+                    try {
+                        auto device = util::readFile(plug.path(), 64);
+                        state.plugs[network][name] = device;
+                    } catch (const Error&) {
+                        // An unreadable record: the device is not removed by us, ignoring.
+                    }
+                }
             }
         }
     }
@@ -320,6 +336,7 @@ void StateStore::deleteAllPorts(std::string_view network)
     }
     auto dir = portsDir(network);
     std::error_code ec;
+    fs::remove_all(dir.parent_path() / "plugs", ec);
     if (fs::is_directory(dir, ec)) {
         for (const auto& entry : fs::directory_iterator(dir, ec)) {
             if (entry.path().extension() == ".xml") {
@@ -328,9 +345,23 @@ void StateStore::deleteAllPorts(std::string_view network)
         }
         util::syncDirectory(dir);
         fs::remove(dir, ec);
+    }
+    if (fs::exists(dir.parent_path(), ec)) {
         fs::remove(dir.parent_path(), ec);
         util::syncDirectory(dir.parent_path().parent_path());
     }
+}
+
+void StateStore::savePlug(std::string_view network, const util::Uuid& port, std::string_view device)
+{
+    auto dir = portsDir(network).parent_path() / "plugs";
+    makeDirs(dir);
+    util::writeFileAtomic(dir / port.toString(), device);
+}
+
+void StateStore::deletePlug(std::string_view network, const util::Uuid& port)
+{
+    util::removeFileDurable(portsDir(network).parent_path() / "plugs" / port.toString());
 }
 
 } // namespace dvs::state

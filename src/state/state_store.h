@@ -38,6 +38,8 @@ struct StoredState
     std::vector<std::string> autostart;                   // names with an autostart link
     std::vector<StoredFile> statuses;                     // live status of active networks
     std::map<std::string, std::vector<StoredFile>> ports; // network name -> port files
+    // network name -> port uuid -> device dvsd plugged for it (dvsctl port-plug)
+    std::map<std::string, std::map<std::string, std::string>> plugs;
 };
 
 // The state folders of one daemon. Every write is atomic and durable before the call returns
@@ -76,6 +78,10 @@ public:
     void deletePort(std::string_view network, const util::Uuid& port);
     // Removes every port file of a network and its ports folder.
     void deleteAllPorts(std::string_view network);
+
+    // The device dvsd created for a port it plugged itself (networks/NAME/plugs/UUID).
+    void savePlug(std::string_view network, const util::Uuid& port, std::string_view device);
+    void deletePlug(std::string_view network, const util::Uuid& port);
 
     std::filesystem::path configFile(std::string_view network) const;
     std::filesystem::path statusFile(std::string_view network) const;

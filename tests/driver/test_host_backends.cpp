@@ -137,3 +137,40 @@ TEST_CASE("an existing bond is adopted and never removed")
     f.drv->destroy(net);
     CHECK(kernel.findLink("bond7"));
 }
+
+TEST_CASE("dvsd plugs a direct port itself as a macvtap device, and removes it")
+{
+    if (!enterNamespaceOrSkip()) {
+        return;
+    }
+    netlink::Connection kernel;
+    kernel.createVethPairForTest("lower0", "lower0p");
+    kernel.setUp("lower0", true);
+    DriverFixture f(true);
+    auto net = f.defineAndStart("<network><name>mv2</name><forward mode='bridge'>"
+                                "<interface dev='lower0'/></forward></network>");
+    auto ref = f.drv->portCreateXml(net, portXml("00000000-0000-4000-8000-000000000001"), 0);
+    std::string device;
+    try {
+        device = f.drv->portPlug(ref, "mvtap0");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::OperationUnsupported);
+        CHECK_THAT(e.fullMessage(), Catch::Matchers::Contains("mvtap0"));
+        // Nothing was recorded: there is nothing to unplug.
+        CHECK(thrownError([&] { f.drv->portUnplug(ref); }).code() == ErrorCode::OperationInvalid);
+        WARN("macvtap is not available in this kernel; checked the refusal: " << e.fullMessage());
+        return;
+    }
+    CHECK(device == "mvtap0");
+    auto link = kernel.findLink("mvtap0");
+    REQUIRE(link);
+    CHECK(link->kind == "macvtap");
+    CHECK(link->mac == util::MacAddr::parse("52:54:00:aa:bb:cc"));
+    CHECK(link->lowerIndex == kernel.link("lower0").index);
+    CHECK(thrownError([&] { f.drv->portPlug(ref, "mvtap1"); }).code() ==
+          ErrorCode::OperationInvalid);
+    // A restarted dvsd still removes it when the port goes.
+    f.restart();
+    f.drv->portDelete(ref, 0);
+    CHECK_FALSE(kernel.findLink("mvtap0"));
+}

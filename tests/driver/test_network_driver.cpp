@@ -785,3 +785,14 @@ TEST_CASE("the remaining merge rules of driver-spec §5.2")
         CHECK(f.drv->listAllPorts(qbh, 0).empty());
     }
 }
+
+TEST_CASE("ports of networks libvirt plugs are not plugged by dvsd")
+{
+    DriverFixture f;
+    auto net = f.defineAndStart(kOvsNet);
+    auto ref = f.drv->portCreateXml(net, portXml(uuidN(1)), 0);
+    CHECK_THROWS_WITH(f.drv->portPlug(ref, ""),
+                      "unsupported configuration: dvsd cannot plug ports of network 'ovs' itself: "
+                      "its 'bridge' ports are plugged by libvirt");
+    CHECK(errorOf([&] { f.drv->portUnplug(ref); }) == ErrorCode::OperationInvalid);
+}
