@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/enum_table.h"
 #include "util/mac.h"
@@ -124,6 +125,26 @@ struct MacvtapDevice
     std::string tapPath;
 };
 
+// The state of the devices that carry one network's traffic off the host (its uplink: a device,
+// a bond's members, or an interface pool), for the network's live status.
+enum class UplinkState
+{
+    // Every device is present and ready.
+    Up,
+    // Some devices are ready, some are not (or missing): traffic flows with less redundancy.
+    Degraded,
+    // No device is ready, or there are none.
+    Down,
+    Last
+};
+
+// Summarises devices as an UplinkState; a missing device (nullopt) counts as not ready.
+UplinkState uplinkState(const std::vector<std::optional<LinkInfo>>& devices);
+
+// The state of a bond uplink: Down unless the bond itself is ready, otherwise the state of its
+// members (a ready bond without members is Down as well).
+UplinkState bondUplinkState(const LinkInfo& bond, const std::vector<LinkInfo>& members);
+
 } // namespace dvs::netlink
 
 namespace dvs::util {
@@ -154,6 +175,12 @@ struct EnumNames<netlink::MacvtapMode>
 {
     static constexpr std::array<std::string_view, 4> kNames{"vepa", "bridge", "private",
                                                             "passthrough"};
+};
+
+template <>
+struct EnumNames<netlink::UplinkState>
+{
+    static constexpr std::array<std::string_view, 3> kNames{"up", "degraded", "down"};
 };
 
 } // namespace dvs::util

@@ -4,11 +4,14 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <sched.h>
 #include <stdexcept>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 namespace dvs::test {
 
@@ -19,6 +22,39 @@ std::optional<std::string> enterFreshNetworkNamespace()
                std::strerror(errno) + "); these tests need root or CAP_NET_ADMIN";
     }
     return std::nullopt;
+}
+
+namespace {
+
+// capget/capset without libcap: the two 32-bit words of version 3.
+void setNetAdminEffective(bool on)
+{
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (::syscall(SYS_capget, &header, data) != 0) {
+        throw std::runtime_error(std::string("capget: ") + std::strerror(errno));
+    }
+    constexpr unsigned kBit = 1u << CAP_NET_ADMIN; // CAP_NET_ADMIN (12) is in the first word
+    data[0].effective = on ? (data[0].effective | kBit) : (data[0].effective & ~kBit);
+    if (::syscall(SYS_capset, &header, data) != 0) {
+        throw std::runtime_error(std::string("capset: ") + std::strerror(errno));
+    }
+}
+
+} // namespace
+
+WithoutNetAdmin::WithoutNetAdmin()
+{
+    setNetAdminEffective(false);
+}
+
+WithoutNetAdmin::~WithoutNetAdmin()
+{
+    try {
+        setNetAdminEffective(true);
+    } catch (const std::exception&) {
+        // Taking back a permitted capability does not fail; nothing to do if it did.
+    }
 }
 
 bool MainContext::runUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout)

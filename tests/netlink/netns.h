@@ -19,6 +19,17 @@ namespace dvs::test {
 // root or CAP_NET_ADMIN), or nullopt on success. Sockets opened before keep their namespace.
 std::optional<std::string> enterFreshNetworkNamespace();
 
+// Drops CAP_NET_ADMIN from the calling thread's effective capabilities for its lifetime (it stays
+// permitted, so the destructor takes it back). Throws std::runtime_error when it cannot.
+class WithoutNetAdmin
+{
+public:
+    WithoutNetAdmin();
+    ~WithoutNetAdmin();
+    WithoutNetAdmin(const WithoutNetAdmin&) = delete;
+    WithoutNetAdmin& operator=(const WithoutNetAdmin&) = delete;
+};
+
 // A GMainContext of the test's own.
 class MainContext
 {

@@ -219,3 +219,25 @@ TEST_CASE("only bonds and macvtap devices are removed by their remove calls")
     nl.removeBond("dvs-none"); // absent: nothing to do
     nl.removeMacvtap("dvs-none");
 }
+
+TEST_CASE("a request without CAP_NET_ADMIN is refused with the kernel's reason")
+{
+    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
+        dvs::test::skip(*why);
+        return;
+    }
+    Connection nl;
+    nl.createVethPairForTest("dvs-a", "dvs-b");
+    {
+        dvs::test::WithoutNetAdmin dropped;
+        Error e = thrownError([&] { nl.setMtu("dvs-a", 1400); });
+        CHECK(e.code() == ErrorCode::SystemError);
+        CHECK(e.message() == "Cannot set interface MTU on 'dvs-a': Operation not permitted");
+        e = thrownError([&] { nl.setUp("dvs-a", true); });
+        CHECK(e.message() == "Cannot set interface flags on 'dvs-a': Operation not permitted");
+        // Reading needs no privilege.
+        CHECK(nl.link("dvs-a").mtu == 1500);
+    }
+    nl.setMtu("dvs-a", 1400);
+    CHECK(nl.link("dvs-a").mtu == 1400);
+}
