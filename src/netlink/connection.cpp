@@ -417,12 +417,12 @@ std::optional<LinkInfo> Connection::findLink(std::string_view name)
         raiseKernel(ex, Action::Query,
                     fmt::format("Unable to get information about interface '{}'", name));
     }
-    for (auto& link : ex.links) {
-        if (link.name == name) {
-            return std::move(link);
-        }
+    // The kernel also finds a device by one of its alternative names; the reply then carries
+    // the primary name.
+    if (ex.links.empty()) {
+        return std::nullopt;
     }
-    return std::nullopt;
+    return std::move(ex.links.front());
 }
 
 std::optional<LinkInfo> Connection::findLink(int index)
@@ -508,6 +508,16 @@ LinkInfo Connection::createBond(const BondConfig& config)
     }
     if (config.mode >= BondMode::Last) {
         raise(ErrorCode::InvalidArg, "invalid mode of bond '{}'", config.name);
+    }
+    if (config.miimon == 0 && (config.updelay != 0 || config.downdelay != 0)) {
+        raise(ErrorCode::InvalidArg, "updelay and downdelay of bond '{}' require miimon",
+              config.name);
+    }
+    if (config.miimon != 0 &&
+        (config.updelay % config.miimon != 0 || config.downdelay % config.miimon != 0)) {
+        raise(ErrorCode::InvalidArg,
+              "updelay and downdelay of bond '{}' must be multiples of miimon ({} ms)", config.name,
+              config.miimon);
     }
     const std::string what = fmt::format("Unable to create bond device '{}'", config.name);
 

@@ -36,7 +36,8 @@ public:
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
-    // Looks a device up. Return nullopt when it does not exist; throw Error on any other failure.
+    // Looks a device up (by its name or one of its alternative names). Return nullopt when it
+    // does not exist; throw Error on any other failure.
     std::optional<LinkInfo> findLink(std::string_view name);
     std::optional<LinkInfo> findLink(int index);
     // Same, but a missing device throws Error(DeviceMissing) naming it.
@@ -52,8 +53,10 @@ public:
     // Sets the hardware address of a device.
     void setMac(std::string_view name, const util::MacAddr& mac);
 
-    // Creates a Linux bond (down, without members). Throws Error(OperationUnsupported) when the
-    // kernel has no bonding support, and Error(SystemError) when the name is taken. The caller
+    // Creates a Linux bond (down, without members). Throws Error(InvalidArg) for settings the
+    // kernel would ignore or round (a LACP rate outside 802.3ad, delays without miimon or not
+    // multiples of it), Error(OperationUnsupported) when the kernel has no bonding support, and
+    // Error(SystemError) when the name is taken. The caller
     // records that dvsd created it; removeBond() is for such bonds only.
     LinkInfo createBond(const BondConfig& config);
     // Creates a bond, enslaves members (each is set down first, as the kernel requires, then up

@@ -46,6 +46,9 @@ struct LinkEvent
 // When the kernel drops notifications (the socket buffer overflowed), the monitor reads the
 // whole device list again and reports the differences, so no change is lost for good.
 //
+// Events are delivered after the replica took in every notification read in the same dispatch,
+// so find() in a callback may already show a newer state than the event.
+//
 // The callbacks may destroy the monitor. Exceptions they throw are caught (none crosses the GLib
 // frame) and handed to the error handler, a dvs::Error as is and anything else as an
 // Error(InternalError); socket failures go there too. Without an error handler they are dropped.

@@ -220,6 +220,21 @@ TEST_CASE("bond settings are checked and a missing member leaves no bond")
           "LACP rate of bond 'dvs-bond' requires mode '802.3ad', not 'active-backup'");
 
     config.lacpRate.reset();
+    config.miimon = 100;
+    config.updelay = 150;
+    e = thrownError([&] { nl.createBond(config, {"dvs-m0"}); });
+    CHECK(e.code() == ErrorCode::InvalidArg);
+    CHECK(e.message() ==
+          "updelay and downdelay of bond 'dvs-bond' must be multiples of miimon (100 ms)");
+    config.miimon = 0;
+    config.updelay = 0;
+    config.downdelay = 200;
+    e = thrownError([&] { nl.createBond(config, {"dvs-m0"}); });
+    CHECK(e.code() == ErrorCode::InvalidArg);
+    CHECK(e.message() == "updelay and downdelay of bond 'dvs-bond' require miimon");
+
+    config.miimon = 100;
+    config.downdelay = 0;
     e = thrownError([&] { nl.createBond(config, {"dvs-m0", "dvs-none"}); });
     CHECK(e.code() == ErrorCode::DeviceMissing);
     CHECK(e.message() == "interface 'dvs-none' does not exist");
