@@ -260,4 +260,57 @@ void DvsExtension::validate() const
     }
 }
 
+void DvsExtension::validateUplink(UplinkHost host, std::string_view forwardMode,
+                                  const std::vector<std::string>& poolDevices) const
+{
+    if (!uplink) {
+        return;
+    }
+    auto typeName = util::toString(uplink->type);
+    // The device guests are attached through: the bond, or the single interface.
+    const std::string& device =
+        uplink->type == UplinkType::Interface
+            ? (uplink->interfaces.empty() ? uplink->name : uplink->interfaces.front())
+            : uplink->name;
+    switch (host) {
+    case UplinkHost::OvsBridge:
+        if (uplink->type == UplinkType::LinuxBond) {
+            raise(ErrorCode::ConfigUnsupported,
+                  "uplink of type 'linux-bond' is not supported on an Open vSwitch network, use "
+                  "'ovs-bond'");
+        }
+        return;
+    case UplinkHost::LinuxBridge:
+        if (uplink->type == UplinkType::OvsBond) {
+            raise(ErrorCode::ConfigUnsupported,
+                  "uplink of type 'ovs-bond' requires an Open vSwitch network (<virtualport "
+                  "type='openvswitch'/>)");
+        }
+        return;
+    case UplinkHost::Macvtap:
+        if (uplink->type == UplinkType::OvsBond) {
+            raise(ErrorCode::ConfigUnsupported,
+                  "uplink of type 'ovs-bond' is not supported with forward mode '{}', use "
+                  "'linux-bond'",
+                  forwardMode);
+        }
+        if (std::find(poolDevices.begin(), poolDevices.end(), device) == poolDevices.end()) {
+            raise(ErrorCode::ConfigUnsupported,
+                  "uplink '{}' is not one of the forward interfaces of the network", device);
+        }
+        return;
+    case UplinkHost::Hostdev:
+        if (uplink->type != UplinkType::Interface) {
+            raise(ErrorCode::ConfigUnsupported,
+                  "uplink of type '{}' is not supported with forward mode 'hostdev'", typeName);
+        }
+        return;
+    case UplinkHost::Routed:
+        raise(ErrorCode::ConfigUnsupported,
+              "an uplink is not supported with forward mode '{}', the network routes through "
+              "the host",
+              forwardMode);
+    }
+}
+
 } // namespace dvs::conf

@@ -126,6 +126,21 @@ struct Uplink
     bool operator==(const Uplink&) const = default;
 };
 
+// How a network attaches guests, as far as the uplink is concerned.
+enum class UplinkHost
+{
+    // forward mode bridge with an openvswitch virtualport: dvsd's OVS bridge.
+    OvsBridge,
+    // forward mode bridge onto an existing Linux bridge.
+    LinuxBridge,
+    // forward modes bridge (without a bridge), vepa, private, passthrough: macvtap on the pool.
+    Macvtap,
+    // forward mode hostdev: virtual functions given to guests.
+    Hostdev,
+    // no forward, nat, route, open: a bridge libvirt-style networks create themselves.
+    Routed,
+};
+
 // The dvs: extension of a network: what libvirt's <network> has no element for.
 struct DvsExtension
 {
@@ -145,6 +160,15 @@ struct DvsExtension
     // requirements. Throws Error(XmlError) for malformed definitions and
     // Error(ConfigUnsupported) for settings the uplink type cannot honour.
     void validate() const;
+
+    // Checks the uplink against the network it belongs to: an OVS bond only on an Open vSwitch
+    // network, a Linux bond not there; on a macvtap network the uplink (bond or interface) must
+    // be one of the pool's devices; a hostdev network takes at most a single interface (the
+    // PF); networks that route through their own bridge take none. forwardMode is the
+    // network's forward mode as written (for messages), poolDevices its <forward> interfaces.
+    // Throws Error(ConfigUnsupported).
+    void validateUplink(UplinkHost host, std::string_view forwardMode,
+                        const std::vector<std::string>& poolDevices) const;
 
     bool operator==(const DvsExtension&) const = default;
 };

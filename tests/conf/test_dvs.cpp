@@ -133,3 +133,49 @@ TEST_CASE("dvs: interface names follow the kernel's rules")
     CHECK_FALSE(isValidInterfaceName("a/b"));
     CHECK_FALSE(isValidInterfaceName("a b"));
 }
+
+TEST_CASE("dvs: the uplink must suit the network")
+{
+    auto ext = [](const std::string& uplink) {
+        return parseText("<dvs:network xmlns:dvs='" + std::string(kDvsNamespace) + "'>" + uplink +
+                         "</dvs:network>");
+    };
+    auto message = [](const DvsExtension& e, UplinkHost host, std::string_view mode,
+                      const std::vector<std::string>& pool) {
+        try {
+            e.validateUplink(host, mode, pool);
+        } catch (const Error& err) {
+            CHECK(err.code() == dvs::ErrorCode::ConfigUnsupported);
+            return err.message();
+        }
+        return std::string();
+    };
+    auto ovsBond = ext("<dvs:uplink type='ovs-bond' name='bond0'><dvs:interface name='a'/>"
+                       "<dvs:interface name='b'/></dvs:uplink>");
+    auto linuxBond = ext("<dvs:uplink type='linux-bond' name='bond1'><dvs:interface name='a'/>"
+                         "<dvs:interface name='b'/></dvs:uplink>");
+    auto single = ext("<dvs:uplink type='interface'><dvs:interface name='eth0'/></dvs:uplink>");
+    auto none = ext("");
+
+    CHECK(message(ovsBond, UplinkHost::OvsBridge, "bridge", {}) == "");
+    CHECK(message(single, UplinkHost::OvsBridge, "bridge", {}) == "");
+    CHECK(message(linuxBond, UplinkHost::OvsBridge, "bridge", {}) ==
+          "uplink of type 'linux-bond' is not supported on an Open vSwitch network, use "
+          "'ovs-bond'");
+    CHECK(message(ovsBond, UplinkHost::LinuxBridge, "bridge", {})
+              .starts_with("uplink of type 'ovs-bond' requires an Open vSwitch network"));
+    CHECK(message(linuxBond, UplinkHost::Macvtap, "vepa", {"bond1"}) == "");
+    CHECK(message(single, UplinkHost::Macvtap, "private", {"eth1", "eth0"}) == "");
+    CHECK(message(linuxBond, UplinkHost::Macvtap, "vepa", {"eth0"}) ==
+          "uplink 'bond1' is not one of the forward interfaces of the network");
+    CHECK(message(ovsBond, UplinkHost::Macvtap, "passthrough", {"bond0"}) ==
+          "uplink of type 'ovs-bond' is not supported with forward mode 'passthrough', use "
+          "'linux-bond'");
+    CHECK(message(single, UplinkHost::Hostdev, "hostdev", {}) == "");
+    CHECK(message(linuxBond, UplinkHost::Hostdev, "hostdev", {}) ==
+          "uplink of type 'linux-bond' is not supported with forward mode 'hostdev'");
+    CHECK(message(single, UplinkHost::Routed, "nat", {}) ==
+          "an uplink is not supported with forward mode 'nat', the network routes through the "
+          "host");
+    CHECK(message(none, UplinkHost::Routed, "nat", {}) == "");
+}
