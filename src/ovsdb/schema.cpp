@@ -85,6 +85,15 @@ const ColumnSchema* TableSchema::column(std::string_view name) const
 
 Schema Schema::parse(const Json& json)
 {
+    try {
+        return parseUnchecked(json);
+    } catch (const Json::exception& e) {
+        invalid(e.what());
+    }
+}
+
+Schema Schema::parseUnchecked(const Json& json)
+{
     if (!json.is_object() || !json.contains("name") || !json["name"].is_string() ||
         !json.contains("tables") || !json["tables"].is_object()) {
         invalid("it is not an object with 'name' and 'tables'");

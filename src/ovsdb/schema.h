@@ -98,6 +98,8 @@ public:
     const TableSchema* table(std::string_view name) const;
 
 private:
+    static Schema parseUnchecked(const Json& json);
+
     std::string name_;
     std::string version_;
     std::map<std::string, TableSchema, std::less<>> tables_;

@@ -136,3 +136,55 @@ TEST_CASE("clustered: _Server status and a fast resync with the last transaction
     CHECK(client.stats().fastResyncs + client.stats().snapshots == 3);
     CHECK(client.lastTxnId() != txnId);
 }
+
+TEST_CASE("clustered: a follower is left for the leader when the leader is required", "[reconnect]")
+{
+    OvsSandboxOptions sandboxOptions{.clustered = true, .clusterSize = 3};
+    if (auto why = OvsSandbox::unavailable(sandboxOptions)) {
+        skip(*why);
+        return;
+    }
+    OvsSandbox ovs(sandboxOptions);
+    int leader = ovs.leaderIndex();
+    REQUIRE(leader >= 0);
+    int follower = (leader + 1) % ovs.serverCount();
+
+    SECTION("a follower is fine without requireLeader, and writes go through it")
+    {
+        Client client(nullptr, vswitchClientOptions(ovs.unixRemote(follower)));
+        client.start();
+        REQUIRE(waitReady(client));
+        auto status = client.databaseStatus();
+        REQUIRE(status.has_value());
+        CHECK(status->model == "clustered");
+        CHECK(status->connected);
+        CHECK_FALSE(status->leader);
+        auto result = transactAndWait(client, "via follower", [](Transaction& txn) {
+            auto root = vs::OpenVSwitch::all(txn.replica()).front();
+            Ref br = txn.insert(vs::Bridge::Values().setName("brf"));
+            txn.mutate(root.uuid(), {vs::OpenVSwitch::insertBridges({br})});
+        });
+        REQUIRE(result.ok());
+        REQUIRE(runUntil([&] { return vs::Bridge::findByName(client.replica(), "brf"); }));
+    }
+    SECTION("requireLeader moves on from the follower to the leader")
+    {
+        auto options = vswitchClientOptions(ovs.unixRemote(follower));
+        options.connection.remotes.push_back(ovs.unixRemote(leader));
+        options.requireLeader = true;
+        Client client(nullptr, options);
+        std::vector<std::string> errors;
+        client.addStateListener([&](ClientState, const dvs::Error* error) {
+            if (error != nullptr) {
+                errors.push_back(error->message());
+            }
+        });
+        client.start();
+        REQUIRE(waitReady(client));
+        CHECK(client.connection().remote() == ovs.unixRemote(leader));
+        REQUIRE(client.databaseStatus().has_value());
+        CHECK(client.databaseStatus()->leader);
+        REQUIRE_FALSE(errors.empty());
+        CHECK(errors.front().find("not the leader") != std::string::npos);
+    }
+}

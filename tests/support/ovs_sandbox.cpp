@@ -118,20 +118,35 @@ std::optional<std::string> OvsSandbox::unavailable(const OvsSandboxOptions& opti
 OvsSandbox::OvsSandbox(OvsSandboxOptions options) : options_(std::move(options))
 {
     schema_ = options_.schema.empty() ? vswitchSchema() : options_.schema;
-    db_ = dir() / "conf.db";
-    socket_ = dir() / "db.sock";
     database_ = run({"ovsdb-tool", "schema-name", schema_.string()});
-    if (options_.clustered) {
-        raftPort_ = freeTcpPort();
-        run({"ovsdb-tool", "create-cluster", db_.string(), schema_.string(),
-             "tcp:127.0.0.1:" + std::to_string(raftPort_)});
-    } else {
-        run({"ovsdb-tool", "create", db_.string(), schema_.string()});
+    int count = options_.clustered ? std::max(options_.clusterSize, 1) : 1;
+    for (int i = 0; i < count; ++i) {
+        std::string suffix = i == 0 ? "" : "-" + std::to_string(i);
+        Server server;
+        server.name = "ovsdb-server" + suffix;
+        server.db = dir() / ("conf" + suffix + ".db");
+        server.socket = dir() / ("db" + suffix + ".sock");
+        if (options_.clustered) {
+            server.raftPort = freeTcpPort();
+            std::string address = "tcp:127.0.0.1:" + std::to_string(server.raftPort);
+            if (i == 0) {
+                run({"ovsdb-tool", "create-cluster", server.db.string(), schema_.string(),
+                     address});
+            } else {
+                run({"ovsdb-tool", "join-cluster", server.db.string(), database_, address,
+                     "tcp:127.0.0.1:" + std::to_string(servers_.front().raftPort)});
+            }
+        } else {
+            run({"ovsdb-tool", "create", server.db.string(), schema_.string()});
+        }
+        servers_.push_back(std::move(server));
     }
     if (options_.tcp) {
         tcpPort_ = freeTcpPort();
     }
-    startServer();
+    for (int i = 0; i < count; ++i) {
+        startServer(i);
+    }
     if (options_.init && database_ == "Open_vSwitch") {
         vsctl({"init"});
     }
@@ -144,15 +159,33 @@ OvsSandbox::~OvsSandbox()
 {
     try {
         stopProcess(vswitchdPid_, SIGTERM);
-        stopProcess(serverPid_, SIGTERM);
+        for (auto& server : servers_) {
+            stopProcess(server.pid, SIGTERM);
+        }
     } catch (...) {
         // Best effort: the temporary folder goes away regardless.
     }
 }
 
-std::string OvsSandbox::unixRemote() const
+std::string OvsSandbox::unixRemote(int server) const
 {
-    return "unix:" + socket_.string();
+    return "unix:" + servers_.at(server).socket.string();
+}
+
+int OvsSandbox::leaderIndex() const
+{
+    for (int i = 0; i < serverCount(); ++i) {
+        if (servers_[i].pid <= 0) {
+            continue;
+        }
+        std::string status =
+            run({"ovs-appctl", "-t", (dir() / (servers_[i].name + ".ctl")).string(),
+                 "cluster/status", database_});
+        if (status.find("Role: leader") != std::string::npos) {
+            return i;
+        }
+    }
+    return -1;
 }
 
 std::string OvsSandbox::tcpRemote() const
@@ -206,36 +239,37 @@ void OvsSandbox::waitForSocket(const std::filesystem::path& path, pid_t pid) con
     }
 }
 
-void OvsSandbox::startServer()
+void OvsSandbox::startServer(int index)
 {
-    if (serverPid_ > 0) {
+    Server& server = servers_.at(index);
+    if (server.pid > 0) {
         return;
     }
     std::error_code ec;
-    std::filesystem::remove(socket_, ec);
+    std::filesystem::remove(server.socket, ec);
     std::vector<std::string> argv{"ovsdb-server",
-                                  db_.string(),
-                                  "--remote=punix:" + socket_.string(),
-                                  "--pidfile=" + (dir() / "ovsdb-server.pid").string(),
-                                  "--log-file=" + (dir() / "ovsdb-server.log").string(),
-                                  "--unixctl=" + (dir() / "ovsdb-server.ctl").string(),
+                                  server.db.string(),
+                                  "--remote=punix:" + server.socket.string(),
+                                  "--pidfile=" + (dir() / (server.name + ".pid")).string(),
+                                  "--log-file=" + (dir() / (server.name + ".log")).string(),
+                                  "--unixctl=" + (dir() / (server.name + ".ctl")).string(),
                                   "--no-chdir"};
-    if (tcpPort_ != 0) {
+    if (tcpPort_ != 0 && index == 0) {
         argv.push_back("--remote=ptcp:" + std::to_string(tcpPort_) + ":127.0.0.1");
     }
     if (database_ == "Open_vSwitch") {
         argv.push_back("--remote=db:Open_vSwitch,Open_vSwitch,manager_options");
     }
-    serverPid_ = spawn(argv, dir() / "daemons.out");
-    waitForSocket(socket_, serverPid_);
+    server.pid = spawn(argv, dir() / "daemons.out");
+    waitForSocket(server.socket, server.pid);
     if (options_.clustered) {
-        run({"ovsdb-client", "--timeout=10", "wait", unixRemote(), database_, "connected"});
+        run({"ovsdb-client", "--timeout=10", "wait", unixRemote(index), database_, "connected"});
     }
 }
 
-void OvsSandbox::killServer(int signal)
+void OvsSandbox::killServer(int signal, int server)
 {
-    stopProcess(serverPid_, signal);
+    stopProcess(servers_.at(server).pid, signal);
 }
 
 void OvsSandbox::startVswitchd()

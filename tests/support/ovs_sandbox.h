@@ -19,9 +19,11 @@ struct OvsSandboxOptions
     std::filesystem::path schema{};
     // Also listen on tcp:127.0.0.1 (a free port picked at start).
     bool tcp = false;
-    // A one-server Raft cluster instead of a standalone database (needs tcp for the cluster
-    // address; a second free port is picked).
+    // A Raft cluster of clusterSize servers instead of a standalone database (the cluster
+    // talks over tcp on free ports of 127.0.0.1). Server 0 creates the cluster, the others
+    // join it; each has its own unix socket.
     bool clustered = false;
+    int clusterSize = 1;
     // Start ovs-vswitchd too (bridges then need datapath_type=netdev: no kernel module).
     bool vswitchd = false;
     // Initialise the Open_vSwitch table (ovs-vsctl init), as the system's ovs-ctl does.
@@ -48,20 +50,26 @@ public:
     OvsSandbox& operator=(const OvsSandbox&) = delete;
 
     const std::filesystem::path& dir() const { return dir_.path(); }
-    const std::filesystem::path& socketPath() const { return socket_; }
+    const std::filesystem::path& socketPath(int server = 0) const
+    {
+        return servers_.at(server).socket;
+    }
     // "unix:PATH" for clients.
-    std::string unixRemote() const;
-    // "tcp:127.0.0.1:PORT"; only with options.tcp.
+    std::string unixRemote(int server = 0) const;
+    // "tcp:127.0.0.1:PORT" of server 0; only with options.tcp.
     std::string tcpRemote() const;
+    int serverCount() const { return static_cast<int>(servers_.size()); }
+    // The index of the cluster's leader (by cluster/status), or -1.
+    int leaderIndex() const;
     // The database name of the schema (e.g. "Open_vSwitch").
     const std::string& database() const { return database_; }
 
     // ovsdb-server: its pid, killing it with a signal (waits until it is gone), and starting it
     // again on the same database file, socket and port.
-    pid_t serverPid() const { return serverPid_; }
-    void killServer(int signal);
-    void startServer();
-    bool serverRunning() const { return serverPid_ > 0; }
+    pid_t serverPid(int server = 0) const { return servers_.at(server).pid; }
+    void killServer(int signal, int server = 0);
+    void startServer(int server = 0);
+    bool serverRunning(int server = 0) const { return servers_.at(server).pid > 0; }
 
     void startVswitchd();
     void stopVswitchd();
@@ -77,15 +85,21 @@ private:
     void waitForSocket(const std::filesystem::path& path, pid_t pid) const;
     void stopProcess(pid_t& pid, int signal);
 
+    struct Server
+    {
+        std::filesystem::path db;
+        std::filesystem::path socket;
+        std::string name; // file name prefix: ovsdb-server, ovsdb-server-1, ...
+        int raftPort = 0;
+        pid_t pid = -1;
+    };
+
     OvsSandboxOptions options_;
     TempDir dir_;
     std::filesystem::path schema_;
-    std::filesystem::path db_;
-    std::filesystem::path socket_;
     std::string database_;
     int tcpPort_ = 0;
-    int raftPort_ = 0;
-    pid_t serverPid_ = -1;
+    std::vector<Server> servers_;
     pid_t vswitchdPid_ = -1;
 };
 
