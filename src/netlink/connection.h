@@ -9,8 +9,6 @@
 
 #include "netlink/link.h"
 
-struct nl_sock;
-
 namespace dvs::netlink {
 
 // An rtnetlink request socket (libnl-route-3) in the network namespace of the thread that opened
@@ -36,8 +34,8 @@ public:
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
-    // Looks a device up (by its name or one of its alternative names). Return nullopt when it
-    // does not exist; throw Error on any other failure.
+    // Looks a device up (by its name or one of its alternative names). Returns nullopt when it
+    // does not exist; throws Error on any other failure.
     std::optional<LinkInfo> findLink(std::string_view name);
     std::optional<LinkInfo> findLink(int index);
     // Same, but a missing device throws Error(DeviceMissing) naming it.
