@@ -692,6 +692,38 @@ void NetworkDef::validate() const
     }
     if (dvs) {
         dvs->validate();
+        UplinkHost host = UplinkHost::Routed;
+        switch (forward.mode) {
+        case ForwardMode::Bridge:
+            if (virtualPort && virtualPort->type == VirtualPortType::OpenVSwitch) {
+                host = UplinkHost::OvsBridge;
+            } else if (bridge) {
+                host = UplinkHost::LinuxBridge;
+            } else {
+                host = UplinkHost::Macvtap;
+            }
+            break;
+        case ForwardMode::Private:
+        case ForwardMode::Vepa:
+        case ForwardMode::Passthrough:
+            host = UplinkHost::Macvtap;
+            break;
+        case ForwardMode::Hostdev:
+            host = UplinkHost::Hostdev;
+            break;
+        default:
+            break;
+        }
+        std::vector<std::string> poolDevices;
+        for (const auto& entry : forward.interfaces) {
+            if (entry.type == ForwardDeviceType::Netdev) {
+                poolDevices.push_back(entry.dev);
+            }
+        }
+        for (const auto& pf : forward.pfs) {
+            poolDevices.push_back(pf.dev);
+        }
+        dvs->validateUplink(host, mode, poolDevices);
     }
 }
 

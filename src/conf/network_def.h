@@ -108,8 +108,8 @@ struct NetworkDef
     // (networkValidate, without what needs the host): forward mode versus <mac>, <ip>, <dns>,
     // <domain>, <mtu> and bandwidth; exclusive pool kinds; one DHCP per address family; vlan
     // only where supported; one default portgroup; unique portgroup names; then the dvs:
-    // extension's own checks. Throws Error(ConfigUnsupported) (the extension's checks also
-    // Error(XmlError)).
+    // extension's own checks and its uplink against the forward mode and device pool. Throws
+    // Error(ConfigUnsupported) (the extension's checks also Error(XmlError)).
     void validate() const;
 
     // Formats in libvirt's canonical layout. formatFlags: NetworkFormatFlags.
