@@ -30,6 +30,12 @@ std::string systemMessage(int err)
     return std::system_category().message(err);
 }
 
+// GLib's exact callback type for g_unix_fd_add.
+gboolean acceptTrampoline(gint fd, GIOCondition condition, gpointer data) noexcept
+{
+    return Server::onAcceptTrampoline(fd, static_cast<unsigned>(condition), data);
+}
+
 [[noreturn]] void raiseSystem(const std::string& what, int err)
 {
     throw Error(ErrorCode::SystemError, fmt::format("{}: {}", what, systemMessage(err)));
@@ -374,9 +380,8 @@ void Server::start()
 {
     for (auto& listener : listeners_) {
         if (listener->sourceId == 0 && listener->fd) {
-            listener->sourceId = g_unix_fd_add(
-                listener->fd.get(), G_IO_IN,
-                reinterpret_cast<GUnixFDSourceFunc>(&Server::onAcceptTrampoline), listener.get());
+            listener->sourceId =
+                g_unix_fd_add(listener->fd.get(), G_IO_IN, &acceptTrampoline, listener.get());
         }
     }
     if (!subscription_) {

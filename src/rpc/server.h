@@ -63,8 +63,9 @@ public:
 
     std::size_t clientCount() const noexcept { return clients_.size(); }
 
-    // Called by the Client machinery; not for other users.
+    // Called by the Client machinery and the GLib trampolines; not for other users.
     void dropClient(std::uint64_t id, const std::string& reason);
+    static int onAcceptTrampoline(int fd, unsigned condition, void* data) noexcept;
     Dispatcher& dispatcher() noexcept { return dispatcher_; }
     const ServerConfig& config() const noexcept { return config_; }
 
@@ -78,7 +79,6 @@ private:
         Server* owner = nullptr;
     };
 
-    static int onAcceptTrampoline(int fd, unsigned condition, void* data) noexcept;
     static int onEventsIdleTrampoline(void* data) noexcept;
     void accept(Listener& listener);
     void queueLifecycle(const driver::NetworkRef& net, driver::LifecycleEvent event, int detail);
