@@ -4,12 +4,13 @@
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rpc"))
-from dvsd_harness import (DVS_PROGRAM, Dvsd, RawClient, check, handshake, temp_root,  # noqa: E402
-                          wait_for, xdr_string)
+from dvsd_harness import (DVS_PROGRAM, Dvsd, RawClient, check, decode_error,  # noqa: E402
+                          handshake, temp_root, wait_for, xdr_string)
 
 
 def run(args, timeout=30):
@@ -90,8 +91,15 @@ def main():
     d.config = conf
     d.sock = os.path.join(root, "run/dvs/dvsd-sock")
     d.sock_ro = d.sock + "-ro"
+    # systemd's readiness protocol: a datagram socket named in NOTIFY_SOCKET.
+    notify_path = os.path.join(root, "notify")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+    notify.settimeout(30)
+    d.env = dict(os.environ, NOTIFY_SOCKET=notify_path)
     with d:
         d.start()
+        check(b"READY=1" in notify.recv(4096), "dvsd tells systemd it is ready")
         check(oct(os.stat(d.sock).st_mode & 0o777) == "0o660", "configured read-write mode")
         check(oct(os.stat(d.sock_ro).st_mode & 0o777) == "0o640", "configured read-only mode")
         check(not os.path.exists(os.path.join(root, "run/libvirt/virtnetworkd-sock")),
@@ -102,6 +110,39 @@ def main():
         check(p.returncode == 1, f"a second dvsd on the same root exits 1: {p.stderr.strip()}")
         check(os.path.exists(d.sock), "the first daemon's socket is untouched")
         d.stop()
+        check(b"STOPPING=1" in notify.recv(4096), "dvsd tells systemd it is stopping")
+    notify.close()
+    shutil.rmtree(root, ignore_errors=True)
+
+    # Socket activation: systemd (here its test tool) binds both sockets and passes them.
+    activate = shutil.which("systemd-socket-activate")
+    if activate is None:
+        print("note: systemd-socket-activate is not installed, socket activation not tested")
+        return 0
+    root = temp_root()
+    d = Dvsd(binary, root=root)
+    os.makedirs(os.path.dirname(d.sock))
+    d.wrapper = [activate, "-l", d.sock, "-l", d.sock_ro, "--fdname=dvsd.socket:dvsd-ro.socket"]
+    with d:
+        d.start()
+        wait_for(lambda: "listening on" in d.log(), "dvsd to start")
+        check("Using the read-write socket passed by systemd (dvsd.socket)" in d.log() and
+              "Using the read-only socket passed by systemd (dvsd-ro.socket)" in d.log(),
+              "dvsd takes both sockets from systemd")
+        ro = RawClient(d.sock_ro)
+        handshake(ro)
+        reply = ro.call(41, xdr_string("<network><name>x</name></network>"))
+        check(reply["status"] == 1 and decode_error(reply["payload"])[0] == 29,
+              "the passed read-only socket is read-only")
+        rw = RawClient(d.sock)
+        handshake(rw)
+        reply = rw.call(46, xdr_string("x"))
+        check(reply["status"] == 1 and decode_error(reply["payload"])[0] == 43,
+              "the passed read-write socket serves calls")
+        ro.close()
+        rw.close()
+        d.stop()
+        check(os.path.exists(d.sock), "sockets passed by systemd are left to systemd")
     shutil.rmtree(root, ignore_errors=True)
     return 0
 

@@ -65,6 +65,9 @@ class Dvsd:
         self.root = root or temp_root()
         self.own_root = root is None
         self.proc = None
+        # A command that runs dvsd (systemd-socket-activate ...).
+        self.wrapper = []
+        self.env = None
         self.log_path = os.path.join(self.root, "dvsd.log")
         self.config = None
         if config_text is not None:
@@ -78,14 +81,14 @@ class Dvsd:
         return "network:///system?socket=" + (self.sock_ro if ro_socket else self.sock)
 
     def args(self):
-        args = [self.binary, "--root", self.root]
+        args = self.wrapper + [self.binary, "--root", self.root]
         if self.config:
             args += ["--config", self.config]
         return args
 
     def start(self):
         log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(self.args(), stdout=log, stderr=log)
+        self.proc = subprocess.Popen(self.args(), stdout=log, stderr=log, env=self.env)
         log.close()
 
         def ready():
