@@ -285,7 +285,7 @@ void addConnectProcs(ProcTable& t)
         [](Call& call, remote_connect_open_args& args, Nothing&) {
             constexpr unsigned kConnectReadOnly = 1; // VIR_CONNECT_RO
             if (call.session.open) {
-                throw Error(ErrorCode::InternalError, "connection already open");
+                throw Error(ErrorCode::InternalError, "connection already open", ErrorDomain::Rpc);
             }
             call.session.open = true;
             call.session.readOnly =
@@ -720,7 +720,7 @@ Message Dispatcher::dispatchRemote(Session& session, const Message& call)
     }
     const Procedure& proc = it->second;
     if ((proc.flags & kPreOpen) == 0 && !session.open) {
-        throw Error(ErrorCode::InternalError, "connection not open");
+        throw Error(ErrorCode::InternalError, "connection not open", ErrorDomain::Rpc);
     }
     if ((proc.flags & kWrite) != 0 && session.readOnly) {
         // libvirt's public API refuses these on a read-only connection (virCheckReadOnlyGoto).

@@ -76,7 +76,7 @@ def main():
         reply = c.call(46, xdr_string("wire"))
         code, domain, message = decode_error(reply["payload"])
         check(reply["status"] == 1 and code == VIR_ERR_INTERNAL_ERROR and
-              message == "internal error: connection not open",
+              domain == VIR_FROM_RPC and message == "internal error: connection not open",
               f"a lookup before CONNECT_OPEN is refused: {message}")
         reply = c.call(1, struct.pack(">I", 1) + xdr_string("network:///system") +
                        struct.pack(">I", 0))
