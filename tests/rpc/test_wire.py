@@ -205,6 +205,57 @@ def main():
         check(serials == list(range(50)), "50 pipelined calls answered in order")
         c.close()
 
+        # Events: one 315 MESSAGE per registered callback whose filter matches.
+        ev = RawClient(d.sock)
+        handshake(ev)
+        ids = []
+        for _ in range(2):
+            reply = ev.call(313, struct.pack(">iI", 0, 0))
+            check(reply["status"] == 0, "REGISTER_ANY for every network")
+            ids.append(struct.unpack(">i", reply["payload"])[0])
+        wire = conn.networkLookupByName("wire")
+        reply = ev.call(313, struct.pack(">iI", 0, 1) + xdr_string("wire") + wire.UUID())
+        filtered = struct.unpack(">i", reply["payload"])[0]
+        check(len({ids[0], ids[1], filtered}) == 3, f"distinct callback IDs {ids + [filtered]}")
+        reply = ev.call(313, struct.pack(">iI", 1, 0))
+        code, domain, message = decode_error(reply["payload"])
+        check(reply["status"] == 1 and message == "internal error: unsupported network event ID 1",
+              f"an unknown event ID is refused: {message}")
+        conn.networkDefineXML(NETWORK.replace("wire", "other"))
+        wire.setAutostart(1)  # not a lifecycle event: nothing may come of it
+        wire.create()
+
+        def events(count):
+            got = []
+            while len(got) < count:
+                msg = ev.receive()
+                if msg is None:
+                    fail("the event connection was closed")
+                if msg["prog"] == REMOTE_PROGRAM and msg["proc"] == 315:
+                    check(msg["type"] == 2 and msg["status"] == 0, "an event is a MESSAGE")
+                    cb, length = struct.unpack(">iI", msg["payload"][:8])
+                    name = msg["payload"][8:8 + length].decode()
+                    event, detail = struct.unpack(">ii", msg["payload"][-8:])
+                    got.append((cb, name, event, detail))
+            return got
+
+        got = events(5)
+        check(sorted(got[:2]) == sorted([(ids[0], "other", 0, 0), (ids[1], "other", 0, 0)]),
+              f"'other' Defined went to both unfiltered callbacks only: {got[:2]}")
+        check(sorted(got[2:]) == sorted([(ids[0], "wire", 2, 0), (ids[1], "wire", 2, 0),
+                                         (filtered, "wire", 2, 0)]),
+              f"'wire' Started went to all three callbacks: {got[2:]}")
+        check(ev.call(314, struct.pack(">i", ids[0]))["status"] == 0, "DEREGISTER_ANY")
+        reply = ev.call(314, struct.pack(">i", ids[0]))
+        check(reply["status"] == 1, "deregistering twice is refused")
+        wire.destroy()
+        got = events(2)
+        check(sorted(got) == sorted([(ids[1], "wire", 3, 0), (filtered, "wire", 3, 0)]),
+              f"after deregistering, 'wire' Stopped went to the two callbacks left: {got}")
+        conn.networkLookupByName("other").undefine()
+        del wire
+        ev.close()
+
         # SIGTERM: a client is connected; dvsd still exits 0 and removes its sockets.
         c = RawClient(d.sock)
         handshake(c)
