@@ -1417,7 +1417,9 @@ std::vector<PortRef> NetworkDriver::listAllPorts(const NetworkRef& net, unsigned
 
 namespace {
 
-const conf::NetworkPort& lookupPort(const NetworkObj& obj, const util::Uuid& uuid)
+// libvirt's order of checks: the port must exist, then the network be active.
+template <typename Obj>
+auto& lookupPort(Obj& obj, const util::Uuid& uuid)
 {
     auto it = obj.ports.find(uuid);
     if (it == obj.ports.end()) {
@@ -1540,7 +1542,7 @@ void NetworkDriver::portSetParameters(const PortRef& ref, const TypedParams& par
 {
     checkFlags(flags, 0, "virNetworkPortSetParameters");
     auto& obj = impl_->objFromRef(ref.network);
-    auto& port = const_cast<conf::NetworkPort&>(lookupPort(obj, ref.uuid));
+    auto& port = lookupPort(obj, ref.uuid);
     conf::BandwidthRate in;
     conf::BandwidthRate out;
     for (const auto& param : params) {
