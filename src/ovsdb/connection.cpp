@@ -270,7 +270,8 @@ void Connection::readAvailable()
 {
     std::shared_ptr<bool> alive = alive_;
     std::uint64_t generation = generation_;
-    std::string buffer(kReadChunk, '\0');
+    std::vector<char>& buffer = readBuffer_;
+    buffer.resize(kReadChunk);
     for (int i = 0; i < kReadsPerDispatch; ++i) {
         GError* rawError = nullptr;
         gssize n =

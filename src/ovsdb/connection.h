@@ -172,6 +172,7 @@ private:
     util::AttachedSource failSource_;
 
     JsonStream stream_;
+    std::vector<char> readBuffer_;
     std::string out_;
     std::size_t outOffset_ = 0;
     std::int64_t nextId_ = 1;
