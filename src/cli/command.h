@@ -31,5 +31,6 @@ std::span<const Command> commands();
 
 // Subcommands (one file each).
 int runXmlFormat(std::span<const std::string> args, std::ostream& out);
+int runStatus(std::span<const std::string> args, std::ostream& out);
 
 } // namespace dvs::cli

@@ -12,6 +12,10 @@ constexpr std::array kCommands{
             "parse FILE ('-' for standard input) and print it in canonical form; --validate "
             "checks it against the schema first, --inactive leaves out live state",
             runXmlFormat},
+    Command{"status", "status [--root DIR] [--socket PATH]",
+            "show the daemon and its networks: state, ports, connections and the dataplane "
+            "(uplink and pool link state)",
+            runStatus},
 };
 
 } // namespace

@@ -23,6 +23,7 @@
 
 #include "daemon/config.h"
 #include "driver/backend.h"
+#include "driver/host_backends.h"
 #include "driver/network_driver.h"
 #include "dvs_config.h"
 #include "rpc/server.h"
@@ -293,8 +294,11 @@ int run(int argc, char** argv)
     unsigned intId = g_unix_signal_add(SIGINT, &onTerminate, &daemon);
     unsigned hupId = g_unix_signal_add(SIGHUP, &onHangup, &daemon);
 
+    // Direct and hostdev networks are programmed through the kernel; the sysfs tree read for
+    // SR-IOV is under the same root as every other host path.
+    auto paths = driver::DriverPaths::underRoot(daemon.options.root);
     daemon.driver = std::make_unique<driver::NetworkDriver>(
-        driver::DriverPaths::underRoot(daemon.options.root));
+        paths, driver::makeHostBackends(paths.runDir, (daemon.options.root / "sys").string()));
     logDriverNotices(*daemon.driver);
 
     rpc::ServerConfig serverConfig;
