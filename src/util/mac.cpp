@@ -1,27 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "mac.h"
 
-#include <fmt/format.h>
+#include "number.h"
 
 namespace dvs::util {
-
-namespace {
-
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-} // namespace
 
 std::optional<MacAddr> MacAddr::parse(std::string_view text)
 {
@@ -36,8 +18,8 @@ std::optional<MacAddr> MacAddr::parse(std::string_view text)
         }
         int value = 0;
         int digits = 0;
-        while (i < text.size() && digits < 2 && hexValue(text[i]) >= 0) {
-            value = value << 4 | hexValue(text[i]);
+        while (i < text.size() && digits < 2 && hexDigitValue(text[i]) >= 0) {
+            value = value << 4 | hexDigitValue(text[i]);
             ++i;
             ++digits;
         }

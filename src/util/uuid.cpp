@@ -4,29 +4,10 @@
 #include <cerrno>
 #include <sys/random.h>
 
-#include <fmt/format.h>
-
 #include "error.h"
+#include "number.h"
 
 namespace dvs::util {
-
-namespace {
-
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-} // namespace
 
 std::optional<Uuid> Uuid::parse(std::string_view text)
 {
@@ -42,8 +23,8 @@ std::optional<Uuid> Uuid::parse(std::string_view text)
         if (i + 2 > text.size()) {
             return std::nullopt;
         }
-        int hi = hexValue(text[i]);
-        int lo = hexValue(text[i + 1]);
+        int hi = hexDigitValue(text[i]);
+        int lo = hexDigitValue(text[i + 1]);
         if (hi < 0 || lo < 0) {
             return std::nullopt;
         }
