@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
+#include <filesystem>
 #include <iosfwd>
 #include <span>
 #include <stdexcept>
@@ -32,5 +33,11 @@ std::span<const Command> commands();
 // Subcommands (one file each).
 int runXmlFormat(std::span<const std::string> args, std::ostream& out);
 int runStatus(std::span<const std::string> args, std::ostream& out);
+int runPortPlug(std::span<const std::string> args, std::ostream& out);
+int runPortUnplug(std::span<const std::string> args, std::ostream& out);
+
+// The socket of the dvsd whose host paths are under root (driver mode first, then hook mode).
+// Throws Error(SystemError) when neither exists.
+std::filesystem::path findDaemonSocket(const std::filesystem::path& root, bool readOnly);
 
 } // namespace dvs::cli

@@ -16,6 +16,12 @@ constexpr std::array kCommands{
             "show the daemon and its networks: state, ports, connections and the dataplane "
             "(uplink and pool link state)",
             runStatus},
+    Command{"port-plug", "port-plug [--root DIR] [--socket PATH] NETWORK PORT-UUID [IFNAME]",
+            "on a host without libvirt, have dvsd create the port's device (macvtap for a "
+            "direct port) and print its name",
+            runPortPlug},
+    Command{"port-unplug", "port-unplug [--root DIR] [--socket PATH] NETWORK PORT-UUID",
+            "remove the device dvsd created for the port", runPortUnplug},
 };
 
 } // namespace

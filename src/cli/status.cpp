@@ -16,12 +16,19 @@ namespace dvs::cli {
 
 namespace {
 
-// Where dvsd listens read-only under root: virtnetworkd's socket in driver mode, dvsd's own in
-// hook mode.
-fs::path findSocket(const fs::path& root)
+const char* yesNo(bool value)
 {
-    const fs::path candidates[] = {root / "run/libvirt/virtnetworkd-sock-ro",
-                                   root / "run/dvs/dvsd-sock-ro"};
+    return value ? "yes" : "no";
+}
+
+} // namespace
+
+fs::path findDaemonSocket(const fs::path& root, bool readOnly)
+{
+    // virtnetworkd's socket in driver mode, dvsd's own in hook mode.
+    std::string suffix = readOnly ? "-ro" : "";
+    const fs::path candidates[] = {root / ("run/libvirt/virtnetworkd-sock" + suffix),
+                                   root / ("run/dvs/dvsd-sock" + suffix)};
     std::error_code ec;
     for (const auto& candidate : candidates) {
         if (fs::exists(candidate, ec)) {
@@ -31,13 +38,6 @@ fs::path findSocket(const fs::path& root)
     raise(ErrorCode::SystemError, "dvsd is not running: neither '{}' nor '{}' exists",
           candidates[0].string(), candidates[1].string());
 }
-
-const char* yesNo(bool value)
-{
-    return value ? "yes" : "no";
-}
-
-} // namespace
 
 int runStatus(std::span<const std::string> args, std::ostream& out)
 {
@@ -52,7 +52,7 @@ int runStatus(std::span<const std::string> args, std::ostream& out)
         }
     }
     if (socket.empty()) {
-        socket = findSocket(root);
+        socket = findDaemonSocket(root, true);
     }
     auto status = rpc::fetchDaemonStatus(socket);
     out << fmt::format("dvsd {}, up {} s, {} client{}\n", status.version, status.uptimeSeconds,

@@ -170,4 +170,38 @@ DaemonStatus fetchDaemonStatus(const std::filesystem::path& socket,
     return status;
 }
 
+std::string plugPort(const std::filesystem::path& socket, const std::string& network,
+                     const util::Uuid& port, const std::string& ifname,
+                     std::chrono::milliseconds timeout)
+{
+    std::string networkCopy = network;
+    std::string ifnameCopy = ifname;
+    char* ifnamePtr = ifnameCopy.data();
+    dvs_port_plug_args args{};
+    args.network = networkCopy.data();
+    std::memcpy(args.port, port.bytes().data(), sizeof args.port);
+    args.ifname = ifname.empty() ? nullptr : &ifnamePtr;
+    ClientConnection connection(socket, timeout);
+    auto payload =
+        connection.call(DVS_PROGRAM, DVS_PROTOCOL_VERSION, DVS_PROC_PORT_PLUG,
+                        xdrEncode(reinterpret_cast<xdrproc_t>(xdr_dvs_port_plug_args), &args));
+    XdrValue<dvs_port_plug_ret> ret(reinterpret_cast<xdrproc_t>(xdr_dvs_port_plug_ret));
+    if (!ret.decode(payload.data(), payload.size())) {
+        raiseRpc("Unable to decode message payload");
+    }
+    return ret->device != nullptr ? ret->device : "";
+}
+
+void unplugPort(const std::filesystem::path& socket, const std::string& network,
+                const util::Uuid& port, std::chrono::milliseconds timeout)
+{
+    std::string networkCopy = network;
+    dvs_port_unplug_args args{};
+    args.network = networkCopy.data();
+    std::memcpy(args.port, port.bytes().data(), sizeof args.port);
+    ClientConnection connection(socket, timeout);
+    connection.call(DVS_PROGRAM, DVS_PROTOCOL_VERSION, DVS_PROC_PORT_UNPLUG,
+                    xdrEncode(reinterpret_cast<xdrproc_t>(xdr_dvs_port_unplug_args), &args));
+}
+
 } // namespace dvs::rpc

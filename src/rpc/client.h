@@ -9,6 +9,7 @@
 
 #include "rpc/message.h"
 #include "util/cdeleter.h"
+#include "util/uuid.h"
 
 namespace dvs::rpc {
 
@@ -64,5 +65,16 @@ struct DaemonStatus
 // needed; works on the read-only socket). Throws Error as ClientConnection does.
 DaemonStatus fetchDaemonStatus(const std::filesystem::path& socket,
                                std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Asks the daemon to plug a port itself (DVS_PROC_PORT_PLUG; read-write socket only): creates its
+// guest-side device, named ifname when not empty. Returns the device's name.
+std::string plugPort(const std::filesystem::path& socket, const std::string& network,
+                     const util::Uuid& port, const std::string& ifname,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Asks the daemon to remove the device it plugged for a port (DVS_PROC_PORT_UNPLUG).
+void unplugPort(const std::filesystem::path& socket, const std::string& network,
+                const util::Uuid& port,
+                std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 } // namespace dvs::rpc

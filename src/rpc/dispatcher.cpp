@@ -735,6 +735,9 @@ Message Dispatcher::dispatchRemote(Session& session, const Message& call)
 
 Message Dispatcher::dispatchDvs(Session& session, const Message& call)
 {
+    if (call.header.proc == DVS_PROC_PORT_PLUG || call.header.proc == DVS_PROC_PORT_UNPLUG) {
+        return dispatchPortPlug(session, call);
+    }
     if (call.header.proc != DVS_PROC_DAEMON_STATUS) {
         throw Error(ErrorCode::Rpc, fmt::format("unknown procedure: {}", call.header.proc),
                     ErrorDomain::Rpc);
@@ -767,6 +770,40 @@ Message Dispatcher::dispatchDvs(Session& session, const Message& call)
     ret.networks.networks_val = out;
     Message reply = makeReply(call.header);
     reply.payload = xdrEncode(xp(xdr_dvs_daemon_status_ret), &ret);
+    return reply;
+}
+
+Message Dispatcher::dispatchPortPlug(Session& session, const Message& call)
+{
+    bool plug = call.header.proc == DVS_PROC_PORT_PLUG;
+    if (session.readOnly || session.readOnlySocket) {
+        throw Error(ErrorCode::OperationDenied,
+                    plug ? "read only access prevents plugging a network port"
+                         : "read only access prevents unplugging a network port",
+                    ErrorDomain::None);
+    }
+    Message reply = makeReply(call.header);
+    if (plug) {
+        XdrValue<dvs_port_plug_args> args(xp(xdr_dvs_port_plug_args));
+        if (!args.decode(call.payload.data(), call.payload.size())) {
+            raiseDecodeError();
+        }
+        auto net = driver_.lookupByName(args->network != nullptr ? args->network : "");
+        std::string ifname =
+            args->ifname != nullptr && *args->ifname != nullptr ? *args->ifname : "";
+        auto device = driver_.portPlug({net, toUuid(args->port)}, ifname);
+        Arena arena;
+        dvs_port_plug_ret ret{};
+        ret.device = arena.str(device);
+        reply.payload = xdrEncode(xp(xdr_dvs_port_plug_ret), &ret);
+    } else {
+        XdrValue<dvs_port_unplug_args> args(xp(xdr_dvs_port_unplug_args));
+        if (!args.decode(call.payload.data(), call.payload.size())) {
+            raiseDecodeError();
+        }
+        auto net = driver_.lookupByName(args->network != nullptr ? args->network : "");
+        driver_.portUnplug({net, toUuid(args->port)});
+    }
     return reply;
 }
 

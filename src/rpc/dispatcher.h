@@ -68,6 +68,7 @@ public:
 private:
     Message dispatchRemote(Session& session, const Message& call);
     Message dispatchDvs(Session& session, const Message& call);
+    Message dispatchPortPlug(Session& session, const Message& call);
 
     driver::NetworkDriver& driver_;
     DaemonInfo info_;
