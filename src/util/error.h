@@ -12,7 +12,8 @@ namespace dvs {
 // libvirt's virErrorNumber (include/libvirt/virterror.h). These numbers are ABI: they travel on
 // the wire in remote_error, so only libvirt's own values appear here. A test checks each one
 // against libvirt's header.
-enum class ErrorCode : int {
+enum class ErrorCode : int
+{
     Ok = 0,
     InternalError = 1,
     NoMemory = 2,
@@ -51,7 +52,8 @@ enum class ErrorCode : int {
 };
 
 // libvirt's virErrorDomain (the subset we raise).
-enum class ErrorDomain : int {
+enum class ErrorDomain : int
+{
     None = 0,
     Xml = 5,
     Rpc = 7,
@@ -68,8 +70,7 @@ public:
     Error(ErrorCode code, std::string message, ErrorDomain domain = ErrorDomain::Network)
         : code_(code), domain_(domain), message_(std::move(message)),
           full_(formatFull(code, message_))
-    {
-    }
+    {}
 
     ErrorCode code() const noexcept { return code_; }
     ErrorDomain domain() const noexcept { return domain_; }

@@ -108,7 +108,10 @@ public:
     // Opens an element; attributes follow with attr().
     void start(std::string_view name);
     void attr(std::string_view name, std::string_view value);
-    void attr(std::string_view name, const std::string& value) { attr(name, std::string_view(value)); }
+    void attr(std::string_view name, const std::string& value)
+    {
+        attr(name, std::string_view(value));
+    }
     void attr(std::string_view name, const char* value) { attr(name, std::string_view(value)); }
     template <typename Number>
         requires std::is_arithmetic_v<Number>
@@ -148,7 +151,12 @@ public:
     static void escape(std::string& out, std::string_view text);
 
 private:
-    enum class State { Attributes, Children, Text };
+    enum class State
+    {
+        Attributes,
+        Children,
+        Text
+    };
     struct Open
     {
         std::string name;

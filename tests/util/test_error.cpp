@@ -41,8 +41,7 @@ TEST_CASE("error codes are libvirt's numbers")
     STATIC_REQUIRE(static_cast<int>(ErrorCode::ResourceBusy) == VIR_ERR_RESOURCE_BUSY);
     STATIC_REQUIRE(static_cast<int>(ErrorCode::XmlInvalidSchema) == VIR_ERR_XML_INVALID_SCHEMA);
     STATIC_REQUIRE(static_cast<int>(ErrorCode::DeviceMissing) == VIR_ERR_DEVICE_MISSING);
-    STATIC_REQUIRE(static_cast<int>(ErrorCode::InvalidNetworkPort) ==
-                   VIR_ERR_INVALID_NETWORK_PORT);
+    STATIC_REQUIRE(static_cast<int>(ErrorCode::InvalidNetworkPort) == VIR_ERR_INVALID_NETWORK_PORT);
     STATIC_REQUIRE(static_cast<int>(ErrorCode::NetworkPortExist) == VIR_ERR_NETWORK_PORT_EXIST);
     STATIC_REQUIRE(static_cast<int>(ErrorCode::NoNetworkPort) == VIR_ERR_NO_NETWORK_PORT);
     STATIC_REQUIRE(static_cast<int>(ErrorCode::NoName) == VIR_ERR_NO_NAME);
@@ -62,8 +61,7 @@ TEST_CASE("error messages carry libvirt's prefixes")
     CHECK(Error(ErrorCode::XmlDetail, "(x):1: boom").fullMessage() == "(x):1: boom");
     CHECK(Error(ErrorCode::XmlError, "").fullMessage() ==
           "XML description is invalid or not well formed");
-    CHECK_THROWS_MATCHES(dvs::raise(ErrorCode::OperationInvalid, "network '{}' is not active", "a"),
-                         Error,
-                         Catch::Matchers::Message(
-                             "Requested operation is not valid: network 'a' is not active"));
+    CHECK_THROWS_MATCHES(
+        dvs::raise(ErrorCode::OperationInvalid, "network '{}' is not active", "a"), Error,
+        Catch::Matchers::Message("Requested operation is not valid: network 'a' is not active"));
 }
