@@ -4,10 +4,12 @@
 //
 //   bench-libvirt-ports [OPTIONS] NAME=URI[@PID] ...
 //
-//   --ports N        port create + port XML + delete cycles per measurement (default 2000)
-//   --calls N        network is-active calls (default 20000)
+//   --ports N        port create + port XML + delete cycles per measurement (default 1000)
+//   --calls N        network is-active calls per measurement (default 10000)
 //   --parallel K     connections of the parallel port measurement (default 4, 0 = skip)
-//   --sessions N     virtqemud domain-start sequences on fresh connections (default 500)
+//   --sessions N     virtqemud domain-start sequences on fresh connections (default 200)
+//   --repeat R       runs of each measurement per target, alternating (default 5): the
+//                    table shows the medians
 //   --churn-clients  clients of the churn run (default 100, 0 = skip)
 //   --churn-rounds   connections each churn client opens and closes (default 3)
 //   --churn-ports    port cycles while the clients churn (default 200)
@@ -47,13 +49,14 @@ using Clock = std::chrono::steady_clock;
 
 struct Options
 {
-    int ports = 2000;
-    int calls = 20000;
+    int ports = 1000;
+    int calls = 10000;
     int parallel = 4;
-    int sessions = 500;
+    int sessions = 200;
     int churnClients = 100;
     int churnRounds = 3;
     int churnPorts = 200;
+    int repeat = 5;
     std::string network = "bench";
     std::string bridge = "br-bench";
 };
@@ -297,26 +300,20 @@ public:
         for (const auto& target : targets_) {
             ensureNetwork(target, options_);
         }
-        // Measurements alternate between the targets so that a change in the machine's load
-        // hits both alike.
         for (const auto& target : targets_) {
             warmUp(target);
         }
-        for (const auto& target : targets_) {
-            portsSequential(target);
-        }
-        for (const auto& target : targets_) {
-            isActive(target);
-        }
+        series("port create + XML + delete, 1 connection", 10,
+               [this](const Target& t) { return portsSequential(t); });
+        series("network is-active, 1 connection", 3,
+               [this](const Target& t) { return isActive(t); });
         if (options_.parallel > 0) {
-            for (const auto& target : targets_) {
-                portsParallel(target);
-            }
+            series(fmt::format("port create + XML + delete, {} connections", options_.parallel), 0,
+                   [this](const Target& t) { return portsParallel(t); });
         }
         if (options_.sessions > 0) {
-            for (const auto& target : targets_) {
-                sessions(target);
-            }
+            series("virtqemud domain start on a fresh connection", 0,
+                   [this](const Target& t) { return sessions(t); });
         }
         if (options_.churnClients > 0) {
             for (const auto& target : targets_) {
@@ -353,6 +350,43 @@ private:
                      m.perSecond);
     }
 
+    // Runs one measurement `repeat` times, alternating between the targets so that a change in
+    // the machine's load hits them alike, and records each target's medians.
+    void series(const std::string& what, double wantRatio,
+                const std::function<Measurement(const Target&)>& once)
+    {
+        std::map<std::string, std::vector<Measurement>> runs;
+        for (int r = 0; r < options_.repeat; ++r) {
+            for (const auto& target : targets_) {
+                runs[target.name].push_back(once(target));
+            }
+        }
+        auto median = [](std::vector<double> v) {
+            std::sort(v.begin(), v.end());
+            return v[v.size() / 2];
+        };
+        for (const auto& target : targets_) {
+            const auto& all = runs[target.name];
+            std::vector<double> rate;
+            std::vector<double> daemon;
+            std::vector<double> client;
+            for (const auto& m : all) {
+                rate.push_back(m.perSecond);
+                client.push_back(m.clientUsPerOp);
+                if (m.daemonUsPerOp) {
+                    daemon.push_back(*m.daemonUsPerOp);
+                }
+            }
+            Measurement m;
+            m.perSecond = median(rate);
+            m.clientUsPerOp = median(client);
+            if (!daemon.empty()) {
+                m.daemonUsPerOp = median(daemon);
+            }
+            record(target, what, wantRatio, m);
+        }
+    }
+
     void warmUp(const Target& target)
     {
         Connection conn = open(target.uri);
@@ -363,7 +397,7 @@ private:
         }
     }
 
-    void portsSequential(const Target& target)
+    Measurement portsSequential(const Target& target)
     {
         Connection conn = open(target.uri);
         Network net = lookup(conn.get(), options_.network);
@@ -372,10 +406,10 @@ private:
                 portCycle(net.get(), rng_, static_cast<unsigned>(i));
             }
         });
-        record(target, "port create + XML + delete, 1 connection", 10, m);
+        return m;
     }
 
-    void isActive(const Target& target)
+    Measurement isActive(const Target& target)
     {
         Connection conn = open(target.uri);
         Network net = lookup(conn.get(), options_.network);
@@ -386,10 +420,10 @@ private:
                 }
             }
         });
-        record(target, "network is-active, 1 connection", 3, m);
+        return m;
     }
 
-    void portsParallel(const Target& target)
+    Measurement portsParallel(const Target& target)
     {
         int k = options_.parallel;
         int perThread = std::max(1, options_.ports / k);
@@ -424,17 +458,17 @@ private:
                 throw std::runtime_error(target.name + ": " + error);
             }
         }
-        record(target, fmt::format("port create + XML + delete, {} connections", k), 0, m);
+        return m;
     }
 
-    void sessions(const Target& target)
+    Measurement sessions(const Target& target)
     {
         auto m = measure(target, options_.sessions, [&] {
             for (int i = 0; i < options_.sessions; ++i) {
                 domainStart(target.uri, options_.network, rng_, static_cast<unsigned>(i));
             }
         });
-        record(target, "virtqemud domain start on a fresh connection", 0, m);
+        return m;
     }
 
     // One round: churnClients threads each open, look up, ask is-active and close churnRounds
@@ -541,6 +575,44 @@ private:
             }
             std::printf("%s\n", line.c_str());
         }
+        printCeilings();
+    }
+
+    // A sequential client waits for each reply, so no daemon can make a call faster than the
+    // client's own share: the baseline's time per operation over the client's CPU per operation
+    // bounds the ratio any daemon could reach with this client on this machine.
+    void printCeilings() const
+    {
+        if (targets_.size() != 2) {
+            return;
+        }
+        bool first = true;
+        for (const auto& r : rows_) {
+            if (r.wantRatio <= 0) {
+                continue;
+            }
+            auto base = r.value.find(targets_[0].name);
+            const Row* client = nullptr;
+            for (const auto& c : rows_) {
+                if (c.what == r.what + ": client CPU per op") {
+                    client = &c;
+                }
+            }
+            if (base == r.value.end() || client == nullptr) {
+                continue;
+            }
+            auto clientUs = client->value.find(targets_[1].name);
+            if (clientUs == client->value.end() || clientUs->second <= 0) {
+                continue;
+            }
+            if (first) {
+                std::printf("\nCeiling of the ratio for a %s that took no time at all, with this "
+                            "client (%s's time per op / the client's CPU per op):\n",
+                            targets_[1].name.c_str(), targets_[0].name.c_str());
+                first = false;
+            }
+            std::printf("  %-62s%9.1fx\n", r.what.c_str(), 1e6 / base->second / clientUs->second);
+        }
     }
 
 public:
@@ -610,6 +682,8 @@ int main(int argc, char** argv)
                 options.churnRounds = std::max(1, intOption("--churn-rounds", value()));
             } else if (arg == "--churn-ports") {
                 options.churnPorts = intOption("--churn-ports", value());
+            } else if (arg == "--repeat") {
+                options.repeat = std::max(1, intOption("--repeat", value()));
             } else if (arg == "--network") {
                 options.network = value();
             } else if (arg == "--bridge") {
