@@ -13,6 +13,7 @@
 //   --churn-clients  clients of the churn run (default 100, 0 = skip)
 //   --churn-rounds   connections each churn client opens and closes (default 3)
 //   --churn-ports    port cycles while the clients churn (default 200)
+//   --churn-runs     rounds of the churn, with the daemon's memory after each (default 3)
 //   --network NAME   the network, defined and started when missing (default bench)
 //   --bridge NAME    its existing host bridge (default br-bench)
 //
@@ -57,6 +58,7 @@ struct Options
     int churnRounds = 3;
     int churnPorts = 200;
     int repeat = 5;
+    int churnRuns = 3;
     std::string network = "bench";
     std::string bridge = "br-bench";
 };
@@ -518,24 +520,24 @@ private:
             fmt::format("churn: {} clients x {} connections, {} ports", options_.churnClients,
                         options_.churnRounds, options_.churnPorts);
         long before = target.pid > 0 ? residentKib(target.pid) : 0;
-        auto start = Clock::now();
-        std::size_t failures = churnRound(target);
-        long afterFirst = target.pid > 0 ? residentKib(target.pid) : 0;
-        failures += churnRound(target);
-        long afterSecond = target.pid > 0 ? residentKib(target.pid) : 0;
-        double wall = std::chrono::duration<double>(Clock::now() - start).count();
-        int connections = 2 * options_.churnClients * options_.churnRounds;
-        row(what + ": connections", "/s").value[target.name] = connections / wall;
-        row(what + ": failed connections", "", false).value[target.name] =
-            static_cast<double>(failures);
         if (target.pid > 0) {
             row("resident memory before the churn", "KiB", false).value[target.name] =
                 static_cast<double>(before);
-            row("resident memory after churn round 1", "KiB", false).value[target.name] =
-                static_cast<double>(afterFirst);
-            row("resident memory after churn round 2", "KiB", false).value[target.name] =
-                static_cast<double>(afterSecond);
         }
+        auto start = Clock::now();
+        std::size_t failures = 0;
+        for (int run = 1; run <= options_.churnRuns; ++run) {
+            failures += churnRound(target);
+            if (target.pid > 0) {
+                row(fmt::format("resident memory after churn round {}", run), "KiB", false)
+                    .value[target.name] = static_cast<double>(residentKib(target.pid));
+            }
+        }
+        double wall = std::chrono::duration<double>(Clock::now() - start).count();
+        int connections = options_.churnRuns * options_.churnClients * options_.churnRounds;
+        row(what + ": connections", "/s").value[target.name] = connections / wall;
+        row(what + ": failed connections", "", false).value[target.name] =
+            static_cast<double>(failures);
         failures_ += failures;
         std::fprintf(stderr, "%-9s %-52s %10.0f/s\n", target.name.c_str(), what.c_str(),
                      connections / wall);
@@ -680,6 +682,8 @@ int main(int argc, char** argv)
                 options.churnClients = intOption("--churn-clients", value());
             } else if (arg == "--churn-rounds") {
                 options.churnRounds = std::max(1, intOption("--churn-rounds", value()));
+            } else if (arg == "--churn-runs") {
+                options.churnRuns = std::max(1, intOption("--churn-runs", value()));
             } else if (arg == "--churn-ports") {
                 options.churnPorts = intOption("--churn-ports", value());
             } else if (arg == "--repeat") {
