@@ -4,6 +4,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <arpa/inet.h>
 #include <grp.h>
 #include <set>
 
@@ -14,6 +15,7 @@ namespace dvs::daemon {
 namespace {
 
 constexpr const char* kGroup = "dvsd";
+constexpr const char* kLibvirtGroup = "libvirt";
 
 struct GKeyFileDeleter
 {
@@ -53,7 +55,119 @@ long parseNumber(const std::filesystem::path& file, std::string_view key, const 
     return number;
 }
 
+SocketMode parseMode(const std::filesystem::path& file, std::string_view key,
+                     const std::string& value)
+{
+    if (value == "driver") {
+        return SocketMode::Driver;
+    }
+    if (value != "hook") {
+        raiseBad(file, key, value, "expected 'driver' or 'hook'");
+    }
+    return SocketMode::Hook;
+}
+
+std::string keyValue(GKeyFile* keys, const char* group, const char* key)
+{
+    std::unique_ptr<gchar, decltype(&g_free)> raw(g_key_file_get_string(keys, group, key, nullptr),
+                                                  &g_free);
+    return raw ? raw.get() : "";
+}
+
+// [libvirt]: how dvsd meets libvirt (mode) and which libvirtd hook mode publishes into (uri).
+void loadLibvirtGroup(GKeyFile* keys, const std::filesystem::path& file, DaemonConfig& config)
+{
+    gsize nkeys = 0;
+    std::unique_ptr<gchar*, decltype(&g_strfreev)> names(
+        g_key_file_get_keys(keys, kLibvirtGroup, &nkeys, nullptr), &g_strfreev);
+    for (gsize i = 0; i < nkeys; ++i) {
+        std::string key = names.get()[i];
+        std::string value = keyValue(keys, kLibvirtGroup, key.c_str());
+        if (key == "mode") {
+            config.mode = parseMode(file, key, value);
+        } else if (key == "uri") {
+            if (value.empty() || value.find(':') == std::string::npos) {
+                raiseBad(file, key, value, "expected a libvirt URI such as qemu:///system");
+            }
+            config.libvirtUri = value;
+        } else {
+            throw Error(ErrorCode::ConfSyntax, fmt::format("{}: unknown key '{}' in group '{}'",
+                                                           file.native(), key, kLibvirtGroup));
+        }
+    }
+}
+
+// unix:/PATH, or tcp:ADDRESS:PORT with a numeric address (IPv6 in brackets), as ovs-vsctl
+// spells remotes.
+bool isOvsRemote(std::string_view value)
+{
+    if (value.rfind("unix:/", 0) == 0) {
+        return value.size() > 6;
+    }
+    if (value.rfind("tcp:", 0) != 0) {
+        return false;
+    }
+    auto rest = value.substr(4);
+    auto colon = rest.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+        return false;
+    }
+    auto host = std::string(rest.substr(0, colon));
+    if (host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    unsigned char buffer[sizeof(in6_addr)];
+    if (inet_pton(AF_INET, host.c_str(), buffer) != 1 &&
+        inet_pton(AF_INET6, host.c_str(), buffer) != 1) {
+        return false;
+    }
+    auto port = rest.substr(colon + 1);
+    unsigned number = 0;
+    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+    return ec == std::errc() && ptr == port.data() + port.size() && number > 0 && number < 65536;
+}
+
+// [ovs]: how dvsd reaches Open vSwitch.
+void loadOvsGroup(GKeyFile* keys, const std::filesystem::path& file, DaemonConfig& config)
+{
+    constexpr const char* kOvsGroup = "ovs";
+    gsize nkeys = 0;
+    std::unique_ptr<gchar*, decltype(&g_strfreev)> names(
+        g_key_file_get_keys(keys, kOvsGroup, &nkeys, nullptr), &g_strfreev);
+    for (gsize i = 0; i < nkeys; ++i) {
+        std::string key = names.get()[i];
+        std::unique_ptr<gchar, decltype(&g_free)> raw(
+            g_key_file_get_string(keys, kOvsGroup, key.c_str(), nullptr), &g_free);
+        std::string value = raw ? raw.get() : "";
+        if (key == "remote") {
+            if (value.rfind("ssl:", 0) == 0) {
+                raiseBad(file, key, value, "ssl remotes are not supported; use unix: or tcp:");
+            }
+            if (!isOvsRemote(value)) {
+                raiseBad(file, key, value, "expected unix:ABSOLUTE-PATH or tcp:IP:PORT");
+            }
+            config.ovsRemote = value;
+        } else if (key == "datapath-type") {
+            if (value != "system" && value != "netdev") {
+                raiseBad(file, key, value, "expected 'system' or 'netdev'");
+            }
+            config.ovsDatapathType = value;
+        } else {
+            throw Error(ErrorCode::ConfSyntax, fmt::format("{}: unknown key '{}' in group '{}'",
+                                                           file.native(), key, kOvsGroup));
+        }
+    }
+}
+
 } // namespace
+
+std::string DaemonConfig::ovsRemoteUnder(const std::filesystem::path& root) const
+{
+    if (!ovsRemote.empty()) {
+        return ovsRemote;
+    }
+    return "unix:" + underRoot(root, "/run/openvswitch/db.sock").native();
+}
 
 std::filesystem::path underRoot(const std::filesystem::path& root,
                                 const std::filesystem::path& path)
@@ -110,13 +224,22 @@ DaemonConfig loadConfig(const std::filesystem::path& file, bool mustExist)
     gsize ngroups = 0;
     std::unique_ptr<gchar*, decltype(&g_strfreev)> groups(
         g_key_file_get_groups(keys.get(), &ngroups), &g_strfreev);
+    bool hasDvsdGroup = false;
     for (gsize i = 0; i < ngroups; ++i) {
-        if (std::string_view(groups.get()[i]) != kGroup) {
-            throw Error(ErrorCode::ConfSyntax, fmt::format("{}: unknown group '{}', expected '{}'",
-                                                           file.native(), groups.get()[i], kGroup));
+        std::string_view group = groups.get()[i];
+        if (group == kGroup) {
+            hasDvsdGroup = true;
+        } else if (group == kLibvirtGroup) {
+            loadLibvirtGroup(keys.get(), file, config);
+        } else if (group == "ovs") {
+            loadOvsGroup(keys.get(), file, config);
+        } else {
+            throw Error(ErrorCode::ConfSyntax,
+                        fmt::format("{}: unknown group '{}', expected 'dvsd', 'libvirt' or 'ovs'",
+                                    file.native(), group));
         }
     }
-    if (ngroups == 0) {
+    if (!hasDvsdGroup) {
         return config;
     }
 
@@ -129,12 +252,9 @@ DaemonConfig loadConfig(const std::filesystem::path& file, bool mustExist)
             g_key_file_get_string(keys.get(), kGroup, key.c_str(), nullptr), &g_free);
         std::string value = raw ? raw.get() : "";
         if (key == "mode") {
-            if (value == "driver") {
-                config.mode = SocketMode::Driver;
-            } else if (value == "hook") {
-                config.mode = SocketMode::Hook;
-            } else {
-                raiseBad(file, key, value, "expected 'driver' or 'hook'");
+            // Kept from before [libvirt] existed; [libvirt] mode wins when both are set.
+            if (!g_key_file_has_key(keys.get(), kLibvirtGroup, "mode", nullptr)) {
+                config.mode = parseMode(file, key, value);
             }
         } else if (key == "unix_sock_dir") {
             if (value.empty() || value[0] != '/') {

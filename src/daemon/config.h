@@ -17,10 +17,22 @@ enum class SocketMode
     Hook,   // our own, beside monolithic libvirtd: /run/dvs/dvsd-sock, -sock-ro
 };
 
-// dvsd.conf, group [dvsd]. Every path is a host path, placed under --root.
+// dvsd.conf: groups [dvsd] and [libvirt]. Every path is a host path, placed under --root.
 struct DaemonConfig
 {
+    // [libvirt] mode: driver (dvsd is libvirt's network driver) or hook (dvsd publishes its
+    // networks into a monolithic libvirtd and takes its ports from hooks/network). The key was
+    // first in [dvsd]; it is still read there when [libvirt] does not set it.
     SocketMode mode = SocketMode::Driver;
+    // [libvirt] uri: the libvirtd that hook mode publishes networks into.
+    std::string libvirtUri = "qemu:///system";
+    // [ovs] remote: the Open vSwitch database, "unix:PATH" or "tcp:IP:PORT"; empty = the
+    // default unix:/run/openvswitch/db.sock, placed under --root (see ovsRemoteUnder()). An
+    // explicit remote is used as given.
+    std::string ovsRemote;
+    // [ovs] datapath-type: Bridge.datapath_type of the bridges dvsd creates, "system" (the
+    // kernel module) or "netdev" (the userspace datapath).
+    std::string ovsDatapathType = "system";
     // Folder of the sockets; empty = the mode's default (/run/libvirt or /run/dvs).
     std::filesystem::path unixSockDir;
     mode_t unixSockRwPerms = 0600;
@@ -36,6 +48,8 @@ struct DaemonConfig
     // The read-write and read-only socket paths under root.
     std::filesystem::path rwSocket(const std::filesystem::path& root) const;
     std::filesystem::path roSocket(const std::filesystem::path& root) const;
+    // The OVSDB remote dvsd uses: ovsRemote, or the default socket under root.
+    std::string ovsRemoteUnder(const std::filesystem::path& root) const;
     // The group id of unixSockGroup; nullopt when unset. Throws Error(ConfSyntax) when unknown.
     std::optional<gid_t> socketGroup() const;
 };

@@ -297,8 +297,12 @@ int run(int argc, char** argv)
     // Direct and hostdev networks are programmed through the kernel; the sysfs tree read for
     // SR-IOV is under the same root as every other host path.
     auto paths = driver::DriverPaths::underRoot(daemon.options.root);
+    // OVS-backed networks are programmed through the OVSDB remote of [ovs].
+    driver::OvsBackendOptions ovs;
+    ovs.remote = daemon.config.ovsRemoteUnder(daemon.options.root);
+    ovs.datapathType = daemon.config.ovsDatapathType;
     daemon.driver = std::make_unique<driver::NetworkDriver>(
-        paths, driver::makeHostBackends(paths.runDir, (daemon.options.root / "sys").string()));
+        paths, driver::makeHostBackends(paths.runDir, (daemon.options.root / "sys").string(), ovs));
     logDriverNotices(*daemon.driver);
 
     rpc::ServerConfig serverConfig;

@@ -47,6 +47,10 @@ public:
 
     // Brings the network up on the host (bridge, uplink, pool checks).
     virtual void start(const conf::NetworkDef& def) = 0;
+    // Brings a network that was active before dvsd restarted back in line, without waiting
+    // for anything slow (e.g. an unreachable database): what cannot be done now converges
+    // later. The default is start().
+    virtual void resume(const conf::NetworkDef& def) { start(def); }
     // Takes down what start() created. Never fails: problems are left for the next start.
     virtual void stop(const conf::NetworkDef& def) noexcept = 0;
     // A port was allocated or reclaimed: program what the port needs (VLAN, QoS, ...).

@@ -2,12 +2,14 @@
 #include "driver/host_backends.h"
 
 #include <algorithm>
+#include <net/if.h>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "netlink/connection.h"
+#include "ovs/ovs_switch.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -311,13 +313,152 @@ private:
     Kernel& kernel_;
 };
 
+// Open vSwitch bridges: the desired state goes to an ovs::OvsSwitch, created on first use (a
+// dvsd without OVS networks never connects to OVSDB).
+class OvsBackend final : public NetworkBackend
+{
+public:
+    explicit OvsBackend(OvsBackendOptions options) : options_(std::move(options)) {}
+
+    void start(const conf::NetworkDef& def) override
+    {
+        auto& sw = ovs();
+        auto generation = sw.setNetwork(ovs::bridgeSpecFor(def, options_.datapathType));
+        try {
+            sw.waitApplied(generation, options_.timeout);
+        } catch (const Error& e) {
+            sw.removeNetwork(def.name);
+            raise(ErrorCode::OperationFailed, "network '{}' cannot start: {}", def.name,
+                  e.message());
+        }
+    }
+
+    // dvsd's restart: the desired state converges whenever OVSDB is reachable; no waiting.
+    void resume(const conf::NetworkDef& def) override
+    {
+        ovs().setNetwork(ovs::bridgeSpecFor(def, options_.datapathType));
+    }
+
+    void stop(const conf::NetworkDef& def) noexcept override
+    {
+        try {
+            auto& sw = ovs();
+            auto generation = sw.removeNetwork(def.name);
+            if (sw.ready()) {
+                sw.waitApplied(generation, options_.timeout);
+            }
+        } catch (const Error&) {
+            // The teardown stays desired and is done once OVSDB is back.
+        }
+    }
+
+    void portAttached(const conf::NetworkDef& def, const conf::NetworkPort& port) override
+    {
+        ovs().setPort(ovs::portSpecFor(def, port));
+    }
+
+    void portDetached(const conf::NetworkDef&, const conf::NetworkPort& port) noexcept override
+    {
+        try {
+            ovs().removePort(port.uuid);
+        } catch (const Error&) {
+            // No switch: nothing was programmed.
+        }
+    }
+
+    void networkUpdated(const conf::NetworkDef& def,
+                        const std::vector<const conf::NetworkPort*>& ports) override
+    {
+        std::vector<ovs::PortSpec> specs;
+        for (const auto* port : ports) {
+            specs.push_back(ovs::portSpecFor(def, *port));
+        }
+        ovs().setNetworkAndPorts(ovs::bridgeSpecFor(def, options_.datapathType), std::move(specs));
+    }
+
+    std::string plugPort(const conf::NetworkDef& def, const conf::NetworkPort& port,
+                         std::string_view ifname) override
+    {
+        if (ifname.empty()) {
+            raise(ErrorCode::InvalidArg,
+                  "plugging port {} into Open vSwitch network '{}' needs the name of an existing "
+                  "host device",
+                  port.uuid.toString(), def.name);
+        }
+        std::string name(ifname);
+        if (if_nametoindex(name.c_str()) == 0) {
+            raise(ErrorCode::DeviceMissing,
+                  "cannot plug port {} of network '{}': device '{}' "
+                  "does not exist",
+                  port.uuid.toString(), def.name, name);
+        }
+        auto& sw = ovs();
+        auto spec = ovs::portSpecFor(def, port);
+        spec.plugIfname = name;
+        auto generation = sw.setPort(spec);
+        try {
+            sw.waitApplied(generation, options_.timeout);
+        } catch (const Error&) {
+            sw.unplugPort(port.uuid);
+            throw;
+        }
+        if (auto why = sw.conflict(port.uuid); !why.empty()) {
+            sw.unplugPort(port.uuid);
+            raise(ErrorCode::OperationFailed, "cannot plug port {} of network '{}': {}",
+                  port.uuid.toString(), def.name, why);
+        }
+        return name;
+    }
+
+    void unplugPort(const conf::NetworkDef&, const conf::NetworkPort& port,
+                    std::string_view) override
+    {
+        auto& sw = ovs();
+        sw.waitApplied(sw.unplugPort(port.uuid), options_.timeout);
+    }
+
+    std::string describe(const conf::NetworkDef& def) const override
+    {
+        if (!switch_) {
+            return "unknown: not connected to Open vSwitch";
+        }
+        auto state = switch_->networkState(def.name);
+        bool ready = state.connection == "ready" && state.bridgePresent;
+        std::string text =
+            fmt::format("{}: bridge '{}' {}; ovsdb {} ({}); ports {} programmed, {} pending",
+                        ready ? "ready" : "degraded", def.bridge.value_or(""),
+                        state.bridgePresent ? "present" : "missing", state.connection,
+                        switch_->remote(), state.portsProgrammed, state.portsPending);
+        if (state.connection != "ready" && !state.lastError.empty()) {
+            text += "; " + state.lastError;
+        }
+        return text;
+    }
+
+    ovs::OvsSwitch* switchForTest() { return switch_.get(); }
+
+private:
+    ovs::OvsSwitch& ovs()
+    {
+        if (!switch_) {
+            ovs::OvsSwitchOptions options;
+            options.remote = options_.remote;
+            switch_ = std::make_unique<ovs::OvsSwitch>(options);
+        }
+        return *switch_;
+    }
+
+    OvsBackendOptions options_;
+    std::unique_ptr<ovs::OvsSwitch> switch_;
+};
+
 class HostBackends final : public Backends
 {
 public:
-    HostBackends(const fs::path& runDir, std::string sysfsRoot)
+    HostBackends(const fs::path& runDir, std::string sysfsRoot, OvsBackendOptions ovs)
         : recording_(makeRecordingBackends(sysfsRoot)),
           created_(runDir / "netlink" / "created-links"), direct_(kernel_, created_),
-          hostdev_(kernel_)
+          hostdev_(kernel_), ovs_(std::move(ovs))
     {}
 
     NetworkBackend& backend(BackendKind kind) override
@@ -327,6 +468,8 @@ public:
             return direct_;
         case BackendKind::Hostdev:
             return hostdev_;
+        case BackendKind::OvsBridge:
+            return ovs_;
         default:
             return recording_->backend(kind);
         }
@@ -354,13 +497,15 @@ private:
     CreatedLinks created_;
     DirectBackend direct_;
     HostdevBackend hostdev_;
+    OvsBackend ovs_;
 };
 
 } // namespace
 
-std::unique_ptr<Backends> makeHostBackends(fs::path runDir, std::string sysfsRoot)
+std::unique_ptr<Backends> makeHostBackends(fs::path runDir, std::string sysfsRoot,
+                                           OvsBackendOptions ovs)
 {
-    return std::make_unique<HostBackends>(runDir, std::move(sysfsRoot));
+    return std::make_unique<HostBackends>(runDir, std::move(sysfsRoot), std::move(ovs));
 }
 
 } // namespace dvs::driver

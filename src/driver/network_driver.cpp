@@ -76,6 +76,39 @@ bool supportsFloor(conf::ForwardMode mode)
            mode == conf::ForwardMode::Route || mode == conf::ForwardMode::Open;
 }
 
+// What a port of the portgroup (or of the default portgroup, when group is empty) takes from
+// the definition when its own interface sets nothing (allocatePort's merge).
+struct Inherited
+{
+    conf::Vlan vlan;
+    conf::Bandwidth bandwidth;
+};
+
+Inherited inheritedBy(const conf::NetworkDef& def, const std::string& group)
+{
+    const conf::Portgroup* portgroup = nullptr;
+    if (!group.empty()) {
+        portgroup = def.findPortgroup(group);
+    } else {
+        for (const auto& pg : def.portgroups) {
+            if (pg.isDefault) {
+                portgroup = &pg;
+                break;
+            }
+        }
+    }
+    Inherited inherited;
+    if (portgroup != nullptr) {
+        inherited.bandwidth = portgroup->bandwidth;
+    }
+    if (portgroup != nullptr && !portgroup->vlan.empty()) {
+        inherited.vlan = portgroup->vlan;
+    } else {
+        inherited.vlan = def.vlan;
+    }
+    return inherited;
+}
+
 } // namespace
 
 // One network: libvirt's virNetworkObj.
@@ -1047,7 +1080,7 @@ void NetworkDriverImpl::loadState()
             continue;
         }
         try {
-            backend->start(*obj->def);
+            backend->resume(*obj->def);
             for (const auto& [uuid, port] : obj->ports) {
                 backend->portAttached(*obj->def, port);
             }
@@ -1343,6 +1376,24 @@ void NetworkDriver::update(const NetworkRef& net, unsigned command, unsigned sec
         }
     }
     if (live) {
+        // Live ports that took their VLAN or bandwidth from the definition follow it (libvirt
+        // leaves them as allocated; a distributed switch moves them).
+        for (auto& [uuid, port] : obj.ports) {
+            auto before = inheritedBy(*obj.def, port.group);
+            auto after = inheritedBy(*live, port.group);
+            conf::NetworkPort moved = port;
+            if (port.vlan == before.vlan) {
+                moved.vlan = after.vlan;
+            }
+            if (port.bandwidth == before.bandwidth && !before.bandwidth.hasFloor() &&
+                !after.bandwidth.hasFloor()) {
+                moved.bandwidth = after.bandwidth;
+            }
+            if (!(moved == port)) {
+                impl_->store_.savePort(live->name, uuid, moved.format());
+                port = std::move(moved);
+            }
+        }
         obj.def = std::move(live);
         impl_->saveStatus(obj);
         if (auto* backend = impl_->backendOf(obj)) {

@@ -101,9 +101,74 @@ TEST_CASE("bad files are refused with the key and value named")
     expectError("[dvsd]\nlog_level=loud\n", "'loud'");
 }
 
+TEST_CASE("[libvirt] sets the mode and the URI; [dvsd] mode is read when it does not")
+{
+    dvs::test::TempDir dir;
+    auto config = loadConfig(write(dir, "[libvirt]\nmode=hook\nuri=qemu+ssh://h/system\n"), true);
+    CHECK(config.mode == SocketMode::Hook);
+    CHECK(config.libvirtUri == "qemu+ssh://h/system");
+    CHECK(config.rwSocket("/r") == "/r/run/dvs/dvsd-sock");
+
+    CHECK(DaemonConfig{}.libvirtUri == "qemu:///system");
+    CHECK(loadConfig(write(dir, "[dvsd]\nmode=hook\n"), true).mode == SocketMode::Hook);
+    CHECK(loadConfig(write(dir, "[dvsd]\nmode=hook\n[libvirt]\nmode=driver\n"), true).mode ==
+          SocketMode::Driver);
+    CHECK(loadConfig(write(dir, "[libvirt]\nmode=hook\n[dvsd]\nmode=driver\n"), true).mode ==
+          SocketMode::Hook);
+
+    for (const auto& [text, needle] : std::vector<std::pair<std::string, std::string>>{
+             {"[libvirt]\nmode=both\n", "'both' for 'mode'"},
+             {"[libvirt]\nuri=\n", "for 'uri'"},
+             {"[libvirt]\nsocket=/x\n", "unknown key 'socket' in group 'libvirt'"},
+         }) {
+        try {
+            loadConfig(write(dir, text), true);
+            FAIL("accepted: " << text);
+        } catch (const dvs::Error& e) {
+            CHECK(e.code() == dvs::ErrorCode::ConfSyntax);
+            CHECK_THAT(e.message(), Catch::Contains(needle));
+        }
+    }
+}
+
 TEST_CASE("an unknown socket group is refused")
 {
     DaemonConfig config;
     config.unixSockGroup = "no-such-group-dvs-test";
     CHECK_THROWS_AS(config.socketGroup(), dvs::Error);
+}
+
+TEST_CASE("[ovs] sets the OVSDB remote and the datapath type")
+{
+    DaemonConfig defaults;
+    CHECK(defaults.ovsRemoteUnder("/") == "unix:/run/openvswitch/db.sock");
+    CHECK(defaults.ovsRemoteUnder("/tmp/r") == "unix:/tmp/r/run/openvswitch/db.sock");
+    CHECK(defaults.ovsDatapathType == "system");
+
+    dvs::test::TempDir dir;
+    auto config =
+        loadConfig(write(dir, "[ovs]\nremote=tcp:127.0.0.1:6640\ndatapath-type=netdev\n"), true);
+    CHECK(config.ovsRemoteUnder("/tmp/r") == "tcp:127.0.0.1:6640");
+    CHECK(config.ovsDatapathType == "netdev");
+    config = loadConfig(write(dir, "[ovs]\nremote=unix:/srv/ovs/db.sock\n"), true);
+    CHECK(config.ovsRemoteUnder("/tmp/r") == "unix:/srv/ovs/db.sock");
+    CHECK(loadConfig(write(dir, "[ovs]\nremote=tcp:[::1]:6640\n"), true).ovsRemote ==
+          "tcp:[::1]:6640");
+
+    for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+             {"[ovs]\nremote=ssl:127.0.0.1:6640\n", "ssl remotes are not supported"},
+             {"[ovs]\nremote=unix:db.sock\n", "invalid value 'unix:db.sock' for 'remote'"},
+             {"[ovs]\nremote=tcp:localhost:6640\n", "expected unix:ABSOLUTE-PATH or tcp:IP:PORT"},
+             {"[ovs]\nremote=tcp:127.0.0.1:99999\n", "invalid value"},
+             {"[ovs]\ndatapath-type=dpdk\n", "expected 'system' or 'netdev'"},
+             {"[ovs]\nbridge=br0\n", "unknown key 'bridge' in group 'ovs'"},
+         }) {
+        try {
+            loadConfig(write(dir, text), true);
+            FAIL("accepted " << text);
+        } catch (const dvs::Error& e) {
+            CHECK(e.code() == dvs::ErrorCode::ConfSyntax);
+            CHECK_THAT(e.message(), Catch::Contains(message));
+        }
+    }
 }

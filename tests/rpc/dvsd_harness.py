@@ -59,12 +59,83 @@ def temp_root():
     return tempfile.mkdtemp(prefix="dvs-rpc-", dir=base)
 
 
+class Ovsdb:
+    """A private ovsdb-server with the vswitch schema at ROOT/run/openvswitch/db.sock: the
+    socket dvsd uses under --root by default, so OVS networks start there. No ovs-vswitchd."""
+
+    def __init__(self, root):
+        self.dir = os.path.join(root, "run/openvswitch")
+        self.sock = os.path.join(self.dir, "db.sock")
+        self.remote = "unix:" + self.sock
+        self.proc = None
+
+    @staticmethod
+    def schema():
+        schema = os.environ.get("DVS_VSWITCH_SCHEMA", "/usr/share/openvswitch/vswitch.ovsschema")
+        if shutil.which("ovsdb-server") and os.path.exists(schema):
+            return schema
+        return None
+
+    def start(self):
+        schema = Ovsdb.schema()
+        if schema is None or self.proc is not None:
+            return self
+        try:  # one of an earlier Dvsd on the same root still runs
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(self.sock)
+            s.close()
+            return self
+        except OSError:
+            pass
+        os.makedirs(self.dir, exist_ok=True)
+        db = os.path.join(self.dir, "conf.db")
+        if not os.path.exists(db):
+            subprocess.run(["ovsdb-tool", "create", db, schema], check=True)
+        log = os.path.join(self.dir, "ovsdb-server.log")
+        self.proc = subprocess.Popen(
+            ["ovsdb-server", db, "--remote=punix:" + self.sock,
+             "--unixctl=" + os.path.join(self.dir, "ovsdb-server.ctl"), "--log-file=" + log,
+             "--no-chdir"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env())
+
+        def ready():
+            if self.proc.poll() is not None:
+                fail(f"ovsdb-server exited with {self.proc.returncode}")
+            return os.path.exists(self.sock)
+
+        wait_for(ready, "ovsdb-server's socket")
+        self.vsctl("init")
+        return self
+
+    def env(self):
+        env = dict(os.environ)
+        for var in ("OVS_RUNDIR", "OVS_LOGDIR", "OVS_DBDIR", "OVS_SYSCONFDIR"):
+            env[var] = self.dir
+        return env
+
+    def vsctl(self, *args):
+        """Runs ovs-vsctl against the server and returns its output."""
+        p = subprocess.run(["ovs-vsctl", "--db=" + self.remote, "--no-wait", "--timeout=10"]
+                           + list(args), capture_output=True, text=True, env=self.env())
+        if p.returncode != 0:
+            fail(f"ovs-vsctl {' '.join(args)} failed: {p.stderr}")
+        return p.stdout.strip()
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
 class Dvsd:
-    def __init__(self, binary, root=None, config_text=None):
+    def __init__(self, binary, root=None, config_text=None, ovsdb=True):
         self.binary = binary
         self.root = root or temp_root()
         self.own_root = root is None
         self.proc = None
+        # OVS networks are programmed into a private ovsdb-server under the root.
+        self.ovsdb = Ovsdb(self.root).start() if ovsdb else None
         # A command that runs dvsd (systemd-socket-activate ...).
         self.wrapper = []
         self.env = None
@@ -140,6 +211,8 @@ class Dvsd:
             self.proc.kill()
             self.proc.wait()
             self.proc = None
+        if self.ovsdb is not None:
+            self.ovsdb.stop()
         if self.own_root:
             shutil.rmtree(self.root, ignore_errors=True)
 

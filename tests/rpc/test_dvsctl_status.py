@@ -48,7 +48,10 @@ def main():
         web = rows["web"]
         check(web[1:7] == ["active", "yes", "no", "bridge", "1", "1"],
               f"web: active, persistent, no autostart, bridge, 1 port, 1 connection: {web}")
-        check("not connected" in web[7], f"web's dataplane says OVS is not connected: {web[7]}")
+        check(web[7].startswith("ready: bridge 'br-web' present; ovsdb ready") and
+              "ports 0 programmed, 1 pending" in web[7],
+              f"web's dataplane: the bridge is in OVSDB, the port waits for its Interface: "
+              f"{web[7]}")
         check(rows["idle"][1] == "inactive", "idle is inactive")
 
         p = dvsctl(dvsctl_binary, "status", "--socket", d.sock_ro)
