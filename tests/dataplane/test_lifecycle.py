@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""What happens to guests' traffic around dvsd's own life, with real ovs-vswitchd (userspace
+datapath): a dvsd restart leaves the switch alone (traffic flows throughout, not one write to
+the database), port-unplug takes a guest off the bridge, net-destroy removes the bridge dvsd
+created.
+
+    test_lifecycle.py DVSD DVSCTL
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dataplane as dp  # noqa: E402
+from dataplane import check  # noqa: E402
+
+NETWORK = """<network>
+  <name>life</name>
+  <forward mode='bridge'/>
+  <bridge name='br-life'/>
+  <virtualport type='openvswitch'/>
+  <portgroup name='blue' default='yes'><vlan><tag id='10'/></vlan></portgroup>
+</network>"""
+
+
+def status_line(w):
+    out = dp.run(w.dvsctl, "status", "--root", w.dvsd.root, check_rc=False).stdout
+    return next((line for line in out.splitlines() if line.startswith("life ")), "")
+
+
+def main():
+    dp.enter_private_netns()
+    dvsd_binary, dvsctl = sys.argv[1], sys.argv[2]
+    with dp.World(dvsd_binary, dvsctl) as w:
+        ovs = w.ovs
+        net = w.define_network(NETWORK)
+        g1 = w.plugged_guest(net, "g1", "10.40.0.1", "vlf1")
+        g2 = w.plugged_guest(net, "g2", "10.40.0.2", "vlf2")
+        for g in (g1, g2):
+            ovs.wait_until("Port", g.ifname, "tag=10")
+            ovs.wait_until("Interface", g.ifname, "ofport>0")
+        check(g1.reaches(g2), "two guests on VLAN 10 ping each other")
+        dp.wait_for(lambda: "ports 2 programmed, 0 pending" in status_line(w),
+                    "dvsctl status to report both ports programmed")
+
+        # A standalone ovsdb-server appends every committed transaction to its file: an
+        # unchanged file means dvsd's restart wrote nothing.
+        size = os.path.getsize(ovs.db)
+        stream = g1.ping_stream(g2, count=100)
+        dp.wait_for(lambda: stream.replies() >= 5, "the first replies")
+        w.dvsd.restart()
+        dp.wait_for(lambda: "ports 2 programmed, 0 pending" in status_line(w),
+                    "the restarted dvsd to find both ports programmed")
+        check(True, f"after a restart dvsd reports: {status_line(w).split('  ')[-1].strip()}")
+        sent, received = stream.finish()
+        check(received == sent, f"traffic flowed throughout the restart ({received}/{sent})")
+        check(os.path.getsize(ovs.db) == size,
+              "the restart did not write to the database (its file did not grow)")
+
+        dp.run(dvsctl, "port-unplug", "--root", w.dvsd.root, "life", g2.port_uuid)
+        dp.wait_for(lambda: g2.ifname not in ovs.vsctl("list-ports", "br-life").split(),
+                    "the unplugged port to leave the bridge")
+        check(ovs.get("Interface", g2.ifname, "name") == "",
+              "port-unplug removed the guest's Port and Interface")
+        check(g1.isolated_from(g2), "the unplugged guest is unreachable")
+
+        w.virsh("net-destroy", "life")
+        dp.wait_for(lambda: ovs.vsctl("br-exists", "br-life", check_rc=False).returncode == 2,
+                    "net-destroy to remove the bridge dvsd created")
+        check(True, "net-destroy removed the bridge dvsd created, with its ports")
+        check(ovs.get("Interface", g1.ifname, "name") == "", "... and the guest's port")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
