@@ -22,6 +22,11 @@ constexpr std::array kCommands{
             runPortPlug},
     Command{"port-unplug", "port-unplug [--root DIR] [--socket PATH] NETWORK PORT-UUID",
             "remove the device dvsd created for the port", runPortUnplug},
+    Command{"hook-network",
+            "hook-network [--config FILE] [--root DIR] [--socket PATH] NETWORK OP SUBOP [-]",
+            "libvirtd's network hook (hooks/network): hand the hook data on standard input to "
+            "dvsd in hook mode; a port of a dvsd network fails when dvsd refuses it or is down",
+            runHookNetwork},
 };
 
 } // namespace

@@ -26,6 +26,7 @@
 #include "driver/host_backends.h"
 #include "driver/network_driver.h"
 #include "dvs_config.h"
+#include "hook/hook_mode.h"
 #include "rpc/server.h"
 #include "util/error.h"
 
@@ -196,6 +197,7 @@ struct Daemon
     DaemonConfig config;
     std::unique_ptr<driver::NetworkDriver> driver;
     std::unique_ptr<rpc::Server> server;
+    std::unique_ptr<hook::HookMode> hookMode; // in hook mode only
     GMainLoop* loop = nullptr;
     bool stopping = false;
 };
@@ -248,10 +250,12 @@ gboolean onHangup(gpointer data) noexcept
             next.unixSockGroup != daemon->config.unixSockGroup ||
             next.keepaliveInterval != daemon->config.keepaliveInterval ||
             next.keepaliveCount != daemon->config.keepaliveCount ||
-            next.maxClients != daemon->config.maxClients) {
+            next.maxClients != daemon->config.maxClients ||
+            next.libvirtUri != daemon->config.libvirtUri) {
             logMessage(
                 G_LOG_LEVEL_WARNING,
-                "Socket and keepalive settings in '{}' take effect at the next start, ignoring",
+                "Socket, keepalive and [libvirt] settings in '{}' take effect at the next start, "
+                "ignoring",
                 daemon->options.config.native());
         }
         daemon->config.logLevel = next.logLevel;
@@ -325,6 +329,18 @@ int run(int argc, char** argv)
         daemon.server->listenUnix(roPath, true, daemon.config.unixSockRoPerms, group);
     }
 
+    if (daemon.config.mode == SocketMode::Hook) {
+        // Publish dvsd's networks into libvirtd and take its ports from hooks/network.
+        daemon.hookMode =
+            std::make_unique<hook::HookMode>(*daemon.driver, daemon.config.libvirtUri);
+        auto& dispatcher = daemon.server->dispatcher();
+        dispatcher.setNetworkHookHandler(
+            [&daemon](const rpc::NetworkHookCall& call) { daemon.hookMode->handle(call); });
+        dispatcher.setNetworksChangedHandler([&daemon] { daemon.hookMode->networksChanged(); });
+        logMessage(G_LOG_LEVEL_INFO, "Hook mode: publishing networks into libvirtd at '{}'",
+                   daemon.config.libvirtUri);
+    }
+
     daemon.server->start();
     logMessage(G_LOG_LEVEL_INFO, "dvsd {} listening on '{}' and '{}'", DVS_VERSION, rwPath.native(),
                roPath.native());
@@ -335,7 +351,10 @@ int run(int argc, char** argv)
     g_source_remove(termId);
     g_source_remove(intId);
     g_source_remove(hupId);
+    // The server first: a hook that libvirtd runs for a call the publisher is waiting on then
+    // finds dvsd gone and lets libvirtd go on, so the publisher's thread can be joined.
     daemon.server.reset();
+    daemon.hookMode.reset();
     daemon.driver.reset();
     logMessage(G_LOG_LEVEL_INFO, "Stopped");
     return 0;

@@ -204,4 +204,21 @@ void unplugPort(const std::filesystem::path& socket, const std::string& network,
                     xdrEncode(reinterpret_cast<xdrproc_t>(xdr_dvs_port_unplug_args), &args));
 }
 
+void sendNetworkHook(const std::filesystem::path& socket, const NetworkHookCall& hook,
+                     std::chrono::milliseconds timeout)
+{
+    std::string network = hook.network;
+    std::string op = hook.op;
+    std::string subop = hook.subop;
+    std::string hookData = hook.hookData;
+    dvs_network_hook_args args{};
+    args.network = network.data();
+    args.op = op.data();
+    args.subop = subop.data();
+    args.hook_data = hookData.data();
+    ClientConnection connection(socket, timeout);
+    connection.call(DVS_PROGRAM, DVS_PROTOCOL_VERSION, DVS_PROC_NETWORK_HOOK,
+                    xdrEncode(reinterpret_cast<xdrproc_t>(xdr_dvs_network_hook_args), &args));
+}
+
 } // namespace dvs::rpc

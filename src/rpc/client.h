@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "rpc/message.h"
+#include "rpc/network_hook.h"
 #include "util/cdeleter.h"
 #include "util/uuid.h"
 
@@ -76,5 +77,10 @@ std::string plugPort(const std::filesystem::path& socket, const std::string& net
 void unplugPort(const std::filesystem::path& socket, const std::string& network,
                 const util::Uuid& port,
                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Hands a network hook run to dvsd in hook mode (DVS_PROC_NETWORK_HOOK; read-write socket only).
+// dvsd's refusal is thrown as the Error it sent.
+void sendNetworkHook(const std::filesystem::path& socket, const NetworkHookCall& hook,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 } // namespace dvs::rpc

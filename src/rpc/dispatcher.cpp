@@ -730,6 +730,9 @@ Message Dispatcher::dispatchRemote(Session& session, const Message& call)
     Call state{*this, session, {}};
     Message reply = makeReply(call.header);
     reply.payload = proc.invoke(state, call.payload);
+    if ((proc.flags & kWrite) != 0 && networksChanged_) {
+        networksChanged_();
+    }
     return reply;
 }
 
@@ -737,6 +740,9 @@ Message Dispatcher::dispatchDvs(Session& session, const Message& call)
 {
     if (call.header.proc == DVS_PROC_PORT_PLUG || call.header.proc == DVS_PROC_PORT_UNPLUG) {
         return dispatchPortPlug(session, call);
+    }
+    if (call.header.proc == DVS_PROC_NETWORK_HOOK) {
+        return dispatchNetworkHook(session, call);
     }
     if (call.header.proc != DVS_PROC_DAEMON_STATUS) {
         throw Error(ErrorCode::Rpc, fmt::format("unknown procedure: {}", call.header.proc),
@@ -805,6 +811,29 @@ Message Dispatcher::dispatchPortPlug(Session& session, const Message& call)
         driver_.portUnplug({net, toUuid(args->port)});
     }
     return reply;
+}
+
+Message Dispatcher::dispatchNetworkHook(Session& session, const Message& call)
+{
+    if (session.readOnly || session.readOnlySocket) {
+        throw Error(ErrorCode::OperationDenied,
+                    "read only access prevents handing a network hook to dvsd", ErrorDomain::None);
+    }
+    XdrValue<dvs_network_hook_args> args(xp(xdr_dvs_network_hook_args));
+    if (!args.decode(call.payload.data(), call.payload.size())) {
+        raiseDecodeError();
+    }
+    if (!networkHook_) {
+        throw Error(ErrorCode::OperationInvalid,
+                    "dvsd is not in hook mode (set mode=hook in the [libvirt] group of dvsd.conf)");
+    }
+    NetworkHookCall hook;
+    hook.network = args->network != nullptr ? args->network : "";
+    hook.op = args->op != nullptr ? args->op : "";
+    hook.subop = args->subop != nullptr ? args->subop : "";
+    hook.hookData = args->hook_data != nullptr ? args->hook_data : "";
+    networkHook_(hook);
+    return makeReply(call.header);
 }
 
 Message Dispatcher::lifecycleMessage(int callbackId, const driver::NetworkRef& net,

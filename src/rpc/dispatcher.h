@@ -10,6 +10,7 @@
 
 #include "driver/network_driver.h"
 #include "rpc/message.h"
+#include "rpc/network_hook.h"
 #include "util/uuid.h"
 
 namespace dvs::rpc {
@@ -61,6 +62,19 @@ public:
     // The value of our version string for CONNECT_GET_LIB_VERSION (libvirt's encoding).
     static constexpr std::uint64_t kLibVersion = 9000000;
 
+    // Hook mode: the daemon's handler for DVS_PROC_NETWORK_HOOK (it throws Error to refuse).
+    // Without one the procedure is refused: dvsd is not in hook mode.
+    void setNetworkHookHandler(std::function<void(const NetworkHookCall&)> handler)
+    {
+        networkHook_ = std::move(handler);
+    }
+    // Called after every remote-program call that may change networks (define, start, update,
+    // ...) succeeded; hook mode republishes the networks into libvirtd from it.
+    void setNetworksChangedHandler(std::function<void()> handler)
+    {
+        networksChanged_ = std::move(handler);
+    }
+
     driver::NetworkDriver& driver() noexcept { return driver_; }
     const DaemonInfo& info() const noexcept { return info_; }
     int nextCallbackId() noexcept { return ++lastCallbackId_; }
@@ -69,10 +83,13 @@ private:
     Message dispatchRemote(Session& session, const Message& call);
     Message dispatchDvs(Session& session, const Message& call);
     Message dispatchPortPlug(Session& session, const Message& call);
+    Message dispatchNetworkHook(Session& session, const Message& call);
 
     driver::NetworkDriver& driver_;
     DaemonInfo info_;
     int lastCallbackId_ = 0;
+    std::function<void(const NetworkHookCall&)> networkHook_;
+    std::function<void()> networksChanged_;
 };
 
 } // namespace dvs::rpc

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "hook_mode.h"
+
+#include <fmt/format.h>
+#include <glib.h>
+
+#include "hook/published_network.h"
+#include "util/error.h"
+#include "util/xml.h"
+
+namespace dvs::hook {
+
+namespace {
+
+template <typename... Args>
+void logAt(GLogLevelFlags level, fmt::format_string<Args...> format, Args&&... args)
+{
+    std::string text = fmt::format(format, std::forward<Args>(args)...);
+    g_log_structured("dvsd-hook", level, "MESSAGE", "%s", text.c_str());
+}
+
+// The <networkport> of a hook's stdin, serialised, and its uuid.
+struct HookPort
+{
+    std::string xml;
+    std::string uuid;
+};
+
+HookPort portOfHookData(const std::string& hookData)
+{
+    auto doc = util::XmlDocument::parse(hookData, "(hook_data)", "hookData");
+    auto port = doc.root().child("networkport");
+    if (!port) {
+        throw Error(ErrorCode::InvalidArg, "the hook data has no <networkport> element");
+    }
+    auto uuid = port->child("uuid");
+    return {port->dump(), uuid ? uuid->text() : ""};
+}
+
+std::string uuidOfPortXml(const std::string& xml)
+{
+    auto doc = util::XmlDocument::parse(xml, "(networkport_definition)", "networkport");
+    auto uuid = doc.root().child("uuid");
+    return uuid ? uuid->text() : "";
+}
+
+bool hasPort(const driver::NetworkDriver& driver, const driver::NetworkRef& net,
+             const std::string& uuid)
+{
+    for (const auto& port : driver.listAllPorts(net, 0)) {
+        if (port.uuid.toString() == uuid) {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
+HookMode::HookMode(driver::NetworkDriver& driver, std::string libvirtUri) : driver_(driver)
+{
+    publisher_ = std::make_unique<LibvirtPublisher>(
+        std::move(libvirtUri), [this](std::vector<LibvirtPorts> lists) { adoptPorts(lists); },
+        [this] { return hookSeq_.load(); });
+    networksChanged();
+}
+
+HookMode::~HookMode() = default;
+
+void HookMode::networksChanged()
+{
+    std::vector<PublishedNetwork> desired;
+    for (const auto& ref : driver_.listAllNetworks(0)) {
+        try {
+            desired.push_back(makePublishedNetwork(
+                driver_.getXmlDesc(ref, driver::XmlFlags::Inactive), driver_.isActive(ref)));
+            unpublishable_.erase(ref.name);
+        } catch (const Error& error) {
+            if (unpublishable_.insert(ref.name).second) {
+                logAt(G_LOG_LEVEL_WARNING, "{}, ignoring", error.message());
+            }
+        }
+    }
+    publisher_->setDesired(std::move(desired));
+}
+
+void HookMode::handle(const rpc::NetworkHookCall& hook)
+{
+    logAt(G_LOG_LEVEL_DEBUG, "Network hook {} {} {}", hook.network, hook.op, hook.subop);
+    std::optional<driver::NetworkRef> net;
+    try {
+        net = driver_.lookupByName(hook.network);
+    } catch (const Error&) {
+        if (hook.op == "port-created" || hook.op == "start" || hook.op == "started") {
+            raise(ErrorCode::NoNetwork,
+                  "network '{}' was published by dvsd but dvsd no longer has it", hook.network);
+        }
+        return;
+    }
+    if (hook.op == "start" || hook.op == "started") {
+        if (!driver_.isActive(*net)) {
+            raise(ErrorCode::OperationInvalid,
+                  "network '{}' is not active in dvsd; start it there (virsh -c "
+                  "'network:///system?socket=/run/dvs/dvsd-sock' net-start {})",
+                  hook.network, hook.network);
+        }
+        return;
+    }
+    if (hook.op == "port-created") {
+        auto port = portOfHookData(hook.hookData);
+        if (hasPort(driver_, *net, port.uuid)) {
+            // libvirtd re-runs port-created for every port when it restarts.
+            return;
+        }
+        driver_.portCreateXml(*net, port.xml, driver::PortCreateFlags::Reclaim);
+        portSeq_[port.uuid] = ++hookSeq_;
+        logAt(G_LOG_LEVEL_INFO, "Recorded port {} of network '{}' from libvirtd", port.uuid,
+              hook.network);
+        return;
+    }
+    if (hook.op == "port-deleted") {
+        auto port = portOfHookData(hook.hookData);
+        if (!hasPort(driver_, *net, port.uuid)) {
+            return;
+        }
+        auto uuid = util::Uuid::parse(port.uuid);
+        driver_.portDelete({*net, *uuid}, 0);
+        portSeq_.erase(port.uuid);
+        logAt(G_LOG_LEVEL_INFO, "Released port {} of network '{}' after libvirtd", port.uuid,
+              hook.network);
+        return;
+    }
+    // updated, stopped: dvsd's definitions are the reference; nothing to do.
+}
+
+void HookMode::adoptPorts(std::vector<LibvirtPorts> lists)
+{
+    for (const auto& list : lists) {
+        driver::NetworkRef net;
+        try {
+            net = driver_.lookupByName(list.network);
+            if (!driver_.isActive(net)) {
+                continue;
+            }
+        } catch (const Error&) {
+            continue;
+        }
+        std::set<std::string> inLibvirt;
+        unsigned recorded = 0;
+        unsigned released = 0;
+        for (const auto& xml : list.portXmls) {
+            std::string uuid;
+            try {
+                uuid = uuidOfPortXml(xml);
+                inLibvirt.insert(uuid);
+                if (hasPort(driver_, net, uuid)) {
+                    continue;
+                }
+                driver_.portCreateXml(net, xml, driver::PortCreateFlags::Reclaim);
+                ++recorded;
+                logAt(G_LOG_LEVEL_INFO,
+                      "Recorded port {} of network '{}' that libvirtd created while dvsd was "
+                      "away",
+                      uuid, list.network);
+            } catch (const Error& error) {
+                logAt(G_LOG_LEVEL_WARNING, "Cannot record port {} of network '{}': {}", uuid,
+                      list.network, error.fullMessage());
+            }
+        }
+        for (const auto& port : driver_.listAllPorts(net, 0)) {
+            std::string uuid = port.uuid.toString();
+            auto seq = portSeq_.find(uuid);
+            bool recentHook = seq != portSeq_.end() && seq->second > list.listedAfterSeq;
+            if (inLibvirt.count(uuid) != 0 || recentHook) {
+                continue;
+            }
+            try {
+                driver_.portDelete(port, 0);
+                portSeq_.erase(uuid);
+                ++released;
+                logAt(G_LOG_LEVEL_INFO,
+                      "Released port {} of network '{}' that libvirtd released while dvsd was "
+                      "away",
+                      uuid, list.network);
+            } catch (const Error& error) {
+                logAt(G_LOG_LEVEL_WARNING, "Cannot release port {} of network '{}': {}", uuid,
+                      list.network, error.fullMessage());
+            }
+        }
+        logAt(G_LOG_LEVEL_INFO,
+              "Compared the ports of network '{}' with libvirtd's: {} recorded, {} released",
+              list.network, recorded, released);
+    }
+}
+
+} // namespace dvs::hook

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "driver/network_driver.h"
+#include "hook/libvirt_publisher.h"
+#include "rpc/network_hook.h"
+
+namespace dvs::hook {
+
+// dvsd in hook mode (DESIGN.md §2), on the daemon's main loop: publishes dvsd's networks into a
+// monolithic libvirtd (LibvirtPublisher) and takes libvirtd's ports from hooks/network.
+//
+// - port-created: dvsd records the port libvirtd allocated (RECLAIM: uuid, owner, plug) and the
+//   backend programs it; a refusal fails the port in libvirtd. A port dvsd has already (libvirtd
+//   re-runs the hook for every port when it restarts) changes nothing.
+// - port-deleted: dvsd releases the port, when it has it.
+// - start/started: refused while dvsd's own network is not active.
+// - updated/stopped: nothing (dvsd's definitions are the reference; the publisher brings libvirtd
+//   back in line at its next pass).
+// After (re)connecting to libvirtd, the ports libvirtd has are compared with dvsd's: what dvsd
+// missed while it was down is recorded, and what libvirtd released meanwhile is released.
+class HookMode
+{
+public:
+    // driver must outlive this object. Starts the publisher at once.
+    HookMode(driver::NetworkDriver& driver, std::string libvirtUri);
+    ~HookMode();
+    HookMode(const HookMode&) = delete;
+    HookMode& operator=(const HookMode&) = delete;
+
+    // dvsd's networks may have changed: publish them again (a no-op when nothing changed).
+    void networksChanged();
+
+    // One run of hooks/network (DVS_PROC_NETWORK_HOOK). Throws Error to refuse it.
+    void handle(const rpc::NetworkHookCall& hook);
+
+private:
+    void adoptPorts(std::vector<LibvirtPorts> lists);
+
+    driver::NetworkDriver& driver_;
+    // Counts port-created hooks; each port records the value when dvsd learnt of it.
+    std::atomic<std::uint64_t> hookSeq_ = 0;
+    std::map<std::string, std::uint64_t> portSeq_; // port uuid -> hookSeq_ when recorded
+    std::set<std::string> unpublishable_;          // networks already reported as such
+    std::unique_ptr<LibvirtPublisher> publisher_;
+};
+
+} // namespace dvs::hook

@@ -1,0 +1,453 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Hook mode end to end: a real QEMU guest started by a real monolithic libvirtd lands on the DVS.
+
+Runs inside `unshare -mn --propagation private` with a private /run, /etc/libvirt, /var/lib,
+/var/cache, /var/log, /etc/passwd and /etc/group (driver-spec "Empirical setup"): ovsdb-server and
+ovs-vswitchd (userspace datapath) on /run/openvswitch/db.sock, where libvirtd's ovs-vsctl looks,
+dvsd in hook mode under a --root of its own, and libvirtd with hooks/network installed into
+/etc/libvirt/hooks/network.d/. The host is not touched.
+
+usage: test_hook_e2e.py DVSD DVSCTL HOOK_TEMPLATE
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+NET = "dvs-web"
+BRIDGE = "dvsbr0"
+GUEST = "dvs-guest"
+DEADLINE = 30.0
+
+NETWORK_XML = f"""<network>
+  <name>{NET}</name>
+  <forward mode='bridge'/>
+  <bridge name='{BRIDGE}'/>
+  <virtualport type='openvswitch'/>
+  <portgroup name='web' default='yes'>
+    <vlan><tag id='10'/></vlan>
+    <bandwidth><outbound average='1000' burst='100'/></bandwidth>
+  </portgroup>
+  <portgroup name='db'>
+    <vlan><tag id='20'/></vlan>
+  </portgroup>
+</network>
+"""
+
+WEB_VLAN30 = ("<portgroup name='web' default='yes'><vlan><tag id='30'/></vlan>"
+              "<bandwidth><outbound average='1000' burst='100'/></bandwidth></portgroup>")
+
+GUEST_XML = f"""<domain type='qemu'>
+  <name>{GUEST}</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <interface type='network'>
+      <source network='{NET}' portgroup='web'/>
+      <model type='e1000'/>
+    </interface>
+  </devices>
+</domain>
+"""
+
+
+def skip(reason):
+    print(f"SKIP: {reason}")
+    sys.exit(77)
+
+
+def fail(message):
+    raise AssertionError(message)
+
+
+def run(*args, check=True, input=None):
+    proc = subprocess.run(list(args), capture_output=True, text=True, input=input)
+    if check and proc.returncode != 0:
+        fail(f"{' '.join(args)} failed ({proc.returncode}): {proc.stdout}{proc.stderr}")
+    return proc
+
+
+def wait_for(what, predicate, deadline=DEADLINE):
+    end = time.monotonic() + deadline
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > end:
+            fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+class Host:
+    """Everything started inside the namespace, torn down in reverse order."""
+
+    def __init__(self, dvsd, dvsctl, hook_template):
+        self.dvsd_bin = dvsd
+        self.dvsctl = dvsctl
+        self.hook_template = hook_template
+        self.work = tempfile.mkdtemp(prefix="dvs-hook-")
+        self.root = os.path.join(self.work, "root")
+        self.ovs = os.path.join(self.work, "ovs")
+        self.dvsd = None
+        self.dvsd_log = None
+        self.libvirtd = None
+        self.dvsd_socket = os.path.join(self.root, "run/dvs/dvsd-sock")
+
+    # ---- set-up ---------------------------------------------------------------------------
+
+    def private_mounts(self):
+        for path in ("/run", "/var/lib", "/var/cache", "/var/log"):
+            run("mount", "-t", "tmpfs", "tmpfs", path)
+        etc = os.path.join(self.work, "etc-libvirt")
+        shutil.copytree("/etc/libvirt", etc)
+        os.makedirs(os.path.join(etc, "hooks", "network.d"))
+        run("mount", "--bind", etc, "/etc/libvirt")
+        # The qemu driver wants a libvirt-qemu user even when told to run guests as root.
+        for name, extra in (("passwd", ["libvirt-qemu:x:64055:64055::/var/lib/libvirt:/bin/false"]),
+                            ("group", ["libvirt-qemu:x:64055:", "libvirt:x:64057:"])):
+            with open(f"/etc/{name}") as f:
+                lines = f.read().splitlines()
+            if name == "group" and not any(l.startswith("kvm:") for l in lines):
+                extra = extra + ["kvm:x:64056:"]
+            copy = os.path.join(self.work, name)
+            with open(copy, "w") as f:
+                f.write("\n".join(lines + extra) + "\n")
+            run("mount", "--bind", copy, f"/etc/{name}")
+        run("ip", "link", "set", "lo", "up")
+
+    def start_ovs(self):
+        os.makedirs(self.ovs)
+        os.makedirs("/run/openvswitch")
+        # libvirtd's ovs-vsctl uses the default socket; dvsd under --root may look beneath it.
+        rooted = os.path.join(self.root, "run/openvswitch")
+        os.makedirs(rooted)
+        db = os.path.join(self.ovs, "conf.db")
+        run("ovsdb-tool", "create", db, "/usr/share/openvswitch/vswitch.ovsschema")
+        run("ovsdb-server", db, "--remote=punix:/run/openvswitch/db.sock",
+            f"--remote=punix:{rooted}/db.sock",
+            f"--pidfile={self.ovs}/ovsdb-server.pid", "--detach",
+            f"--log-file={self.ovs}/ovsdb-server.log", f"--unixctl={self.ovs}/ovsdb-server.ctl")
+        run("ovs-vsctl", "--no-wait", "init")
+        run("ovs-vswitchd", "unix:/run/openvswitch/db.sock",
+            f"--pidfile={self.ovs}/ovs-vswitchd.pid", "--detach",
+            f"--log-file={self.ovs}/ovs-vswitchd.log", f"--unixctl={self.ovs}/ovs-vswitchd.ctl")
+
+    def install_hook(self):
+        with open(self.hook_template) as f:
+            text = f.read()
+        # What an installer writes, with this test's paths.
+        text = re.sub(r"^DVSCTL=.*$", f"DVSCTL='{self.dvsctl}'", text, flags=re.M)
+        text = re.sub(r"^DVSD_CONF=.*$", f"DVSD_CONF='{self.root}/etc/dvs/dvsd.conf'", text,
+                      flags=re.M)
+        text = re.sub(r"^DVS_ROOT=.*$", f"DVS_ROOT='{self.root}'", text, flags=re.M)
+        hook = "/etc/libvirt/hooks/network.d/libvirt-dvs"
+        with open(hook, "w") as f:
+            f.write(text)
+        os.chmod(hook, 0o755)
+
+    def configure_libvirtd(self):
+        with open("/etc/libvirt/libvirtd.conf", "w") as f:
+            f.write('log_filters="1:network 1:util.hook 3:util 3:rpc 3:conf 3:qemu"\n'
+                    'log_outputs="1:file:/var/log/libvirt/libvirtd.log"\n')
+        with open("/etc/libvirt/qemu.conf", "w") as f:
+            f.write('user="root"\ngroup="root"\nsecurity_driver="none"\nnamespaces=[]\n'
+                    'cgroup_controllers=[]\nstdio_handler="file"\n')
+        os.makedirs("/var/log/libvirt", exist_ok=True)
+
+    def configure_dvsd(self, with_ovs):
+        os.makedirs(os.path.join(self.root, "etc/dvs"), exist_ok=True)
+        text = "[libvirt]\nmode=hook\nuri=qemu:///system\n"
+        if with_ovs:
+            text += "\n[ovs]\nremote=unix:/run/openvswitch/db.sock\ndatapath-type=netdev\n"
+        with open(os.path.join(self.root, "etc/dvs/dvsd.conf"), "w") as f:
+            f.write(text)
+
+    # ---- daemons --------------------------------------------------------------------------
+
+    def start_libvirtd(self):
+        self.libvirtd = subprocess.Popen(["libvirtd"], stdout=subprocess.DEVNULL,
+                                         stderr=open(os.path.join(self.work, "libvirtd.err"), "a"))
+        wait_for("libvirtd", lambda: run("virsh", "-c", "qemu:///system", "version",
+                                         check=False).returncode == 0)
+
+    def stop_libvirtd(self):
+        self.libvirtd.send_signal(signal.SIGTERM)
+        self.libvirtd.wait(timeout=DEADLINE)
+        self.libvirtd = None
+
+    def start_dvsd(self, may_fail=False):
+        log_path = os.path.join(self.work, "dvsd.log")
+        self.dvsd_log_offset = os.path.getsize(log_path) if os.path.exists(log_path) else 0
+        log = open(log_path, "a")
+        self.dvsd = subprocess.Popen([self.dvsd_bin, "--root", self.root, "--verbose"],
+                                     stdout=log, stderr=log)
+        wait_for("dvsd's socket", lambda: self.dvsd.poll() is not None or
+                 os.path.exists(self.dvsd_socket))
+        if self.dvsd.poll() is not None:
+            if may_fail:
+                self.dvsd = None
+                return False
+            fail(f"dvsd exited with {self.dvsd.returncode}: {self.dvsd_log_text()}")
+        return True
+
+    def dvsd_log_text(self):
+        with open(os.path.join(self.work, "dvsd.log")) as f:
+            f.seek(self.dvsd_log_offset)
+            return f.read()
+
+    def stop_dvsd(self):
+        self.dvsd.send_signal(signal.SIGTERM)
+        code = self.dvsd.wait(timeout=DEADLINE)
+        self.dvsd = None
+        if code != 0:
+            fail(f"dvsd exited with {code}: {self.dvsd_log_text()}")
+
+    def teardown(self):
+        run("virsh", "-c", "qemu:///system", "destroy", GUEST, check=False)
+        if self.dvsd is not None:
+            self.dvsd.kill()
+            self.dvsd.wait()
+        if self.libvirtd is not None:
+            self.libvirtd.kill()
+            self.libvirtd.wait()
+        for daemon in ("ovs-vswitchd", "ovsdb-server"):
+            run("ovs-appctl", "-t", f"{self.ovs}/{daemon}.ctl", "exit", check=False)
+
+    # ---- clients --------------------------------------------------------------------------
+
+    def dvs_virsh(self, *args, check=True):
+        return run("virsh", "-c", f"network:///system?socket={self.dvsd_socket}", *args,
+                   check=check)
+
+    def virsh(self, *args, check=True):
+        return run("virsh", "-c", "qemu:///system", *args, check=check)
+
+    def dvsd_ports(self):
+        out = self.dvs_virsh("net-port-list", NET, "--uuid").stdout
+        return sorted(line.strip() for line in out.splitlines() if line.strip())
+
+    def libvirtd_network_active(self):
+        out = self.virsh("net-list", "--name").stdout
+        return NET in out.split()
+
+
+def ovs_get(table, record, column):
+    return run("ovs-vsctl", "get", table, record, column).stdout.strip()
+
+
+def ovs_config_snapshot():
+    """What a write by anyone would change: rows' identities and configuration columns."""
+    columns = {
+        "Bridge": "_uuid,name,ports,datapath_type,external_ids,other_config",
+        "Port": "_uuid,name,tag,trunks,vlan_mode,qos,interfaces,external_ids,other_config",
+        "Interface": ("_uuid,name,type,options,ingress_policing_rate,ingress_policing_burst,"
+                      "external_ids,other_config"),
+        "QoS": "_uuid,type,queues,other_config,external_ids",
+        "Queue": "_uuid,other_config,external_ids",
+    }
+    snapshot = {}
+    for table, cols in columns.items():
+        out = run("ovs-vsctl", "--format=json", f"--columns={cols}", "list", table).stdout
+        snapshot[table] = sorted(json.dumps(row) for row in json.loads(out)["data"])
+    return snapshot
+
+
+def guest_interface(host):
+    xml = host.virsh("dumpxml", GUEST).stdout
+    source = re.search(r"<source network='%s'[^>]*/>" % NET, xml)
+    target = re.search(r"<target dev='([^']+)'", xml)
+    if not source or not target:
+        fail(f"the guest's live XML has no resolved interface:\n{xml}")
+    portid = re.search(r"portid='([^']+)'", source.group(0))
+    bridge = re.search(r"bridge='([^']+)'", source.group(0))
+    return target.group(1), portid.group(1) if portid else None, \
+        bridge.group(1) if bridge else None, xml
+
+
+def scenario(host):
+    host.private_mounts()
+    host.start_ovs()
+    host.configure_libvirtd()
+    host.install_hook()
+    host.start_libvirtd()
+
+    host.configure_dvsd(with_ovs=True)
+    ovs_programming = True
+    if not host.start_dvsd(may_fail=True):
+        if "unknown group 'ovs'" not in host.dvsd_log_text():
+            fail(f"dvsd did not start: {host.dvsd_log_text()}")
+        # dvsd without OVS programming: the bridge is made by hand below.
+        ovs_programming = False
+        host.configure_dvsd(with_ovs=False)
+        host.start_dvsd()
+
+    # 1. A DVS network defined on dvsd appears in libvirtd, running.
+    net_file = os.path.join(host.work, "net.xml")
+    with open(net_file, "w") as f:
+        f.write(NETWORK_XML)
+    host.dvs_virsh("net-define", net_file)
+    host.dvs_virsh("net-start", NET)
+    if not ovs_programming:
+        run("ovs-vsctl", "--may-exist", "add-br", BRIDGE)
+        run("ovs-vsctl", "set", "Bridge", BRIDGE, "datapath_type=netdev")
+    wait_for(f"network '{NET}' running in libvirtd", host.libvirtd_network_active)
+    published = host.virsh("net-dumpxml", NET).stdout
+    for needle in ("<virtualport type='openvswitch'/>", f"<bridge name='{BRIDGE}'/>",
+                   "<portgroup name='web' default='yes'>", "<tag id='10'/>",
+                   "<portgroup name='db'>", "<tag id='20'/>", "libvirt-dvs.org/xmlns/hook"):
+        if needle not in published:
+            fail(f"libvirtd's copy of {NET} lacks {needle}:\n{published}")
+
+    # 2. virsh define + start: the tap is on the DVS bridge with VLAN 10 and the policing rate,
+    #    dvsd has the port under libvirt's port uuid, the live XML shows the actual bridge.
+    guest_file = os.path.join(host.work, "guest.xml")
+    with open(guest_file, "w") as f:
+        f.write(GUEST_XML)
+    host.virsh("define", guest_file)
+    host.virsh("start", GUEST)
+    tap, portid, bridge, xml = guest_interface(host)
+    if bridge != BRIDGE or "<interface type='bridge'>" not in xml:
+        fail(f"the live XML does not show the actual bridge {BRIDGE}:\n{xml}")
+    if run("ovs-vsctl", "port-to-br", tap).stdout.strip() != BRIDGE:
+        fail(f"tap {tap} is not on {BRIDGE}")
+    if ovs_get("Port", tap, "tag") != "10":
+        fail(f"tap {tap} has tag {ovs_get('Port', tap, 'tag')}, expected 10")
+    # outbound average 1000 KiB/s = 8000 kbit/s, policed where the guest's traffic enters OVS.
+    if ovs_get("Interface", tap, "ingress_policing_rate") != "8000":
+        fail(f"tap {tap} is policed at {ovs_get('Interface', tap, 'ingress_policing_rate')}")
+    if host.dvsd_ports() != [portid]:
+        fail(f"dvsd lists ports {host.dvsd_ports()}, expected libvirt's {portid}")
+    print(f"guest started: tap {tap} on {BRIDGE}, tag 10, port {portid} recorded by dvsd")
+
+    # 3. web -> VLAN 30 on dvsd: libvirtd's copy follows; with OVS programming the running
+    #    guest's port moves.
+    host.dvs_virsh("net-update", NET, "modify", "portgroup", WEB_VLAN30, "--live", "--config")
+    wait_for("libvirtd's portgroup web on VLAN 30",
+             lambda: "<tag id='30'/>" in host.virsh("net-dumpxml", NET).stdout)
+    wait_for("libvirtd's persistent portgroup web on VLAN 30",
+             lambda: "<tag id='30'/>" in host.virsh("net-dumpxml", "--inactive", NET).stdout)
+    if ovs_programming:
+        wait_for(f"tap {tap} on VLAN 30", lambda: ovs_get("Port", tap, "tag") == "30")
+    else:
+        print("NOTE: dvsd has no OVS programming in this build: the move of the live port "
+              "to VLAN 30 is not checked")
+
+    # 4. Restart libvirtd, then dvsd: nothing changes.
+    before = ovs_config_snapshot()
+    host.stop_libvirtd()
+    host.start_libvirtd()
+    wait_for("the guest running again in libvirtd's view",
+             lambda: GUEST in host.virsh("list", "--name").stdout.split())
+    host.stop_dvsd()
+    host.start_dvsd()
+    wait_for("dvsd comparing its ports with libvirtd's",
+             lambda: f"Compared the ports of network '{NET}'" in host.dvsd_log_text())
+    if host.dvsd_ports() != [portid]:
+        fail(f"after the restarts dvsd lists {host.dvsd_ports()}, expected [{portid}]")
+    after = ovs_config_snapshot()
+    if before != after:
+        fail(f"the restarts wrote to OVS:\nbefore {before}\nafter {after}")
+    if guest_interface(host)[1] != portid:
+        fail("the guest's port changed over the restarts")
+    print("libvirtd and dvsd restarted: same port, no OVS write")
+
+    # 5. virsh destroy releases the port in dvsd.
+    host.virsh("destroy", GUEST)
+    if host.dvsd_ports() != []:
+        fail(f"after destroy dvsd still lists {host.dvsd_ports()}")
+
+    # 6. dvsd down: a guest start fails closed with dvsd's message; a release libvirtd does
+    #    meanwhile reaches dvsd when it is back.
+    host.virsh("start", GUEST)
+    second = guest_interface(host)[1]
+    host.stop_dvsd()
+    host.virsh("destroy", GUEST)
+    started = host.virsh("start", GUEST, check=False)
+    if started.returncode == 0 or "dvsd is not reachable" not in started.stderr:
+        fail(f"a guest start with dvsd down did not fail closed: {started.stdout}"
+             f"{started.stderr}")
+    print(f"dvsd down: start refused with: {started.stderr.strip()}")
+    host.start_dvsd()
+    wait_for("dvsd releasing the port libvirtd released while it was down",
+             lambda: f"Released port {second}" in host.dvsd_log_text())
+    if host.dvsd_ports() != []:
+        fail(f"dvsd still lists {host.dvsd_ports()} after catching up")
+    host.virsh("start", GUEST)
+    if len(host.dvsd_ports()) != 1:
+        fail(f"dvsd lists {host.dvsd_ports()} after the guest started again")
+    host.virsh("destroy", GUEST)
+
+    # 7. A network dvsd did not publish is none of its business, even with dvsd down.
+    host.stop_dvsd()
+    other = os.path.join(host.work, "other.xml")
+    with open(other, "w") as f:
+        f.write(f"<network><name>plain</name><forward mode='bridge'/>"
+                f"<bridge name='{BRIDGE}'/><virtualport type='openvswitch'/></network>")
+    host.virsh("net-define", other)
+    host.virsh("net-start", "plain")
+    # dvsd changed libvirtd's running network once, for the VLAN change, and never again:
+    # libvirt's format of a portgroup is what dvsd compares with.
+    with open(os.path.join(host.work, "dvsd.log")) as f:
+        log = f.read()
+    updates = log.count(f"Updated portgroup 'web' of network '{NET}' in libvirtd")
+    if updates != 1:
+        fail(f"dvsd updated portgroup web in libvirtd {updates} times, expected once:\n{log}")
+    print("all checks passed")
+
+
+def inner(argv):
+    host = Host(*argv)
+    try:
+        scenario(host)
+    except Exception:
+        print("---- ip link\n" + run("ip", "-br", "link", check=False).stdout)
+        print("---- ovs-vsctl show\n" + run("ovs-vsctl", "show", check=False).stdout)
+        for name in ("dvsd.log", "libvirtd.err"):
+            path = os.path.join(host.work, name)
+            if os.path.exists(path):
+                with open(path) as f:
+                    print(f"---- {name}\n{f.read()[-6000:]}")
+        if os.path.exists("/var/log/libvirt/libvirtd.log"):
+            with open("/var/log/libvirt/libvirtd.log") as f:
+                lines = [l for l in f if "hook" in l.lower() or "error" in l.lower()]
+            print("---- libvirtd.log (hooks, errors)\n" + "".join(lines[-60:]))
+        raise
+    finally:
+        host.teardown()
+        shutil.rmtree(host.work, ignore_errors=True)
+
+
+def main():
+    if len(sys.argv) != 4:
+        print(__doc__)
+        return 2
+    if os.environ.get("DVS_HOOK_E2E_INNER") == "1":
+        inner(sys.argv[1:])
+        return 0
+    if os.geteuid() != 0:
+        skip("needs root (private mount and network namespaces, libvirtd, OVS)")
+    for tool in ("unshare", "libvirtd", "virsh", "qemu-system-x86_64", "ovsdb-server",
+                 "ovs-vswitchd", "ovs-vsctl"):
+        if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
+            skip(f"'{tool}' is not installed")
+    if not os.path.exists("/dev/net/tun"):
+        skip("no /dev/net/tun: QEMU cannot get a tap device")
+    env = dict(os.environ, DVS_HOOK_E2E_INNER="1",
+               PATH=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+    probe = subprocess.run(["unshare", "-mn", "--propagation", "private", "true"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        skip(f"unshare -mn does not work here: {probe.stderr.strip()}")
+    return subprocess.run(["unshare", "-mn", "--propagation", "private", sys.executable,
+                           os.path.abspath(__file__)] + sys.argv[1:], env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
