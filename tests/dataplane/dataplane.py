@@ -68,12 +68,7 @@ class OvsSandbox:
         self.procs = []
         schema = os.environ.get("DVS_VSWITCH_SCHEMA") or "/usr/share/openvswitch/vswitch.ovsschema"
         run("ovsdb-tool", "create", self.db, schema)
-        self._spawn(["ovsdb-server", self.db, "--remote=punix:" + self.sock,
-                     "--remote=db:Open_vSwitch,Open_vSwitch,manager_options",
-                     "--pidfile=" + self.path("ovsdb-server.pid"),
-                     "--log-file=" + self.path("ovsdb-server.log"),
-                     "--unixctl=" + self.path("ovsdb-server.ctl"), "--no-chdir"],
-                    self.sock)
+        self.server = self.start_server()
         self.vsctl("--no-wait", "init")
         self.vswitchd_ctl = self.path("ovs-vswitchd.ctl")
         self._spawn(["ovs-vswitchd", "unix:" + self.sock,
@@ -81,6 +76,24 @@ class OvsSandbox:
                      "--log-file=" + self.path("ovs-vswitchd.log"),
                      "--unixctl=" + self.vswitchd_ctl, "--no-chdir"],
                     self.vswitchd_ctl)
+
+    def start_server(self):
+        """Starts ovsdb-server on the database file (again, after kill_server)."""
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        self.server = self._spawn(["ovsdb-server", self.db, "--remote=punix:" + self.sock,
+                                   "--remote=db:Open_vSwitch,Open_vSwitch,manager_options",
+                                   "--pidfile=" + self.path("ovsdb-server.pid"),
+                                   "--log-file=" + self.path("ovsdb-server.log"),
+                                   "--unixctl=" + self.path("ovsdb-server.ctl"), "--no-chdir"],
+                                  self.sock)
+        return self.server
+
+    def kill_server(self):
+        """SIGKILL to ovsdb-server, as a crash."""
+        self.server.kill()
+        self.server.wait()
+        self.procs.remove(self.server)
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -101,6 +114,7 @@ class OvsSandbox:
             return os.path.exists(socket_path)
 
         wait_for(listening, f"{argv[0]} to listen")
+        return proc
 
     def daemons_out(self):
         try:
@@ -303,6 +317,15 @@ class World:
         if self.ovs is not None:
             self.ovs.cleanup()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def restart_dvsd(self):
+        """Restarts dvsd (SIGTERM, start) and reconnects the libvirt connection."""
+        try:
+            self.conn.close()
+        except self.libvirt.libvirtError:
+            pass
+        self.dvsd.restart()
+        self.conn = self.libvirt.open(self.dvsd.uri())
 
     # ---- networks and ports, as a user drives them
 

@@ -113,6 +113,16 @@ def lacp(w):
           f"lacp/show: both members current and attached ({current})")
     check(g1.reaches(g2), "ping crosses the LACP bond")
 
+    stream = g1.ping_stream(g2, count=100)
+    dp.wait_for(lambda: stream.replies() >= 10, "the first replies")
+    dp.run("ip", "link", "set", "bond-tcp-1", "down")
+    dp.wait_bond(ovs, "bond-tcp", r"^member bond-tcp-1: disabled", "a member goes down")
+    sent, received = stream.finish()
+    check(received >= sent - 5 and "member bond-tcp-0: enabled" in ovs.appctl("bond/show",
+                                                                               "bond-tcp"),
+          f"with one LACP member down the other carries the traffic ({received}/{sent} replies)")
+    check(g2.reaches(g1), "... both ways")
+
 
 def main():
     dp.enter_private_netns()

@@ -48,7 +48,8 @@ def main():
         size = os.path.getsize(ovs.db)
         stream = g1.ping_stream(g2, count=100)
         dp.wait_for(lambda: stream.replies() >= 5, "the first replies")
-        w.dvsd.restart()
+        w.restart_dvsd()
+        net = w.conn.networkLookupByName("life")
         dp.wait_for(lambda: "ports 2 programmed, 0 pending" in status_line(w),
                     "the restarted dvsd to find both ports programmed")
         check(True, f"after a restart dvsd reports: {status_line(w).split('  ')[-1].strip()}")
@@ -56,6 +57,26 @@ def main():
         check(received == sent, f"traffic flowed throughout the restart ({received}/{sent})")
         check(os.path.getsize(ovs.db) == size,
               "the restart did not write to the database (its file did not grow)")
+
+        # ovsdb-server crashes and comes back on the same database: ovs-vswitchd keeps
+        # forwarding meanwhile, dvsd reconnects and plugs the next guest.
+        stream = g1.ping_stream(g2, count=100)
+        dp.wait_for(lambda: stream.replies() >= 5, "the first replies")
+        ovs.kill_server()
+        dp.wait_for(lambda: "ovsdb connecting" in status_line(w),
+                    "dvsd to notice that ovsdb-server is gone")
+        check(True, "dvsd reports the lost database: "
+                    f"{status_line(w).split('  ')[-1].strip()[:60]}...")
+        ovs.start_server()
+        dp.wait_for(lambda: "ovsdb ready" in status_line(w), "dvsd to reconnect")
+        sent, received = stream.finish()
+        check(received == sent,
+              f"traffic flowed while ovsdb-server was down ({received}/{sent})")
+        g3 = w.plugged_guest(net, "g3", "10.40.0.3", "vlf3")
+        ovs.wait_until("Port", g3.ifname, "tag=10")
+        check(g3.reaches(g1), "after the reconnect, dvsd plugs a new guest, which reaches VLAN 10")
+        dp.wait_for(lambda: "ports 3 programmed, 0 pending" in status_line(w),
+                    "dvsctl status to report the three ports programmed")
 
         dp.run(dvsctl, "port-unplug", "--root", w.dvsd.root, "life", g2.port_uuid)
         dp.wait_for(lambda: g2.ifname not in ovs.vsctl("list-ports", "br-life").split(),
