@@ -17,7 +17,11 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iterator>
+#include <sstream>
 #include <string>
+#include <time.h>
+#include <unistd.h>
 #include <vector>
 
 #include <fmt/format.h>
@@ -50,6 +54,72 @@ double loadAverage()
     in >> load;
     return load;
 }
+
+// CPU seconds of this process (every thread: the OvsSwitch's included) and of ovsdb-server
+// between start and stop, beside the wall clock: wall time on a shared machine swings with its
+// load, CPU time much less.
+class Meter
+{
+public:
+    explicit Meter(pid_t server) : server_(server) { start(); }
+
+    void start()
+    {
+        wall0_ = Clock::now();
+        self0_ = selfCpu();
+        server0_ = processCpu(server_);
+    }
+    // Wall-clock seconds since start; the CPU figures are kept for cpu().
+    double stop()
+    {
+        wall_ = seconds(Clock::now() - wall0_);
+        self_ = selfCpu() - self0_;
+        serverCpu_ = processCpu(server_) - server0_;
+        return wall_;
+    }
+    std::string cpu() const
+    {
+        return fmt::format("cpu: ours {:.3f} s, ovsdb-server {:.3f} s", self_, serverCpu_);
+    }
+
+private:
+    static double selfCpu()
+    {
+        timespec ts{};
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+    }
+    // utime + stime of /proc/PID/stat (fields 14 and 15, after the parenthesised name).
+    static double processCpu(pid_t pid)
+    {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto close = text.rfind(')');
+        if (close == std::string::npos) {
+            return 0;
+        }
+        std::istringstream fields(text.substr(close + 2));
+        std::string field;
+        unsigned long long utime = 0;
+        unsigned long long stime = 0;
+        for (int i = 3; i <= 15 && fields >> field; ++i) {
+            if (i == 14) {
+                utime = std::stoull(field);
+            } else if (i == 15) {
+                stime = std::stoull(field);
+            }
+        }
+        return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+
+    pid_t server_;
+    Clock::time_point wall0_;
+    double self0_ = 0;
+    double server0_ = 0;
+    double wall_ = 0;
+    double self_ = 0;
+    double serverCpu_ = 0;
+};
 
 // A fresh private database with one empty bridge.
 std::unique_ptr<test::OvsSandbox> freshSwitch()
@@ -256,13 +326,13 @@ double rawRun(const std::vector<BenchPort>& ports, int perTxn, int window, bool 
     if (monitored) {
         writer.monitor(ovs::monitoredColumns());
     }
-    auto t0 = Clock::now();
+    Meter meter(ovs->serverPid());
     auto r = writer.program(ports, kBridge, perTxn, window);
-    double elapsed = seconds(Clock::now() - t0);
+    double elapsed = meter.stop();
     verify(*ovs, ports, static_cast<int>(ports.size()));
-    fmt::print("{:<46} {:8.3f} s  {:8.0f} ports/s  ({} transactions)\n",
+    fmt::print("{:<46} {:8.3f} s  {:8.0f} ports/s  ({} transactions; {})\n",
                fmt::format("(c) raw JSON-RPC, {}", what), elapsed,
-               static_cast<double>(ports.size()) / elapsed, r.transactions);
+               static_cast<double>(ports.size()) / elapsed, r.transactions, meter.cpu());
     return elapsed;
 }
 
@@ -279,19 +349,20 @@ void compareContenders(const Options& o)
         auto sw = startSwitch(*ovs);
         auto before = sw->stats();
         auto specs = portSpecs(ports);
-        auto t0 = Clock::now();
+        Meter meter(ovs->serverPid());
         std::uint64_t generation = 0;
         for (auto& spec : specs) {
             generation = sw->setPort(std::move(spec));
         }
         sw->waitApplied(generation, kApplyTimeout);
-        dvsOne = seconds(Clock::now() - t0);
+        dvsOne = meter.stop();
         auto after = sw->stats();
         verify(*ovs, ports, o.ports);
-        fmt::print("{:<46} {:8.3f} s  {:8.0f} ports/s  ({} write transactions, {} reconciles)\n",
+        fmt::print("{:<46} {:8.3f} s  {:8.0f} ports/s  ({} write transactions, {} reconciles; "
+                   "{})\n",
                    fmt::format("(a) dvsd OVS code, setPort x {}", o.ports), dvsOne,
                    o.ports / dvsOne, after.writeTransactions - before.writeTransactions,
-                   after.reconciles - before.reconciles);
+                   after.reconciles - before.reconciles, meter.cpu());
     }
     // (a') all ports posted at once (setPorts), as after a restart or a net-update.
     double dvsBatch = 0;
@@ -300,15 +371,16 @@ void compareContenders(const Options& o)
         auto sw = startSwitch(*ovs);
         auto before = sw->stats();
         auto specs = portSpecs(ports);
-        auto t0 = Clock::now();
+        Meter meter(ovs->serverPid());
         sw->waitApplied(sw->setPorts(std::move(specs)), kApplyTimeout);
-        dvsBatch = seconds(Clock::now() - t0);
+        dvsBatch = meter.stop();
         auto after = sw->stats();
         verify(*ovs, ports, o.ports);
-        fmt::print("{:<46} {:8.3f} s  {:8.0f} ports/s  ({} write transactions, {} reconciles)\n",
+        fmt::print("{:<46} {:8.3f} s  {:8.0f} ports/s  ({} write transactions, {} reconciles; "
+                   "{})\n",
                    "(a) dvsd OVS code, setPorts (one call)", dvsBatch, o.ports / dvsBatch,
                    after.writeTransactions - before.writeTransactions,
-                   after.reconciles - before.reconciles);
+                   after.reconciles - before.reconciles, meter.cpu());
     }
 
     // (c) the raw writer: one port per transaction pipelined, batches of 100, and every port in
@@ -370,36 +442,40 @@ bool measureRestart(const Options& o)
         // planner reads (received raw, unparsed), then our client's replica of them.
         {
             RawOvsdbWriter raw(ovs->socketPath());
-            auto t0 = Clock::now();
+            Meter meter(ovs->serverPid());
             auto bytes = raw.monitor(ovs::monitoredColumns());
-            fmt::print("\nrestart breakdown: raw monitor_cond reply {:.1f} MB in {:.3f} s",
-                       static_cast<double>(bytes) / 1e6, seconds(Clock::now() - t0));
+            double wall = meter.stop();
+            fmt::print("\nrestart breakdown: raw monitor_cond reply, {:.1f} MB: {:.3f} s ({})\n",
+                       static_cast<double>(bytes) / 1e6, wall, meter.cpu());
         }
         {
             ovsdb::ClientOptions options;
             options.connection.remotes = {ovs->unixRemote()};
             options.monitor = ovs::monitoredColumns();
-            auto t0 = Clock::now();
+            Meter meter(ovs->serverPid());
             ovsdb::Client client(nullptr, options);
             client.start();
             test::runUntil([&] { return client.state() == ovsdb::ClientState::Ready; },
                            kApplyTimeout);
-            fmt::print("; ovsdb::Client replica ready in {:.3f} s\n", seconds(Clock::now() - t0));
+            double wall = meter.stop();
+            fmt::print("restart breakdown: ovsdb::Client replica of the same columns ready: "
+                       "{:.3f} s ({})\n",
+                       wall, meter.cpu());
         }
         // Three restarts in a row, each a new instance with the same desired state.
         bool wrote = false;
         for (int round = 1; round <= 3; ++round) {
             auto specs = portSpecs(many);
-            auto t0 = Clock::now();
+            Meter meter(ovs->serverPid());
             ovs::OvsSwitch sw(ovs::OvsSwitchOptions{.remote = ovs->unixRemote()});
             sw.setNetwork(bridgeSpec());
             sw.waitApplied(sw.setPorts(std::move(specs)), kApplyTimeout);
-            double converged = seconds(Clock::now() - t0);
+            double converged = meter.stop();
             auto stats = sw.stats();
-            fmt::print("restart {} over {} ports in place: converged in {:.3f} s (target < 1 s); "
-                       "write transactions {}, reconciles {}, ports written {}, failures {}\n",
-                       round, o.restartPorts, converged, stats.writeTransactions, stats.reconciles,
-                       stats.portsWritten, stats.failures);
+            fmt::print("restart {} over {} ports in place: converged in {:.3f} s (target < 1 s; "
+                       "{}); write transactions {}, reconciles {}, ports written {}, failures {}\n",
+                       round, o.restartPorts, converged, meter.cpu(), stats.writeTransactions,
+                       stats.reconciles, stats.portsWritten, stats.failures);
             wrote = wrote || stats.writeTransactions != 0;
         }
         auto dbAfter = fileSize(ovs->dir() / "conf.db");
