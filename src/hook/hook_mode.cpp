@@ -72,8 +72,10 @@ void HookMode::networksChanged()
     std::vector<PublishedNetwork> desired;
     for (const auto& ref : driver_.listAllNetworks(0)) {
         try {
+            bool persistent = driver_.isPersistent(ref);
             desired.push_back(makePublishedNetwork(
-                driver_.getXmlDesc(ref, driver::XmlFlags::Inactive), driver_.isActive(ref)));
+                driver_.getXmlDesc(ref, driver::XmlFlags::Inactive), driver_.isActive(ref),
+                persistent && driver_.getAutostart(ref)));
             unpublishable_.erase(ref.name);
         } catch (const Error& error) {
             if (unpublishable_.insert(ref.name).second) {

@@ -206,6 +206,14 @@ private:
                 logAt(G_LOG_LEVEL_INFO, "Updated network '{}' in libvirtd", want.name);
             }
         }
+        int autostart = 0;
+        if (virNetworkGetAutostart(net.get(), &autostart) == 0 &&
+            (autostart != 0) != want.autostart &&
+            virNetworkSetAutostart(net.get(), want.autostart ? 1 : 0) < 0) {
+            report(want.name, fmt::format("libvirtd refused to set autostart of network '{}': {}",
+                                          want.name, lastError()));
+            return;
+        }
         int active = virNetworkIsActive(net.get());
         if (want.active && active == 0) {
             if (virNetworkCreate(net.get()) < 0) {
@@ -421,7 +429,8 @@ void LibvirtPublisher::run()
                     PortsListed* callback;
                     std::vector<LibvirtPorts> ports;
                 };
-                auto* delivery = new Delivery{alive_, &portsListed_, std::move(ports)};
+                auto delivery =
+                    std::make_unique<Delivery>(Delivery{alive_, &portsListed_, std::move(ports)});
                 g_main_context_invoke_full(
                     mainContext_, G_PRIORITY_DEFAULT,
                     [](gpointer data) noexcept -> gboolean {
@@ -436,7 +445,10 @@ void LibvirtPublisher::run()
                         }
                         return G_SOURCE_REMOVE;
                     },
-                    delivery, [](gpointer data) noexcept { delete static_cast<Delivery*>(data); });
+                    delivery.release(),
+                    [](gpointer data) noexcept {
+                        std::unique_ptr<Delivery> owned(static_cast<Delivery*>(data));
+                    });
             }
         } catch (const std::exception& error) {
             logAt(G_LOG_LEVEL_WARNING, "Publishing networks into libvirtd failed: {}",

@@ -87,7 +87,7 @@ bool isPublishable(std::string_view forwardMode)
     return false;
 }
 
-PublishedNetwork makePublishedNetwork(std::string_view dvsdXml, bool active)
+PublishedNetwork makePublishedNetwork(std::string_view dvsdXml, bool active, bool autostart)
 {
     auto doc = util::XmlDocument::parse(dvsdXml, "(network_definition)", "network");
     auto root = doc.root();
@@ -105,6 +105,7 @@ PublishedNetwork makePublishedNetwork(std::string_view dvsdXml, bool active)
     out.digest = digestOf(writeDefinition(root, nullptr));
     out.xml = writeDefinition(root, &out.digest);
     out.active = active;
+    out.autostart = autostart;
     return out;
 }
 

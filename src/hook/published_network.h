@@ -21,6 +21,7 @@ struct PublishedNetwork
     std::string xml;    // the libvirt network definition, marker included
     std::string digest; // of the definition without the marker: what the marker carries
     bool active = false;
+    bool autostart = false; // mirrored, so that libvirtd starts it at boot before its guests
 
     bool operator==(const PublishedNetwork&) const = default;
 };
@@ -34,7 +35,8 @@ bool isPublishable(std::string_view forwardMode);
 // network libvirtd gets: the same name, UUID, forward mode, bridge, virtualport, VLAN, bandwidth
 // and portgroups, and the marker in <metadata>. Throws Error(ConfigUnsupported) for a forward
 // mode isPublishable() refuses, Error(XmlDetail) for XML that does not parse.
-PublishedNetwork makePublishedNetwork(std::string_view dvsdXml, bool active);
+PublishedNetwork makePublishedNetwork(std::string_view dvsdXml, bool active,
+                                      bool autostart = false);
 
 // The digest in the marker of a libvirt <network> element; nullopt when dvsd did not publish it.
 std::optional<std::string> publishedDigest(const util::XmlNode& network);

@@ -311,7 +311,10 @@ def scenario(host):
         f.write(NETWORK_XML)
     host.dvs_virsh("net-define", net_file)
     host.dvs_virsh("net-start", NET)
+    host.dvs_virsh("net-autostart", NET)
     wait_for(f"network '{NET}' running in libvirtd", host.libvirtd_network_active)
+    wait_for(f"network '{NET}' set to autostart in libvirtd",
+             lambda: re.search(r"Autostart:\s+yes", host.virsh("net-info", NET).stdout))
     published = host.virsh("net-dumpxml", NET).stdout
     for needle in ("<virtualport type='openvswitch'/>", f"<bridge name='{BRIDGE}'/>",
                    "<portgroup name='web' default='yes'>", "<tag id='10'/>",
