@@ -113,6 +113,8 @@ struct Index
     std::map<util::Uuid, util::Uuid> bridgeOfPort;
     std::map<util::Uuid, unsigned> qosUsers;
     std::set<util::Uuid> queuesUsed;
+    // Unreferenced QoS rows libvirt made, by (vm-id, ifname).
+    std::map<std::pair<std::string, std::string>, util::Uuid> libvirtQos;
 
     explicit Index(const ovsdb::Replica& replica)
     {
@@ -146,8 +148,19 @@ struct Index
             }
         }
         for (const auto& [uuid, row] : replica.rows(vs::QoS::kTable)) {
-            for (const auto& [key, queue] : vs::QoS::View(row).queues()) {
+            vs::QoS::View qos(row);
+            for (const auto& [key, queue] : qos.queues()) {
                 queuesUsed.insert(queue);
+            }
+            // libvirt's own rows for a port (vm-id and ifname, not yet ours) that no Port
+            // references: libvirt set them on the port after dvsd had given it a QoS.
+            auto ids = qos.externalIds();
+            if (qosUsers.count(uuid) == 0 && ids.count(std::string(keys::kPort)) == 0 &&
+                ids.count(std::string(keys::kVmId)) != 0 &&
+                ids.count(std::string(keys::kIfname)) != 0) {
+                libvirtQos.emplace(
+                    std::make_pair(ids[std::string(keys::kVmId)], ids[std::string(keys::kIfname)]),
+                    uuid);
             }
         }
     }
@@ -533,8 +546,21 @@ private:
         const Row* qosRow = qos ? replica_.find(vs::QoS::kTable, *qos) : nullptr;
         if (hasInbound(spec)) {
             // libvirt's own QoS row for the port (or ours) is adopted unless another port
-            // shares it.
-            if (qosRow != nullptr && index_.qosUsers[*qos] == 1) {
+            // shares it. libvirt plugs the port and sets its QoS in two steps: when dvsd gave
+            // the port a QoS in between and libvirt's row lost the race, libvirt's row wins
+            // (dvsd's, now unreferenced, is collected).
+            const Row* orphan = nullptr;
+            if (auto it = index_.libvirtQos.find({spec.owner.toString(), ifname});
+                !spec.owner.isNull() && it != index_.libvirtQos.end() &&
+                (qosRow == nullptr ||
+                 !valueOf(stringMap(*qosRow, vs::QoS::Col::kExternalIds), keys::kPort).empty())) {
+                orphan = replica_.find(vs::QoS::kTable, it->second);
+            }
+            if (orphan != nullptr) {
+                txn_.update(portRow.uuid(),
+                            vs::Port::Values().setQos(std::optional<Ref>(Ref(orphan->uuid()))));
+                adoptQos(spec, ifname, *orphan);
+            } else if (qosRow != nullptr && index_.qosUsers[*qos] == 1) {
                 adoptQos(spec, ifname, *qosRow);
             } else {
                 txn_.update(portRow.uuid(), vs::Port::Values().setQos(newQos(spec, ifname)));

@@ -269,6 +269,37 @@ TEST_CASE("a port is programmed when libvirt plugs it, libvirt's QoS rows are ad
     }
 }
 
+TEST_CASE("libvirt's QoS rows win when libvirt sets them after dvsd programmed the port",
+          "[ovs][port]")
+{
+    if (auto why = OvsSandbox::unavailable()) {
+        skip(*why);
+        return;
+    }
+    OvsSandbox ovs;
+    ovs::OvsSwitch sw(switchOptions(ovs));
+    auto def = ovsNetwork("vmnet", "brdvs");
+    auto port = ovsPort(2);
+    port.bandwidth.in = conf::BandwidthRate{1000, 0, 0, 0};
+    sw.waitApplied(sw.setNetwork(ovs::bridgeSpecFor(def, "netdev")), kWait);
+    sw.waitApplied(sw.setPort(ovs::portSpecFor(def, port)), kWait);
+
+    // libvirt's first step: the plug. dvsd gives the port a QoS of its own.
+    ovs.vsctl(libvirtPlug("brdvs", "vnet2", port, ""));
+    REQUIRE(pollUntil([&] { return get(ovs, "Port", "vnet2", "qos") != "[]"; }));
+    auto ours = get(ovs, "Port", "vnet2", "qos");
+    // libvirt's second step: its own QoS and Queue, set on the port.
+    auto created = ovs.vsctl(libvirtQos("vnet2", port, "8000000"));
+    auto libvirts = created.substr(0, created.find('\n'));
+    REQUIRE(libvirts != ours);
+    REQUIRE(pollUntil([&] {
+        return get(ovs, "QoS", libvirts, "external_ids:dvs-port") == port.uuid.toString() &&
+               rowCount(ovs, "QoS") == "1" && rowCount(ovs, "Queue") == "1";
+    }));
+    CHECK(get(ovs, "Port", "vnet2", "qos") == libvirts);
+    CHECK(get(ovs, "QoS", ours, "type").empty());
+}
+
 TEST_CASE("a portgroup change moves every live port in one transaction", "[ovs][portgroup]")
 {
     if (auto why = OvsSandbox::unavailable()) {
