@@ -461,6 +461,20 @@ bool measureRestart(const Options& o)
             fmt::print("restart breakdown: ovsdb::Client replica of the same columns ready: "
                        "{:.3f} s ({})\n",
                        wall, meter.cpu());
+            // The planner alone over that replica, with the desired state of the restart.
+            ovs::DesiredState desired;
+            desired.bridges.emplace("bench", bridgeSpec());
+            for (auto& spec : portSpecs(many)) {
+                desired.ports.emplace(spec.port, std::move(spec));
+            }
+            ovsdb::Transaction txn(client.replica(), "bench: plan");
+            ovs::PlanReport report;
+            meter.start();
+            ovs::plan(desired, txn, report);
+            wall = meter.stop();
+            fmt::print("restart breakdown: ovs::plan over the replica: {:.3f} s ({}), {} "
+                       "operations, writes: {}\n",
+                       wall, meter.cpu(), txn.operations().size(), txn.writes() ? "yes" : "no");
         }
         // Three restarts in a row, each a new instance with the same desired state.
         bool wrote = false;
