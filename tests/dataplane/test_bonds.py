@@ -73,8 +73,8 @@ def active_backup(w):
     ovs.appctl("bond/set-active-member", "bond-ab-peer", active.replace("bond-ab-", "bond-ab-p"))
     check(g1.reaches(g2), f"ping crosses the active-backup bond (active member {active})")
 
-    # A stream of pings (one every 20 ms) while the active member's link goes down.
-    stream = g1.ping_stream(g2, count=150)
+    # A stream of pings (one every 20 ms, 8 s in all) while the active member's link goes down.
+    stream = g1.ping_stream(g2, count=400)
     dp.wait_for(lambda: stream.replies() >= 10, "the first replies")
     before_down = stream.replies()
     dp.run("ip", "link", "set", active, "down")
