@@ -28,12 +28,15 @@ void appendPortOps(std::string& out, const BenchPort& p, int k)
                     p.qosMaxRate(), p.qosMinRate());
     fmt::format_to(
         std::back_inserter(out),
-        R"({{"op":"insert","table":"Queue","uuid-name":"q{0}","row":{{"other_config":{1},"external_ids":{2}}}}},)"
-        R"({{"op":"insert","table":"QoS","uuid-name":"qos{0}","row":{{"type":"linux-htb","other_config":{1},)"
+        R"({{"op":"insert","table":"Queue","uuid-name":"q{0}",)"
+        R"("row":{{"other_config":{1},"external_ids":{2}}}}},)"
+        R"({{"op":"insert","table":"QoS","uuid-name":"qos{0}",)"
+        R"("row":{{"type":"linux-htb","other_config":{1},)"
         R"("queues":["map",[[0,["named-uuid","q{0}"]]]],"external_ids":{2}}}}},)"
         R"({{"op":"insert","table":"Interface","uuid-name":"i{0}","row":{{"name":"{3}",)"
         R"("ingress_policing_rate":{4},"ingress_policing_burst":{5},"external_ids":["map",[)"
-        R"(["attached-mac","{6}"],["iface-id","{7}"],["iface-status","active"],["vm-id","{8}"]]]}}}},)"
+        R"(["attached-mac","{6}"],["iface-id","{7}"],["iface-status","active"],)"
+        R"(["vm-id","{8}"]]]}}}},)"
         R"({{"op":"insert","table":"Port","uuid-name":"p{0}","row":{{"name":"{3}","tag":{9},)"
         R"("interfaces":["named-uuid","i{0}"],"qos":["named-uuid","qos{0}"]}}}},)",
         k, rates, ids, p.ifname, p.policingRate(), p.policingBurst(), p.mac, p.ifaceId, p.vmId,
