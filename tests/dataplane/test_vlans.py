@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Guests on an OVS network that dvsd programs, with real ovs-vswitchd (userspace datapath):
-portgroup VLANs separate them, a live portgroup change moves a port that is in use, a port that
-libvirt plugs with ovs-vsctl is adopted, and bandwidth becomes libvirt's QoS and policing rows.
+portgroup VLANs separate them, a live portgroup change moves a port that is in use, a trunk
+with a native VLAN carries the guest's untagged traffic in that VLAN, a port that libvirt plugs
+with ovs-vsctl is adopted, and bandwidth becomes libvirt's QoS and policing rows, which a live
+portgroup change updates in place.
 
     test_vlans.py DVSD DVSCTL
 """
@@ -21,6 +23,9 @@ NETWORK = """<network>
   <virtualport type='openvswitch'/>
   <portgroup name='blue' default='yes'><vlan><tag id='10'/></vlan></portgroup>
   <portgroup name='red'><vlan><tag id='20'/></vlan></portgroup>
+  <portgroup name='trunk'>
+    <vlan trunk='yes'><tag id='10' nativeMode='untagged'/><tag id='20'/></vlan>
+  </portgroup>
   <portgroup name='limited'>
     <vlan><tag id='10'/></vlan>
     <bandwidth>
@@ -140,6 +145,15 @@ def main():
         check(g3.isolated_from(g1), "moved back to VLAN 20, it is cut off again")
         check(g1.reaches(g2), "the VLAN 10 guests were not disturbed")
 
+        # A trunk of VLANs 10 and 20 with 10 native and untagged: the guest's untagged frames
+        # belong to VLAN 10 (the kernel here has no 8021q module for tagged ones).
+        g6 = w.plugged_guest(net, "g6", "10.20.0.6", "vdp6", portgroup="trunk")
+        ovs.wait_until("Port", g6.ifname, "vlan_mode=native-untagged", "tag=10",
+                       "trunks=[10,20]")
+        check(True, "a trunk portgroup: vlan_mode native-untagged, tag 10, trunks 10 and 20")
+        check(g6.reaches(g1), "the trunk guest's untagged traffic reaches VLAN 10")
+        check(g6.isolated_from(g3), "... and not VLAN 20")
+
         # A port plugged by libvirt (ovs-vsctl, exactly its arguments) is adopted, and the QoS
         # and Queue libvirt created are kept, not duplicated.
         port_uuid, port_xml = w.create_port(net, "limited")
@@ -163,6 +177,25 @@ def main():
         check(g5.reaches(g2), "the rate-limited guest reaches VLAN 10")
         total = len(ovs.find("QoS"))
         check(total == 2, f"two QoS rows in all, one per limited port ({total})")
+
+        # A live bandwidth change of the portgroup updates both ports' rows in place.
+        w.virsh("net-update", "dp", "modify", "portgroup",
+                "<portgroup name='limited'><vlan><tag id='10'/></vlan><bandwidth>"
+                "<inbound average='3000' peak='4000' burst='256'/>"
+                "<outbound average='700' burst='128'/></bandwidth></portgroup>",
+                "--live", "--config")
+        for g in (g4, g5):
+            ovs.wait_until("Interface", g.ifname, f"ingress_policing_rate={700 * 8}")
+            queue = ovs.get("QoS", ovs.get("Port", g.ifname, "qos"), "queues:0")
+            ovs.wait_until("Queue", queue, f'other_config:min-rate="{3000 * 8000}"',
+                           f'other_config:max-rate="{4000 * 8000}"')
+        check(ovs.get("Port", g4.ifname, "qos") == qos,
+              "net-update of the portgroup's bandwidth changed both ports' rates; the adopted "
+              "port keeps libvirt's QoS row")
+        total = len(ovs.find("QoS"))
+        check(total == 2 and len(ovs.find("Queue")) == 2,
+              f"still two QoS and two Queue rows ({total})")
+        check(g4.reaches(g5), "the two rate-limited guests reach each other")
     return 0
 
 
