@@ -47,6 +47,10 @@ def enter_private_netns():
                if shutil.which(p) is None]
     if missing:
         skip(f"missing programs: {', '.join(missing)}")
+    try:
+        import libvirt  # noqa: F401
+    except ImportError:
+        skip("python3-libvirt is missing (run the tests with /usr/bin/python3)")
     probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
     if probe.returncode != 0:
         skip(f"cannot create a network namespace: {probe.stderr.strip()}")
