@@ -6,7 +6,8 @@ remote guest live:
     guest g1 -- br-X (dvsd: network, uplink bond) == veth x2 == bond -- br-peer -- guest g2
 
 An active-backup bond keeps ping flowing when its active member goes down; balance-tcp with
-active, fast LACP negotiates with the peer bond.
+active, fast LACP negotiates with the peer bond and survives a member going down; a single
+interface as the uplink carries the VLAN to the peer switch.
 
     test_bonds.py DVSD DVSCTL
 """
@@ -124,12 +125,46 @@ def lacp(w):
     check(g2.reaches(g1), "... both ways")
 
 
+SINGLE = """<network>
+  <name>one</name>
+  <metadata>
+    <dvs:network xmlns:dvs='https://libvirt-dvs.org/xmlns/network/1.0' role='vm'>
+      <dvs:uplink type='interface'><dvs:interface name='up-one'/></dvs:uplink>
+    </dvs:network>
+  </metadata>
+  <forward mode='bridge'/>
+  <bridge name='br-one'/>
+  <virtualport type='openvswitch'/>
+  <portgroup name='v10' default='yes'><vlan><tag id='10'/></vlan></portgroup>
+</network>"""
+
+
+def single_interface(w):
+    ovs = w.ovs
+    dp.veth_pair("up-one", "up-one-p")
+    net = w.define_network(SINGLE)
+    ovs.wait_until("Port", "up-one", 'external_ids:dvs-uplink="one"')
+    check(ovs.get("Port", "up-one", "bond_mode") == "[]" and
+          ovs.get("Port", "up-one", "tag") == "[]",
+          "net-start put the single uplink interface on br-one as a trunk, not a bond")
+    ovs.vsctl("add-br", "br-one-peer", "--", "set", "bridge", "br-one-peer",
+              "datapath_type=netdev")
+    ovs.vsctl("add-port", "br-one-peer", "up-one-p")
+    g1 = w.plugged_guest(net, "g1", "10.32.0.1", "oneg1")
+    g2 = w.guest("g2", "10.32.0.2", "oneg2")
+    ovs.vsctl("add-port", "br-one-peer", g2.ifname, "tag=10")
+    ovs.wait_until("Port", g1.ifname, "tag=10")
+    check(g1.reaches(g2) and g2.reaches(g1),
+          "VLAN 10 crosses the single-interface uplink to a guest behind it")
+
+
 def main():
     dp.enter_private_netns()
     dvsd_binary, dvsctl = sys.argv[1], sys.argv[2]
     with dp.World(dvsd_binary, dvsctl) as w:
         active_backup(w)
         lacp(w)
+        single_interface(w)
     return 0
 
 
