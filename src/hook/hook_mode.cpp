@@ -132,7 +132,12 @@ void HookMode::handle(const rpc::NetworkHookCall& hook)
               hook.network);
         return;
     }
-    // updated, stopped: dvsd's definitions are the reference; nothing to do.
+    if (hook.op == "updated" || hook.op == "stopped") {
+        // dvsd's definitions and states are the reference: whoever changed libvirtd's copy,
+        // the publisher's next pass puts dvsd's back (a pass that finds nothing to change
+        // changes nothing, so dvsd's own updates do not loop).
+        publisher_->resync();
+    }
 }
 
 void HookMode::adoptPorts(std::vector<LibvirtPorts> lists)

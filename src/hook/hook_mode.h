@@ -23,8 +23,8 @@ namespace dvs::hook {
 //   re-runs the hook for every port when it restarts) changes nothing.
 // - port-deleted: dvsd releases the port, when it has it.
 // - start/started: refused while dvsd's own network is not active.
-// - updated/stopped: nothing (dvsd's definitions are the reference; the publisher brings libvirtd
-//   back in line at its next pass).
+// - updated/stopped: dvsd's definitions and states are the reference; the publisher makes a pass
+//   that puts them back in libvirtd if someone changed or stopped libvirtd's copy.
 // After (re)connecting to libvirtd, the ports libvirtd has are compared with dvsd's: what dvsd
 // missed while it was down is recorded, and what libvirtd released meanwhile is released.
 class HookMode

@@ -346,6 +346,15 @@ void LibvirtPublisher::setDesired(std::vector<PublishedNetwork> networks)
     wake_.notify_all();
 }
 
+void LibvirtPublisher::resync()
+{
+    {
+        std::lock_guard lock(mutex_);
+        dirty_ = true;
+    }
+    wake_.notify_all();
+}
+
 void LibvirtPublisher::requestPortSync()
 {
     {

@@ -55,6 +55,9 @@ public:
     // Replaces the desired networks and wakes the worker when they changed. The worker does
     // nothing before the first call.
     void setDesired(std::vector<PublishedNetwork> networks);
+    // Asks the worker for a pass even though the desired networks did not change: libvirtd's
+    // copy changed behind dvsd's back (a net-update or net-destroy made in libvirtd).
+    void resync();
     // Asks the worker to list libvirtd's ports again (then portsListed runs).
     void requestPortSync();
 

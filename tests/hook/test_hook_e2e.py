@@ -352,6 +352,12 @@ def scenario(host):
              lambda: "<tag id='30'/>" in host.virsh("net-dumpxml", "--inactive", NET).stdout)
     wait_for(f"tap {tap} on VLAN 30", lambda: ovs_get("Port", tap, "tag") == "30")
 
+    # A change made in libvirtd behind dvsd's back is undone: dvsd's definition is the reference.
+    host.virsh("net-update", NET, "modify", "portgroup",
+               "<portgroup name='db'><vlan><tag id='99'/></vlan></portgroup>", "--live")
+    wait_for("dvsd putting portgroup db back on VLAN 20 in libvirtd",
+             lambda: "<tag id='20'/>" in host.virsh("net-dumpxml", NET).stdout)
+
     # 4. Restart libvirtd, then dvsd: nothing changes.
     before = ovs_config_snapshot()
     host.stop_libvirtd()
@@ -450,9 +456,11 @@ def scenario(host):
     # libvirt's format of a portgroup is what dvsd compares with.
     with open(os.path.join(host.work, "dvsd.log")) as f:
         log = f.read()
-    updates = log.count(f"Updated portgroup 'web' of network '{NET}' in libvirtd")
-    if updates != 1:
-        fail(f"dvsd updated portgroup web in libvirtd {updates} times, expected once:\n{log}")
+    for pg in ("web", "db"):
+        updates = log.count(f"Updated portgroup '{pg}' of network '{NET}' in libvirtd")
+        if updates != 1:
+            fail(f"dvsd updated portgroup {pg} in libvirtd {updates} times, expected once:\n"
+                 f"{log}")
     print("all checks passed")
 
 
