@@ -28,47 +28,105 @@ const ovsdb::ColumnType& columnType(const Row& row, std::string_view column)
     return c->type;
 }
 
+// Whether a canonical datum of the replica equals a value as the generated Values encode it
+// (a bare atom for a single value, ["set", atoms] otherwise), without building its canonical
+// form: the planner compares every column of every port on every pass.
+bool sameDatum(const ovsdb::ColumnType& type, const Json& current, const Json& wanted)
+{
+    if (type.isMap()) {
+        return datum::canonical(type, wanted) == current;
+    }
+    bool wantedIsSet = wanted.is_array() && wanted.size() == 2 && wanted[0] == "set";
+    if (type.isScalar()) {
+        return !wantedIsSet && current == wanted;
+    }
+    if (!current.is_array() || current.size() != 2 || !current[1].is_array()) {
+        return false;
+    }
+    const Json& have = current[1];
+    if (!wantedIsSet) {
+        return have.size() == 1 && have[0] == wanted;
+    }
+    const Json& want = wanted[1];
+    if (want.size() != have.size()) {
+        return false;
+    }
+    for (const auto& atom : want) {
+        if (std::find(have.begin(), have.end(), atom) == have.end()) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // The columns of values that differ from the row, as the row of an update (empty: none).
 Json changedColumns(const Row& row, const Json& values)
 {
     Json changed = Json::object();
     for (auto it = values.begin(); it != values.end(); ++it) {
-        if (datum::canonical(columnType(row, it.key()), it.value()) != row.at(it.key())) {
+        if (!sameDatum(columnType(row, it.key()), row.at(it.key()), it.value())) {
             changed[it.key()] = it.value();
         }
     }
     return changed;
 }
 
-Strings stringMap(const Row& row, std::string_view column)
+// A string-to-string map column of a replica row, read in place.
+class StringMap
 {
-    return datum::decodeMap<std::string, std::string>(row.at(column));
+public:
+    explicit StringMap(const Json& datum) : datum_(&datum) {}
+
+    // The value of key, or nullptr.
+    const std::string* find(std::string_view key) const
+    {
+        const Json& d = *datum_;
+        if (!d.is_array() || d.size() != 2 || !d[1].is_array()) {
+            return nullptr;
+        }
+        for (const auto& pair : d[1]) {
+            if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string() &&
+                pair[0].get_ref<const std::string&>() == key) {
+                return &pair[1].get_ref<const std::string&>();
+            }
+        }
+        return nullptr;
+    }
+
+private:
+    const Json* datum_;
+};
+
+StringMap stringMap(const Row& row, std::string_view column)
+{
+    return StringMap(row.at(column));
 }
 
-std::string valueOf(const Strings& map, std::string_view key)
+std::string_view valueOf(const StringMap& map, std::string_view key)
 {
-    auto it = map.find(std::string(key));
-    return it == map.end() ? std::string() : it->second;
+    const std::string* value = map.find(key);
+    return value != nullptr ? std::string_view(*value) : std::string_view();
 }
 
 // Mutations that make the keys of want hold their values and remove the keys of drop that want
 // lacks; every other key of the column is left alone.
 void fixKeys(std::vector<Mutation>& out, std::string_view table, std::string_view column,
-             const Strings& current, const Strings& want, const std::vector<std::string>& drop = {})
+             const StringMap& current, const Strings& want,
+             const std::vector<std::string>& drop = {})
 {
     std::vector<std::string> remove;
     Strings add;
     for (const auto& [key, value] : want) {
-        auto it = current.find(key);
-        if (it == current.end()) {
+        const std::string* have = current.find(key);
+        if (have == nullptr) {
             add[key] = value;
-        } else if (it->second != value) {
+        } else if (*have != value) {
             remove.push_back(key);
             add[key] = value;
         }
     }
     for (const auto& key : drop) {
-        if (current.count(key) != 0 && want.count(key) == 0) {
+        if (current.find(key) != nullptr && want.count(key) == 0) {
             remove.push_back(key);
         }
     }
@@ -140,11 +198,10 @@ struct Index
             }
         }
         for (const auto& [uuid, row] : replica.rows(vs::Interface::kTable)) {
-            vs::Interface::View iface(row);
-            ifaceByName[iface.name()] = uuid;
-            auto ids = iface.externalIds();
-            if (auto it = ids.find(std::string(keys::kIfaceId)); it != ids.end()) {
-                ifacesByIfaceId.emplace(it->second, uuid);
+            ifaceByName[row.at(vs::Interface::Col::kName).get<std::string>()] = uuid;
+            if (const auto* id =
+                    stringMap(row, vs::Interface::Col::kExternalIds).find(keys::kIfaceId)) {
+                ifacesByIfaceId.emplace(*id, uuid);
             }
         }
         for (const auto& [uuid, row] : replica.rows(vs::QoS::kTable)) {
@@ -154,13 +211,12 @@ struct Index
             }
             // libvirt's own rows for a port (vm-id and ifname, not yet ours) that no Port
             // references: libvirt set them on the port after dvsd had given it a QoS.
-            auto ids = qos.externalIds();
-            if (qosUsers.count(uuid) == 0 && ids.count(std::string(keys::kPort)) == 0 &&
-                ids.count(std::string(keys::kVmId)) != 0 &&
-                ids.count(std::string(keys::kIfname)) != 0) {
-                libvirtQos.emplace(
-                    std::make_pair(ids[std::string(keys::kVmId)], ids[std::string(keys::kIfname)]),
-                    uuid);
+            auto ids = stringMap(row, vs::QoS::Col::kExternalIds);
+            const auto* vmId = ids.find(keys::kVmId);
+            const auto* ifname = ids.find(keys::kIfname);
+            if (qosUsers.count(uuid) == 0 && ids.find(keys::kPort) == nullptr && vmId != nullptr &&
+                ifname != nullptr) {
+                libvirtQos.emplace(std::make_pair(*vmId, *ifname), uuid);
             }
         }
     }
@@ -229,7 +285,8 @@ private:
         report_.bridgesPresent.insert(spec.network);
         const Row& row = *replica_.find(vs::Bridge::kTable, existing->second);
         vs::Bridge::View view(row);
-        bool ours = valueOf(view.externalIds(), keys::kNetwork) == spec.network;
+        bool ours =
+            valueOf(stringMap(row, vs::Bridge::Col::kExternalIds), keys::kNetwork) == spec.network;
         if (ours) {
             update(row, vs::Bridge::Values().setDatapathType(spec.datapathType).json());
             if (auto local = index_.ifaceByName.find(spec.name);
@@ -666,7 +723,7 @@ private:
     {
         for (const auto& [uuid, row] : replica_.rows(vs::Bridge::kTable)) {
             vs::Bridge::View bridge(row);
-            if (valueOf(bridge.externalIds(), keys::kNetwork) == network) {
+            if (valueOf(stringMap(row, vs::Bridge::Col::kExternalIds), keys::kNetwork) == network) {
                 deleted_.insert(uuid);
                 txn_.remove(vs::Bridge::kTable, uuid);
                 rootRemoves_.emplace_back(uuid);
@@ -807,8 +864,7 @@ std::map<std::string, std::vector<std::string>> monitoredColumns()
     using I = vs::Interface::Col;
     return {
         {std::string(vs::OpenVSwitch::kTable),
-         cols({vs::OpenVSwitch::Col::kBridges, vs::OpenVSwitch::Col::kNextCfg,
-               vs::OpenVSwitch::Col::kCurCfg})},
+         cols({vs::OpenVSwitch::Col::kBridges, vs::OpenVSwitch::Col::kNextCfg})},
         {std::string(vs::Bridge::kTable),
          cols({B::kName, B::kPorts, B::kDatapathType, B::kExternalIds})},
         {std::string(vs::Port::kTable),
@@ -816,7 +872,7 @@ std::map<std::string, std::vector<std::string>> monitoredColumns()
                P::kLacp, P::kBondUpdelay, P::kBondDowndelay, P::kOtherConfig, P::kExternalIds})},
         {std::string(vs::Interface::kTable),
          cols({I::kName, I::kType, I::kExternalIds, I::kIngressPolicingRate,
-               I::kIngressPolicingBurst, I::kMtuRequest, I::kOfport, I::kError})},
+               I::kIngressPolicingBurst, I::kMtuRequest})},
         {std::string(vs::QoS::kTable), cols({vs::QoS::Col::kType, vs::QoS::Col::kOtherConfig,
                                              vs::QoS::Col::kQueues, vs::QoS::Col::kExternalIds})},
         {std::string(vs::Queue::kTable),
