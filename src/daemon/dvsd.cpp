@@ -337,6 +337,9 @@ int run(int argc, char** argv)
         dispatcher.setNetworkHookHandler(
             [&daemon](const rpc::NetworkHookCall& call) { daemon.hookMode->handle(call); });
         dispatcher.setNetworksChangedHandler([&daemon] { daemon.hookMode->networksChanged(); });
+        dispatcher.setPublicationState([&daemon](const std::string& network) {
+            return daemon.hookMode->publicationState(network);
+        });
         logMessage(G_LOG_LEVEL_INFO, "Hook mode: publishing networks into libvirtd at '{}'",
                    daemon.config.libvirtUri);
     }

@@ -39,6 +39,12 @@ public:
     // dvsd's networks may have changed: publish them again (a no-op when nothing changed).
     void networksChanged();
 
+    // Where a network stands in libvirtd, for dvsctl status (LibvirtPublisher::state).
+    std::string publicationState(const std::string& network) const
+    {
+        return publisher_->state(network);
+    }
+
     // One run of hooks/network (DVS_PROC_NETWORK_HOOK). Throws Error to refuse it.
     void handle(const rpc::NetworkHookCall& hook);
 

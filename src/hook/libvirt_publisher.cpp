@@ -346,6 +346,13 @@ void LibvirtPublisher::setDesired(std::vector<PublishedNetwork> networks)
     wake_.notify_all();
 }
 
+std::string LibvirtPublisher::state(const std::string& network) const
+{
+    std::lock_guard lock(mutex_);
+    auto it = states_.find(network);
+    return it != states_.end() ? it->second : "";
+}
+
 void LibvirtPublisher::resync()
 {
     {
@@ -398,6 +405,12 @@ void LibvirtPublisher::run()
             conn.reset(virConnectOpen(uri_.c_str()));
             if (!conn) {
                 std::string message = lastError();
+                {
+                    std::lock_guard lock(mutex_);
+                    for (const auto& net : desired) {
+                        states_[net.name] = "libvirtd: unreachable: " + message;
+                    }
+                }
                 if (message != connectError) {
                     logAt(G_LOG_LEVEL_WARNING,
                           "Cannot connect to libvirtd at '{}': {}; retrying every {} seconds", uri_,
@@ -424,9 +437,17 @@ void LibvirtPublisher::run()
         try {
             if (reconcile) {
                 reconciler.reconcile(conn.get(), desired);
+                std::lock_guard lock(mutex_);
+                states_.clear();
+                for (const auto& net : desired) {
+                    auto refused = reported.find(net.name);
+                    states_[net.name] = refused != reported.end()
+                                            ? "libvirtd: refused: " + refused->second
+                                        : net.active ? "libvirtd: running"
+                                                     : "libvirtd: defined";
+                }
                 if (!reported.empty()) {
                     // Something was refused: try again at the next probe.
-                    std::lock_guard lock(mutex_);
                     dirty_ = true;
                 }
             }

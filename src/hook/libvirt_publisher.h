@@ -55,6 +55,10 @@ public:
     // Replaces the desired networks and wakes the worker when they changed. The worker does
     // nothing before the first call.
     void setDesired(std::vector<PublishedNetwork> networks);
+    // Where a network stands in libvirtd after the last pass, for dvsctl status: "libvirtd:
+    // running", "libvirtd: defined", "libvirtd: refused: MESSAGE", "libvirtd: unreachable:
+    // MESSAGE"; empty before the first pass. Thread-safe.
+    std::string state(const std::string& network) const;
     // Asks the worker for a pass even though the desired networks did not change: libvirtd's
     // copy changed behind dvsd's back (a net-update or net-destroy made in libvirtd).
     void resync();
@@ -71,7 +75,8 @@ private:
     // Set to false on destruction, read by callbacks queued on the main context.
     std::shared_ptr<std::atomic<bool>> alive_;
 
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
+    std::map<std::string, std::string> states_; // network -> state()
     std::condition_variable wake_;
     std::vector<PublishedNetwork> desired_;
     bool initialized_ = false; // setDesired() was called

@@ -763,7 +763,9 @@ Message Dispatcher::dispatchDvs(Session& session, const Message& call)
         out[i].forward_mode = arena.str(n.forwardMode);
         out[i].connections = n.connections;
         out[i].ports = n.ports;
-        out[i].backend_state = arena.str(n.backendState);
+        std::string published = publicationState_ ? publicationState_(n.name) : "";
+        out[i].backend_state =
+            arena.str(published.empty() ? n.backendState : n.backendState + "; " + published);
     }
     dvs_daemon_status_ret ret{};
     ret.daemon_version = arena.str(DVS_VERSION);

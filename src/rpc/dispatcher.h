@@ -75,6 +75,12 @@ public:
         networksChanged_ = std::move(handler);
     }
 
+    // Hook mode: what dvsctl status adds to a network's dataplane state (its copy in libvirtd).
+    void setPublicationState(std::function<std::string(const std::string& network)> state)
+    {
+        publicationState_ = std::move(state);
+    }
+
     driver::NetworkDriver& driver() noexcept { return driver_; }
     const DaemonInfo& info() const noexcept { return info_; }
     int nextCallbackId() noexcept { return ++lastCallbackId_; }
@@ -90,6 +96,7 @@ private:
     int lastCallbackId_ = 0;
     std::function<void(const NetworkHookCall&)> networkHook_;
     std::function<void()> networksChanged_;
+    std::function<std::string(const std::string&)> publicationState_;
 };
 
 } // namespace dvs::rpc

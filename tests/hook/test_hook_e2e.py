@@ -253,6 +253,9 @@ class Host:
         out = self.dvs_virsh("net-port-list", NET, "--uuid").stdout
         return sorted(line.strip() for line in out.splitlines() if line.strip())
 
+    def dvsctl_status(self):
+        return run(self.dvsctl, "status", "--socket", self.dvsd_socket).stdout
+
     def libvirtd_ports(self, network):
         out = self.virsh("net-port-list", network, "--uuid").stdout
         return sorted(line.strip() for line in out.splitlines() if line.strip())
@@ -452,6 +455,18 @@ def scenario(host):
     if not guest_interface(host, "plain", GUEST3)[1]:
         fail("the guest on a network dvsd did not publish has no port")
     host.virsh("destroy", GUEST3)
+
+    # 9. dvsctl status says where each network stands in libvirtd, refusals included: dvsd
+    #    leaves libvirtd's own network of the same name alone.
+    host.start_dvsd()
+    host.dvs_virsh("net-define", other)
+    wait_for("dvsctl status showing libvirtd's refusal", lambda: "dvsd did not publish" in
+             host.dvsctl_status())
+    status = host.dvsctl_status()
+    if not re.search(rf"^{NET} .*libvirtd: running", status, re.M):
+        fail(f"dvsctl status does not show {NET} running in libvirtd:\n{status}")
+    if "libvirt-dvs.org" in host.virsh("net-dumpxml", "plain").stdout:
+        fail("dvsd took over libvirtd's own network 'plain'")
     # dvsd changed libvirtd's running network once, for the VLAN change, and never again:
     # libvirt's format of a portgroup is what dvsd compares with.
     with open(os.path.join(host.work, "dvsd.log")) as f:
