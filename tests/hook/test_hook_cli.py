@@ -112,6 +112,17 @@ def main():
         check(p.returncode == 1 and "error:" in p.stderr, f"broken hook data: {p}")
         check(ports(d) == [], "broken hook data left a port")
 
+        # Only the read-write socket takes hooks.
+        p = hook(dvsctl, d.root, "port-created", hook_data(True, port), socket=d.sock_ro)
+        check(p.returncode == 1 and "read only access prevents" in p.stderr,
+              f"hook on the read-only socket: {p}")
+        check(ports(d) == [], "a hook on the read-only socket recorded a port")
+
+        # dvsctl status says libvirtd cannot be reached.
+        status = subprocess.run([dvsctl, "status", "--socket", d.sock], capture_output=True,
+                                text=True, timeout=30).stdout
+        check("libvirtd: unreachable" in status, f"dvsctl status in hook mode: {status}")
+
         # libvirtd being unreachable is logged, not fatal.
         check("Cannot connect to libvirtd at 'qemu:///system?socket=/nonexistent'" in d.log(),
               "dvsd does not say that libvirtd is unreachable")
