@@ -89,12 +89,14 @@ void OvsSwitch::run()
             connection_ = std::string(util::toString(state));
             if (error != nullptr) {
                 lastError_ = error->message();
+                disconnected_ = true;
                 if (!everReady_) {
                     ++failedConnects_;
                 }
             }
             if (state == ovsdb::ClientState::Ready) {
                 everReady_ = true;
+                disconnected_ = false;
             }
         }
         changed_.notify_all();
@@ -310,8 +312,11 @@ Error OvsSwitch::unreachable(const std::string& why) const
 void OvsSwitch::waitApplied(std::uint64_t generation, std::chrono::milliseconds timeout)
 {
     std::unique_lock lock(mutex_);
+    // Callers block their thread (dvsd's main loop): without a session to the database they
+    // fail at once rather than wait for the reconnection.
     bool done = changed_.wait_for(lock, timeout, [&] {
-        return applied_ >= generation || (!everReady_ && failedConnects_ > 0) || stopping_;
+        return applied_ >= generation || (!everReady_ && failedConnects_ > 0) || disconnected_ ||
+               stopping_;
     });
     if (applied_ >= generation) {
         return;

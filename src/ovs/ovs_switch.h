@@ -87,8 +87,9 @@ public:
 
     // Waits until generation is applied: a transaction built from it (or a later one) has
     // committed, or found nothing to write. Throws Error(OperationFailed) naming the remote
-    // when the database cannot be reached (at once when it never was since start) or the
-    // timeout passes.
+    // at once when there is no session to the database (never was, or lost and not back), or
+    // when the timeout passes. The change stays desired and is applied once the session is
+    // back.
     void waitApplied(std::uint64_t generation, std::chrono::milliseconds timeout);
     // Whether the last applied pass saw the network's bridge (or created it).
     bool bridgePresent(const std::string& network) const;
@@ -118,6 +119,8 @@ private:
     std::string connection_ = "connecting";
     std::string lastError_;
     bool everReady_ = false;
+    // The session was lost and is not back yet.
+    bool disconnected_ = false;
     unsigned failedConnects_ = 0;
     bool stopping_ = false;
 

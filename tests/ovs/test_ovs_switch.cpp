@@ -457,3 +457,33 @@ TEST_CASE("an unreachable or unusable remote gives a clear error", "[ovs][errors
         }
     }
 }
+
+TEST_CASE("waiting fails at once while the database is away, and the change is applied when it "
+          "is back",
+          "[ovs][errors]")
+{
+    if (auto why = OvsSandbox::unavailable()) {
+        skip(*why);
+        return;
+    }
+    OvsSandbox ovs;
+    ovs::OvsSwitch sw(switchOptions(ovs));
+    auto def = ovsNetwork("vmnet", "brdvs");
+    sw.waitApplied(sw.setNetwork(ovs::bridgeSpecFor(def, "netdev")), kWait);
+    ovs.killServer(SIGKILL);
+    REQUIRE(pollUntil([&] { return !sw.ready(); }));
+    auto other = ovsNetwork("other", "brother");
+    try {
+        // A caller on dvsd's main loop must not sit out the whole timeout.
+        sw.waitApplied(sw.setNetwork(ovs::bridgeSpecFor(other, "netdev")),
+                       std::chrono::minutes(10));
+        FAIL("no error");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::OperationFailed);
+        CHECK_THAT(e.message(), Catch::Contains(ovs.unixRemote()));
+        CHECK_THAT(e.message(), !Catch::Contains("no answer within"));
+    }
+    ovs.startServer();
+    REQUIRE(pollUntil([&] { return sw.bridgePresent("other"); }));
+    CHECK(ovs.vsctl({"br-exists", "brother"}).empty());
+}
