@@ -363,10 +363,19 @@ def scenario(host):
 
     # 4. Restart libvirtd, then dvsd: nothing changes.
     before = ovs_config_snapshot()
+    connects = host.dvsd_log_text().count("Connected to libvirtd")
+    compared = host.dvsd_log_text().count(f"Compared the ports of network '{NET}'")
     host.stop_libvirtd()
     host.start_libvirtd()
     wait_for("the guest running again in libvirtd's view",
              lambda: GUEST in host.virsh("list", "--name").stdout.split())
+    wait_for("dvsd reconnecting to the restarted libvirtd",
+             lambda: host.dvsd_log_text().count("Connected to libvirtd") > connects)
+    wait_for("dvsd comparing its ports with the restarted libvirtd's",
+             lambda: host.dvsd_log_text().count(f"Compared the ports of network '{NET}'") >
+             compared)
+    if host.dvsd_ports() != [portid]:
+        fail(f"after the libvirtd restart dvsd lists {host.dvsd_ports()}, expected [{portid}]")
     host.stop_dvsd()
     host.start_dvsd()
     wait_for("dvsd comparing its ports with libvirtd's",
