@@ -349,6 +349,9 @@ void LibvirtPublisher::setDesired(std::vector<PublishedNetwork> networks)
 std::string LibvirtPublisher::state(const std::string& network) const
 {
     std::lock_guard lock(mutex_);
+    if (!unreachable_.empty()) {
+        return "libvirtd: unreachable: " + unreachable_;
+    }
     auto it = states_.find(network);
     return it != states_.end() ? it->second : "";
 }
@@ -376,14 +379,20 @@ void LibvirtPublisher::run()
     ConnectPtr conn;
     std::map<std::string, std::string> reported;
     std::string connectError;
+    // Something was refused at the last pass: try again at the next probe, not at once.
+    bool retry = false;
+    auto nextConnect = std::chrono::steady_clock::time_point::min();
     while (true) {
         std::vector<PublishedNetwork> desired;
         bool reconcile = false;
         bool portSync = false;
         {
             std::unique_lock lock(mutex_);
+            // Work wakes the worker at once, unless libvirtd could not be reached: then the
+            // next attempt waits for the probe interval.
+            bool canConnect = conn || std::chrono::steady_clock::now() >= nextConnect;
             wake_.wait_for(lock, kProbeInterval,
-                           [this] { return stopping_ || dirty_ || portSync_; });
+                           [&] { return stopping_ || ((dirty_ || portSync_) && canConnect); });
             if (stopping_) {
                 return;
             }
@@ -392,7 +401,7 @@ void LibvirtPublisher::run()
                 continue;
             }
             desired = desired_;
-            reconcile = dirty_;
+            reconcile = dirty_ || retry;
             portSync = portSync_;
         }
         unsigned long version = 0;
@@ -404,12 +413,11 @@ void LibvirtPublisher::run()
         if (!conn) {
             conn.reset(virConnectOpen(uri_.c_str()));
             if (!conn) {
+                nextConnect = std::chrono::steady_clock::now() + kProbeInterval;
                 std::string message = lastError();
                 {
                     std::lock_guard lock(mutex_);
-                    for (const auto& net : desired) {
-                        states_[net.name] = "libvirtd: unreachable: " + message;
-                    }
+                    unreachable_ = message;
                 }
                 if (message != connectError) {
                     logAt(G_LOG_LEVEL_WARNING,
@@ -420,6 +428,10 @@ void LibvirtPublisher::run()
                 continue;
             }
             connectError.clear();
+            {
+                std::lock_guard lock(mutex_);
+                unreachable_.clear();
+            }
             logAt(G_LOG_LEVEL_INFO, "Connected to libvirtd at '{}'", uri_);
             reconcile = true;
             portSync = true;
@@ -446,10 +458,7 @@ void LibvirtPublisher::run()
                                         : net.active ? "libvirtd: running"
                                                      : "libvirtd: defined";
                 }
-                if (!reported.empty()) {
-                    // Something was refused: try again at the next probe.
-                    dirty_ = true;
-                }
+                retry = !reported.empty();
             }
             if (portSync) {
                 auto ports = reconciler.listPorts(conn.get(), desired, hookSeq_());

@@ -77,6 +77,7 @@ private:
 
     mutable std::mutex mutex_;
     std::map<std::string, std::string> states_; // network -> state()
+    std::string unreachable_;                   // why libvirtd cannot be reached, if it cannot
     std::condition_variable wake_;
     std::vector<PublishedNetwork> desired_;
     bool initialized_ = false; // setDesired() was called
