@@ -102,9 +102,9 @@ void HookMode::handle(const rpc::NetworkHookCall& hook)
     if (hook.op == "start" || hook.op == "started") {
         if (!driver_.isActive(*net)) {
             raise(ErrorCode::OperationInvalid,
-                  "network '{}' is not active in dvsd; start it there (virsh -c "
-                  "'network:///system?socket=/run/dvs/dvsd-sock' net-start {})",
-                  hook.network, hook.network);
+                  "network '{}' is not active in dvsd; start it there: dvsd then starts it "
+                  "in libvirtd",
+                  hook.network);
         }
         return;
     }
