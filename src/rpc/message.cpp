@@ -28,23 +28,24 @@ std::uint32_t readLength(const char* data)
 
 std::vector<char> xdrEncode(xdrproc_t proc, const void* value, std::size_t limit)
 {
-    std::size_t size = std::min(kInitialBuffer, limit);
-    for (;;) {
-        std::vector<char> buffer(size);
-        XDR xdr;
-        xdrmem_create(&xdr, buffer.data(), static_cast<unsigned>(buffer.size()), XDR_ENCODE);
-        bool ok = proc(&xdr, mutableBytes(value)) != 0;
-        unsigned used = xdr_getpos(&xdr);
-        xdr_destroy(&xdr);
-        if (ok) {
-            buffer.resize(used);
-            return buffer;
-        }
-        if (size >= limit) {
-            throw Error(ErrorCode::Rpc, "Unable to encode message payload", ErrorDomain::Rpc);
-        }
-        size = std::min(size * 2, limit);
+    // Sizing first (a dry run without copying) spares zero-filling a large buffer per reply,
+    // which showed in every cheap call's profile. A size of 0 is a void payload, or a value the
+    // dry run could not size; encoding then tells them apart.
+    unsigned long size = xdr_sizeof(proc, mutableBytes(value));
+    if (size > limit) {
+        throw Error(ErrorCode::Rpc, "Unable to encode message payload", ErrorDomain::Rpc);
     }
+    std::vector<char> buffer(size);
+    XDR xdr;
+    xdrmem_create(&xdr, buffer.data(), static_cast<unsigned>(buffer.size()), XDR_ENCODE);
+    bool ok = proc(&xdr, mutableBytes(value)) != 0;
+    unsigned used = xdr_getpos(&xdr);
+    xdr_destroy(&xdr);
+    if (!ok) {
+        throw Error(ErrorCode::Rpc, "Unable to encode message payload", ErrorDomain::Rpc);
+    }
+    buffer.resize(used);
+    return buffer;
 }
 
 bool xdrDecode(xdrproc_t proc, const char* data, std::size_t size, void* value)

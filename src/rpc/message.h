@@ -30,8 +30,8 @@ struct Message
     std::vector<char> payload;
 };
 
-// Encodes *value with proc into XDR, growing the buffer from kInitialBuffer up to limit. Throws
-// Error(Rpc) when the value does not fit or cannot be encoded.
+// Encodes *value with proc into XDR, in a buffer of exactly its encoded size. Throws Error(Rpc)
+// when the encoding is larger than limit or cannot be made.
 std::vector<char> xdrEncode(xdrproc_t proc, const void* value, std::size_t limit = kPayloadMax);
 
 // Decodes data into *value (zero-initialised by the caller) with proc. Returns false on malformed
