@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """What happens to guests' traffic around dvsd's own life, with real ovs-vswitchd (userspace
 datapath): a dvsd restart leaves the switch alone (traffic flows throughout, not one write to
-the database), port-unplug takes a guest off the bridge, net-destroy removes the bridge dvsd
-created.
+the database); an ovsdb-server crash leaves traffic alone too, a plug meanwhile fails at once
+naming the database, and dvsd reconnects; port-unplug takes a guest off the bridge, net-destroy
+removes the bridge dvsd created.
 
     test_lifecycle.py DVSD DVSCTL
 """
@@ -67,12 +68,24 @@ def main():
                     "dvsd to notice that ovsdb-server is gone")
         check(True, "dvsd reports the lost database: "
                     f"{status_line(w).split('  ')[-1].strip()[:60]}...")
+        port_uuid, port_xml = w.create_port(net)
+        g3 = w.guest("g3", "10.40.0.3", "vlf3")
+        p = dp.run(dvsctl, "port-plug", "--root", w.dvsd.root, "life", port_uuid, g3.ifname,
+                   check_rc=False)
+        check(p.returncode == 1 and "cannot program Open vSwitch through "
+              f"'{ovs.remote}'" in p.stderr,
+              f"a plug while the database is down fails, naming it: {p.stderr.strip()[:90]}...")
         ovs.start_server()
         dp.wait_for(lambda: "ovsdb ready" in status_line(w), "dvsd to reconnect")
         sent, received = stream.finish()
         check(received == sent,
               f"traffic flowed while ovsdb-server was down ({received}/{sent})")
-        g3 = w.plugged_guest(net, "g3", "10.40.0.3", "vlf3")
+        dp.wait_for(lambda: "ports 2 programmed" in status_line(w),
+                    "a reconcile pass after the reconnect")
+        check(ovs.get("Interface", g3.ifname, "name") == "",
+              "the failed plug was not carried out behind the user's back after the reconnect")
+        w.plug("life", port_uuid, g3)
+        g3.port_uuid, g3.port_xml = port_uuid, port_xml
         ovs.wait_until("Port", g3.ifname, "tag=10")
         check(g3.reaches(g1), "after the reconnect, dvsd plugs a new guest, which reaches VLAN 10")
         dp.wait_for(lambda: "ports 3 programmed, 0 pending" in status_line(w),
