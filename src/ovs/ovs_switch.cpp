@@ -17,6 +17,9 @@ struct OvsSwitch::Loop
     std::atomic<bool> scheduled{false};
     bool inFlight = false;
     bool dirty = false;
+    // Transactions failed in a row: each retry waits twice as long as the last, up to
+    // OvsSwitchOptions::retryDelayMax, so a row the server keeps refusing does not spin.
+    unsigned failedInARow = 0;
 
     ~Loop()
     {
@@ -186,6 +189,7 @@ void OvsSwitch::reconcile()
             {
                 std::lock_guard lock(mutex_);
                 if (result.ok()) {
+                    loop_->failedInARow = 0;
                     applied_ = std::max(applied_, built->generation);
                     report_ = built->report;
                     if (result.value().status == ovsdb::TxnResult::Status::Success) {
@@ -202,17 +206,27 @@ void OvsSwitch::reconcile()
                     ++stats_.failures;
                     lastError_ = result.error().message();
                     retry = true;
+                    ++loop_->failedInARow;
                     loop_->dirty = true;
                 }
                 again = applied_ < generation_;
             }
             changed_.notify_all();
             if (retry) {
-                schedule(options_.retryDelay);
+                schedule(retryDelay(loop_->failedInARow));
             } else if (again || loop_->dirty) {
                 schedule();
             }
         });
+}
+
+std::chrono::milliseconds OvsSwitch::retryDelay(unsigned failedInARow) const
+{
+    auto delay = options_.retryDelay;
+    for (unsigned i = 1; i < failedInARow && delay < options_.retryDelayMax; ++i) {
+        delay *= 2;
+    }
+    return std::min(delay, options_.retryDelayMax);
 }
 
 std::uint64_t OvsSwitch::post(const std::function<void(DesiredState&)>& change)

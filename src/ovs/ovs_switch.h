@@ -29,8 +29,10 @@ struct OvsSwitchOptions
     // Reconnect delays (exponential with jitter).
     std::chrono::milliseconds backoffMin{100};
     std::chrono::milliseconds backoffMax{2000};
-    // Delay before a failed transaction is retried.
+    // Delay before a failed transaction is retried; it doubles with each failure in a row, up
+    // to retryDelayMax.
     std::chrono::milliseconds retryDelay{250};
+    std::chrono::milliseconds retryDelayMax{8000};
 };
 
 // Counters for tests, benches and status.
@@ -105,6 +107,7 @@ private:
     std::uint64_t post(const std::function<void(DesiredState&)>& change);
     void run();
     void schedule(std::chrono::milliseconds delay = std::chrono::milliseconds(0));
+    std::chrono::milliseconds retryDelay(unsigned failedInARow) const;
     void reconcile();
     Error unreachable(const std::string& why) const;
 
