@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The port every OVS bench programs, the same for each contender: an access VLAN, libvirt's
-// external_ids, and a bandwidth limit each way, written in libvirt's units (brief §3.1).
+// external_ids, and a bandwidth limit each way, written in libvirt's units.
 #pragma once
 
 #include <cstdint>

@@ -2,7 +2,7 @@
 // Programs N ports (access VLAN, libvirt's external_ids, linux-htb QoS with one Queue, ingress
 // policing) on one bridge of a private ovsdb-server, three ways in one run:
 //   (a) dvsd's OVS code (src/ovs over src/ovsdb),
-//   (b) ovs-vsctl, one process per command as libvirt runs it (brief §3.1),
+//   (b) ovs-vsctl, one process per command as libvirt runs it,
 //   (c) a raw pipelined JSON-RPC writer (the floor: no replica, no schema),
 // then measures a restart of dvsd's OVS code over a database that already holds M ports.
 //
@@ -168,7 +168,7 @@ void verify(const test::OvsSandbox& ovs, const std::vector<BenchPort>& ports, in
     }
 }
 
-// libvirt's commands for plugging one port with bandwidth (brief §3.1): the plug itself, the
+// libvirt's commands for plugging one port with bandwidth (virnetdevopenvswitch.c): the plug, the
 // domain's inbound as a QoS with one Queue on the Port, its outbound as ingress policing.
 std::vector<std::vector<std::string>> libvirtCommands(const BenchPort& p)
 {

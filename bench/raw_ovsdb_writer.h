@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The floor for programming ports into OVSDB: RFC 7047 written by hand on a unix socket, no
 // replica, no schema, no generated code. Transactions are pipelined with a bounded window of
-// outstanding requests, reading replies while writing (brief §4.5: an unbounded pipeline
-// deadlocks ovsdb-server).
+// outstanding requests, reading replies while writing: ovsdb-server stops reading a client whose
+// replies it cannot send, so an unbounded pipeline deadlocks.
 #pragma once
 
 #include <cstdint>

@@ -188,7 +188,7 @@ class Guest:
                 f" && ip link set lo up && ip link set {inner} name eth0"
                 f" && ip addr add {address}/24 dev eth0 && ip link set eth0 up"
                 # The userspace datapath forwards packets with the checksum the veth left
-                # undone: compute it in the guest instead (brief §1.2).
+                # undone: compute it in the guest instead.
                 " && ethtool -K eth0 tx off >/dev/null")
         run("ip", "link", "set", ifname, "up")
         self.mac = self.sh("cat /sys/class/net/eth0/address").stdout.strip()

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The dvs: uplink, an OVS bond or a single interface, with real ovs-vswitchd (userspace
-datapath). The bond's members are veth pairs to a second bridge, "the physical switch", where a peer bond and the
-remote guest live:
+datapath). The bond's members are veth pairs to a second bridge, "the physical switch", where
+a peer bond and the remote guest live:
 
     guest g1 -- br-X (dvsd: network, uplink bond) == veth x2 == bond -- br-peer -- guest g2
 

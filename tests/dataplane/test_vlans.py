@@ -35,8 +35,8 @@ NETWORK = """<network>
   </portgroup>
 </network>"""
 
-# libvirt's units (brief §3.1): QoS and Queue rates in bit/s (KiB/s x 8000), burst in bits
-# (KiB x 8192); ingress policing in kbit/s (x 8) and kbit (x 8).
+# libvirt's units (virnetdevopenvswitch.c): QoS and Queue rates in bit/s (KiB/s x 8000), burst
+# in bits (KiB x 8192); ingress policing in kbit/s (x 8) and kbit (x 8).
 QOS_MIN_RATE = str(1000 * 8000)
 QOS_MAX_RATE = str(2000 * 8000)
 QOS_BURST = str(256 * 8192)
@@ -49,7 +49,7 @@ def red_portgroup(tag):
 
 
 def libvirt_plug(ovs, bridge, ifname, port_xml):
-    """What virtqemud runs for a tap on an openvswitch network (libvirt 9.0, brief §3.1): the
+    """What virtqemud runs for a tap on an openvswitch network (libvirt 9.0): the
     plug with the port's VLAN and external_ids, then the domain's inbound as a QoS with one
     Queue on the Port, then its outbound as ingress policing on the Interface."""
     tag = re.search(r"<vlan>\s*<tag id='(\d+)'/>", port_xml).group(1)
