@@ -21,8 +21,9 @@ Client::Client(GMainContext* context, ClientOptions options)
       connection_(std::make_unique<Connection>(context, options_.connection))
 {
     connection_->setStateHandler([this](const Error* error) { onConnectionState(error); });
-    connection_->setNotificationHandler(
-        [this](const std::string& method, const Json& params) { onNotification(method, params); });
+    connection_->setNotificationHandler([this](const std::string& method, Json&& params) {
+        onNotification(method, std::move(params));
+    });
     replica_.addListener([this](const std::vector<RowChange>&) { runParked(); });
 }
 
@@ -276,14 +277,14 @@ void Client::sendMonitor(MonitorMethod method)
                               return;
                           }
                           try {
-                              afterMonitor(method, reply.value());
+                              afterMonitor(method, std::move(reply.value()));
                           } catch (const Error& e) {
                               connection_->reset(e);
                           }
                       });
 }
 
-void Client::afterMonitor(MonitorMethod method, const Json& reply)
+void Client::afterMonitor(MonitorMethod method, Json&& reply)
 {
     switch (method) {
     case MonitorMethod::CondSince: {
@@ -292,23 +293,24 @@ void Client::afterMonitor(MonitorMethod method, const Json& reply)
             raise(ErrorCode::Rpc, "OVSDB server '{}' sent an invalid monitor_cond_since reply.",
                   connection_->remote());
         }
+        std::string txnId = reply[1].get<std::string>();
         if (reply[0].get<bool>()) {
-            replica_.applyUpdates(UpdateFormat::Update2, reply[2]);
+            replica_.applyUpdates(UpdateFormat::Update2, std::move(reply[2]));
             ++stats_.fastResyncs;
         } else {
-            replica_.applySnapshot(UpdateFormat::Update2, reply[2]);
+            replica_.applySnapshot(UpdateFormat::Update2, std::move(reply[2]));
             ++stats_.snapshots;
         }
-        lastTxnId_ = reply[1].get<std::string>();
+        lastTxnId_ = std::move(txnId);
         break;
     }
     case MonitorMethod::Cond:
-        replica_.applySnapshot(UpdateFormat::Update2, reply);
+        replica_.applySnapshot(UpdateFormat::Update2, std::move(reply));
         ++stats_.snapshots;
         break;
     case MonitorMethod::Plain:
     case MonitorMethod::Last:
-        replica_.applySnapshot(UpdateFormat::Update, reply);
+        replica_.applySnapshot(UpdateFormat::Update, std::move(reply));
         ++stats_.snapshots;
         break;
     }
@@ -316,7 +318,7 @@ void Client::afterMonitor(MonitorMethod method, const Json& reply)
     becomeReady();
 }
 
-void Client::onNotification(const std::string& method, const Json& params)
+void Client::onNotification(const std::string& method, Json&& params)
 {
     if (method == "monitor_canceled") {
         connection_->reset(Error(ErrorCode::OperationFailed,
@@ -335,7 +337,7 @@ void Client::onNotification(const std::string& method, const Json& params)
     }
     UpdateFormat format = method == "update" ? UpdateFormat::Update : UpdateFormat::Update2;
     if (params[0] == kServerMonitor) {
-        server_.applyUpdates(format, params.back());
+        server_.applyUpdates(format, std::move(params.back()));
         checkServer();
         return;
     }
@@ -349,7 +351,7 @@ void Client::onNotification(const std::string& method, const Json& params)
         }
         lastTxnId_ = params[1].get<std::string>();
     }
-    replica_.applyUpdates(format, params.back());
+    replica_.applyUpdates(format, std::move(params.back()));
 }
 
 void Client::becomeReady()

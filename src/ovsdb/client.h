@@ -155,12 +155,12 @@ private:
 
     void setState(ClientState state, const Error* error);
     void onConnectionState(const Error* error);
-    void onNotification(const std::string& method, const Json& params);
+    void onNotification(const std::string& method, Json&& params);
     void afterChangeAware();
     void afterSchema(const Json& schemaJson);
     void afterServerSchema(const Json& schemaJson);
     void sendMonitor(MonitorMethod method);
-    void afterMonitor(MonitorMethod method, const Json& reply);
+    void afterMonitor(MonitorMethod method, Json&& reply);
     bool checkServer();
     Json monitorRequests(MonitorMethod method) const;
     void becomeReady();

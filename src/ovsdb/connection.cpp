@@ -315,11 +315,13 @@ void Connection::handleMessage(Json&& message)
                   remote());
         }
         std::string method = methodIt->get<std::string>();
-        Json params = message.value("params", Json::array());
+        // Moved out of the message: an update notification can be megabytes.
+        auto paramsIt = message.find("params");
+        Json params = paramsIt != message.end() ? std::move(*paramsIt) : Json::array();
         Json id = message.value("id", Json());
         if (id.is_null()) {
             if (onNotification_) {
-                onNotification_(method, params);
+                onNotification_(method, std::move(params));
             }
         } else if (method == "echo") {
             send(Json{{"id", std::move(id)}, {"result", std::move(params)}, {"error", nullptr}});

@@ -84,7 +84,7 @@ class Connection
 public:
     using ReplyHandler = std::function<void(Result<Json>)>;
     // A notification (request with a null id) from the server: method and params.
-    using NotificationHandler = std::function<void(const std::string&, const Json&)>;
+    using NotificationHandler = std::function<void(const std::string&, Json&&)>;
     // Called after the session is established (error == nullptr) and after it is lost (the
     // error says why).
     using StateHandler = std::function<void(const Error* error)>;

@@ -171,33 +171,91 @@ std::vector<std::pair<Json, Json>> mapPairs(const Json& datum)
 
 Json canonical(const ColumnType& type, const Json& datum)
 {
-    if (type.isMap()) {
-        std::map<Json, Json> sorted;
-        for (auto& [key, value] : mapPairs(datum)) {
-            sorted.insert_or_assign(canonicalAtom(type.key, key),
-                                    canonicalAtom(*type.value, value));
-        }
-        Json pairs = Json::array();
-        for (auto& [key, value] : sorted) {
-            pairs.push_back(Json::array({key, value}));
-        }
-        return Json::array({"map", std::move(pairs)});
+    return canonical(type, Json(datum));
+}
+
+namespace {
+
+// Checks an atom of a received datum and puts it in canonical form where it stands.
+void canonicalizeAtom(const BaseType& base, Json& atom)
+{
+    checkAtom(base, atom);
+    if (base.type == AtomicType::Real && !atom.is_number_float()) {
+        atom = atom.get<double>();
     }
-    auto atoms = setElements(datum);
+}
+
+} // namespace
+
+Json canonical(const ColumnType& type, Json&& datum)
+{
+    // ovsdb-server keeps its datums sorted and sends them so: each datum is checked and, when
+    // already in order, kept as it came instead of being rebuilt (the bulk of a monitor reply).
+    if (type.isMap()) {
+        if (!isTagged(datum, "map") || !datum[1].is_array()) {
+            mismatch("a map", datum);
+        }
+        Json& pairs = datum[1];
+        bool sorted = true;
+        for (std::size_t i = 0; i < pairs.size(); ++i) {
+            Json& pair = pairs[i];
+            if (!pair.is_array() || pair.size() != 2) {
+                mismatch("a map", datum);
+            }
+            canonicalizeAtom(type.key, pair[0]);
+            canonicalizeAtom(*type.value, pair[1]);
+            if (sorted && i > 0 && !(pairs[i - 1][0] < pair[0])) {
+                sorted = false;
+            }
+        }
+        if (sorted) {
+            return std::move(datum);
+        }
+        // Out of order or a repeated key (the last value wins).
+        std::map<Json, Json> byKey;
+        for (auto& pair : pairs) {
+            byKey.insert_or_assign(std::move(pair[0]), std::move(pair[1]));
+        }
+        Json out = Json::array();
+        for (auto& [key, value] : byKey) {
+            out.push_back(Json::array({key, std::move(value)}));
+        }
+        return Json::array({"map", std::move(out)});
+    }
+    if (!isTagged(datum, "set")) {
+        if (!isAtom(datum)) {
+            mismatch("a set or an atom", datum);
+        }
+        canonicalizeAtom(type.key, datum);
+        if (type.isScalar()) {
+            return std::move(datum);
+        }
+        return Json::array({"set", Json::array({std::move(datum)})});
+    }
+    if (!datum[1].is_array()) {
+        mismatch("a set", datum);
+    }
+    Json& atoms = datum[1];
     if (type.isScalar()) {
         if (atoms.size() != 1) {
             mismatch("a single value", datum);
         }
-        return canonicalAtom(type.key, atoms.front());
+        canonicalizeAtom(type.key, atoms[0]);
+        return std::move(atoms[0]);
     }
-    std::vector<Json> sorted;
-    sorted.reserve(atoms.size());
-    for (const auto& atom : atoms) {
-        sorted.push_back(canonicalAtom(type.key, atom));
+    bool sorted = true;
+    for (std::size_t i = 0; i < atoms.size(); ++i) {
+        canonicalizeAtom(type.key, atoms[i]);
+        if (sorted && i > 0 && !(atoms[i - 1] < atoms[i])) {
+            sorted = false;
+        }
     }
-    std::sort(sorted.begin(), sorted.end());
-    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-    return Json::array({"set", Json(std::move(sorted))});
+    if (!sorted) {
+        auto& elements = atoms.get_ref<Json::array_t&>();
+        std::sort(elements.begin(), elements.end());
+        elements.erase(std::unique(elements.begin(), elements.end()), elements.end());
+    }
+    return std::move(datum);
 }
 
 Json defaultValue(const ColumnType& type)

@@ -169,7 +169,9 @@ std::map<K, V> decodeMap(const Json& datum)
 // The canonical form of a datum of the given type: a bare atom for a scalar, ["set", sorted
 // atoms] for sets and optional values, ["map", pairs sorted by key] for maps. Two datums are
 // equal when their canonical forms are. Throws Error(Rpc) when the datum does not fit the type.
+// The overload taking an rvalue reuses the datum's storage.
 Json canonical(const ColumnType& type, const Json& datum);
+Json canonical(const ColumnType& type, Json&& datum);
 
 // The default value of a column type (RFC 7047 §5.1: 0, 0.0, false, "", the all-zero uuid for a
 // scalar; empty for the rest), canonical.

@@ -134,34 +134,39 @@ Row Replica::emptyRow(const TableSchema& table, const util::Uuid& uuid) const
     return row;
 }
 
-void Replica::setColumns(Row& row, const Json& values, bool diff) const
+void Replica::setColumns(Row& row, Json&& values, bool diff) const
 {
     if (!values.is_object()) {
         badUpdate("a row is not an object");
     }
-    for (const auto& [name, value] : values.items()) {
+    for (auto& [name, value] : values.get_ref<Json::object_t&>()) {
         auto it = row.columns_.find(name);
         if (it == row.columns_.end()) {
             continue; // _uuid, _version or a column we did not ask for
         }
         const ColumnType& type = row.table_->column(name)->type;
-        it->second =
-            diff ? datum::applyDiff(type, it->second, value) : datum::canonical(type, value);
+        it->second = diff ? datum::applyDiff(type, it->second, value)
+                          : datum::canonical(type, std::move(value));
     }
 }
 
 void Replica::applyUpdates(UpdateFormat format, const Json& updates)
 {
+    applyUpdates(format, Json(updates));
+}
+
+void Replica::applyUpdates(UpdateFormat format, Json&& updates)
+{
     if (!updates.is_object()) {
         badUpdate("the updates are not an object");
     }
     std::vector<Pending> pending;
-    for (const auto& [tableName, rows] : updates.items()) {
+    for (auto& [tableName, rows] : updates.get_ref<Json::object_t&>()) {
         const TableSchema& table = tableSchema(tableName);
         if (!rows.is_object()) {
             badUpdate(fmt::format("the updates of table '{}' are not an object", tableName));
         }
-        for (const auto& [uuidText, change] : rows.items()) {
+        for (auto& [uuidText, change] : rows.get_ref<Json::object_t&>()) {
             util::Uuid uuid = parseRowUuid(uuidText);
             if (!change.is_object()) {
                 badUpdate("a row update is not an object");
@@ -174,7 +179,7 @@ void Replica::applyUpdates(UpdateFormat format, const Json& updates)
                         badUpdate(fmt::format("row '{}' to modify is unknown", uuidText));
                     }
                     next.row = *current;
-                    setColumns(*next.row, *it, true);
+                    setColumns(*next.row, std::move(*it), true);
                 } else if (change.contains("delete")) {
                     if (current == nullptr) {
                         continue;
@@ -188,13 +193,13 @@ void Replica::applyUpdates(UpdateFormat format, const Json& updates)
                         badUpdate("a row update is neither insert, initial, modify nor delete");
                     }
                     next.row = emptyRow(table, uuid);
-                    setColumns(*next.row, *it2, false);
+                    setColumns(*next.row, std::move(*it2), false);
                 }
             } else {
                 auto it = change.find("new");
                 if (it != change.end()) {
                     next.row = current != nullptr ? *current : emptyRow(table, uuid);
-                    setColumns(*next.row, *it, false);
+                    setColumns(*next.row, std::move(*it), false);
                 } else if (current == nullptr) {
                     continue;
                 }
@@ -207,17 +212,30 @@ void Replica::applyUpdates(UpdateFormat format, const Json& updates)
 
 void Replica::applySnapshot(UpdateFormat format, const Json& updates)
 {
+    applySnapshot(format, Json(updates));
+}
+
+void Replica::applySnapshot(UpdateFormat format, Json&& updates)
+{
     if (!updates.is_object()) {
         badUpdate("the updates are not an object");
     }
     std::vector<Pending> pending;
-    std::set<std::pair<std::string, util::Uuid>> seen;
-    for (const auto& [tableName, rows] : updates.items()) {
+    // The rows the snapshot holds, by table; needed only to find the rows it drops.
+    bool hadRows = false;
+    for (const auto& [tableName, rows] : tables_) {
+        hadRows = hadRows || !rows.empty();
+    }
+    std::map<std::string, std::set<util::Uuid>, std::less<>> seen;
+    for (auto& [tableName, rows] : updates.get_ref<Json::object_t&>()) {
         const TableSchema& table = tableSchema(tableName);
         if (!rows.is_object()) {
             badUpdate(fmt::format("the updates of table '{}' are not an object", tableName));
         }
-        for (const auto& [uuidText, change] : rows.items()) {
+        auto& rowsObject = rows.get_ref<Json::object_t&>();
+        pending.reserve(pending.size() + rowsObject.size());
+        std::set<util::Uuid>* seenRows = hadRows ? &seen[tableName] : nullptr;
+        for (auto& [uuidText, change] : rowsObject) {
             util::Uuid uuid = parseRowUuid(uuidText);
             if (!change.is_object()) {
                 badUpdate("a row update is not an object");
@@ -228,14 +246,17 @@ void Replica::applySnapshot(UpdateFormat format, const Json& updates)
                 badUpdate(fmt::format("a snapshot row has no '{}'", key));
             }
             Row row = emptyRow(table, uuid);
-            setColumns(row, *it, false);
-            seen.emplace(tableName, uuid);
+            setColumns(row, std::move(*it), false);
+            if (seenRows != nullptr) {
+                seenRows->insert(uuid);
+            }
             pending.push_back(Pending{tableName, uuid, std::move(row)});
         }
     }
     for (const auto& [tableName, rows] : tables_) {
+        auto kept = seen.find(tableName);
         for (const auto& [uuid, row] : rows) {
-            if (!seen.contains({tableName, uuid})) {
+            if (kept == seen.end() || !kept->second.contains(uuid)) {
                 pending.push_back(Pending{tableName, uuid, std::nullopt});
             }
         }

@@ -119,13 +119,15 @@ public:
 
     // Applies a batch of incremental table updates ("update" or "update2" notification
     // contents). Throws Error(Rpc) when they do not fit the schema; the replica is then
-    // unchanged.
+    // unchanged. The overload taking an rvalue moves the values into the rows.
     void applyUpdates(UpdateFormat format, const Json& updates);
+    void applyUpdates(UpdateFormat format, Json&& updates);
 
     // Replaces the monitored tables with a full snapshot (a monitor reply), reporting the
     // difference to the previous contents as changes. tables lists the tables the snapshot
-    // covers.
+    // covers. The overload taking an rvalue moves the values into the rows.
     void applySnapshot(UpdateFormat format, const Json& updates);
+    void applySnapshot(UpdateFormat format, Json&& updates);
 
     // Drops every row without reporting changes.
     void clear();
@@ -148,7 +150,7 @@ private:
 
     const TableSchema& tableSchema(std::string_view table) const;
     Row emptyRow(const TableSchema& table, const util::Uuid& uuid) const;
-    void setColumns(Row& row, const Json& values, bool diff) const;
+    void setColumns(Row& row, Json&& values, bool diff) const;
     void commit(std::vector<Pending>&& pending);
 
     std::optional<Schema> schema_;

@@ -97,3 +97,33 @@ TEST_CASE("canonical forms make equal values compare equal", "[datum]")
     auto real = typeOf(R"("real")");
     CHECK(datum::canonical(real, Json(1)).is_number_float());
 }
+
+TEST_CASE("canonical keeps a sorted datum and rebuilds any other, from a copy or a move", "[datum]")
+{
+    // ovsdb-server sends sorted datums, which canonical keeps as they are when it may move them;
+    // anything else must come out exactly as from the copying form.
+    auto set = typeOf(R"({"key":"integer","min":0,"max":"unlimited"})");
+    const Json unsorted = Json::parse(R"(["set",[3,1,2,1]])");
+    CHECK(datum::canonical(set, unsorted) == Json::parse(R"(["set",[1,2,3]])"));
+    CHECK(datum::canonical(set, Json(unsorted)) == Json::parse(R"(["set",[1,2,3]])"));
+    CHECK(datum::canonical(set, Json::parse(R"(["set",[1,2,3]])")) ==
+          Json::parse(R"(["set",[1,2,3]])"));
+
+    auto map = typeOf(R"({"key":"string","value":"real","min":0,"max":"unlimited"})");
+    // Out of order, a repeated key (the last value wins), integers in a real column.
+    const Json messy = Json::parse(R"(["map",[["b",2],["a",1.5],["b",3]]])");
+    Json fromCopy = datum::canonical(map, messy);
+    Json fromMove = datum::canonical(map, Json(messy));
+    CHECK(fromCopy == Json::parse(R"(["map",[["a",1.5],["b",3.0]]])"));
+    CHECK(fromMove == fromCopy);
+    CHECK(fromMove[1][1][1].is_number_float());
+    Json sorted = datum::canonical(map, Json::parse(R"(["map",[["a",1],["b",2]]])"));
+    CHECK(sorted == Json::parse(R"(["map",[["a",1.0],["b",2.0]]])"));
+    CHECK(sorted[1][0][1].is_number_float());
+    CHECK_THROWS_AS(datum::canonical(map, Json::parse(R"(["map",[["a","x"]]])")), dvs::Error);
+    CHECK_THROWS_AS(datum::canonical(map, Json::parse(R"(["map",[["a"]]])")), dvs::Error);
+
+    auto scalar = typeOf(R"("string")");
+    CHECK(datum::canonical(scalar, Json::parse(R"(["set",["x"]])")) == Json("x"));
+    CHECK_THROWS_AS(datum::canonical(scalar, Json::parse(R"(["set",["x","y"]])")), dvs::Error);
+}
