@@ -52,6 +52,10 @@ void NetworkBackend::unplugPort(const conf::NetworkDef& def, const conf::Network
     raise(ErrorCode::ConfigUnsupported, "dvsd did not plug ports of network '{}'", def.name);
 }
 
+void NetworkBackend::plugRecovered(const conf::NetworkDef&, const conf::NetworkPort&,
+                                   std::string_view)
+{}
+
 namespace {
 
 // Records what the network wants; touches nothing on the host.

@@ -69,6 +69,11 @@ public:
     // Removes what plugPort() created.
     virtual void unplugPort(const conf::NetworkDef& def, const conf::NetworkPort& port,
                             std::string_view device);
+    // dvsd's restart: plugPort() had plugged the port into device before. Called before the
+    // port's portAttached(), so that what the backend converges to includes the device (an OVS
+    // database wiped meanwhile gets the port back). The default does nothing.
+    virtual void plugRecovered(const conf::NetworkDef& def, const conf::NetworkPort& port,
+                               std::string_view device);
 
     // One line on the state of the dataplane for this network, for `dvsctl status`.
     virtual std::string describe(const conf::NetworkDef& def) const = 0;

@@ -2,6 +2,7 @@
 #include "driver/host_backends.h"
 
 #include <algorithm>
+#include <map>
 #include <net/if.h>
 #include <set>
 #include <sstream>
@@ -341,6 +342,8 @@ public:
 
     void stop(const conf::NetworkDef& def) noexcept override
     {
+        std::erase_if(plugged_,
+                      [&](const auto& entry) { return entry.second.network == def.name; });
         try {
             auto& sw = ovs();
             auto generation = sw.removeNetwork(def.name);
@@ -354,11 +357,12 @@ public:
 
     void portAttached(const conf::NetworkDef& def, const conf::NetworkPort& port) override
     {
-        ovs().setPort(ovs::portSpecFor(def, port));
+        ovs().setPort(specFor(def, port));
     }
 
     void portDetached(const conf::NetworkDef&, const conf::NetworkPort& port) noexcept override
     {
+        plugged_.erase(port.uuid);
         try {
             ovs().removePort(port.uuid);
         } catch (const Error&) {
@@ -371,7 +375,7 @@ public:
     {
         std::vector<ovs::PortSpec> specs;
         for (const auto* port : ports) {
-            specs.push_back(ovs::portSpecFor(def, *port));
+            specs.push_back(specFor(def, *port));
         }
         ovs().setNetworkAndPorts(ovs::bridgeSpecFor(def, options_.datapathType), std::move(specs));
     }
@@ -407,12 +411,20 @@ public:
             raise(ErrorCode::OperationFailed, "cannot plug port {} of network '{}': {}",
                   port.uuid.toString(), def.name, why);
         }
+        plugged_[port.uuid] = {def.name, name};
         return name;
+    }
+
+    void plugRecovered(const conf::NetworkDef& def, const conf::NetworkPort& port,
+                       std::string_view device) override
+    {
+        plugged_[port.uuid] = {def.name, std::string(device)};
     }
 
     void unplugPort(const conf::NetworkDef&, const conf::NetworkPort& port,
                     std::string_view) override
     {
+        plugged_.erase(port.uuid);
         auto& sw = ovs();
         sw.waitApplied(sw.unplugPort(port.uuid), options_.timeout);
     }
@@ -448,8 +460,26 @@ private:
         return *switch_;
     }
 
+    // The port as the driver resolved it, with the device dvsd plugged it into, if any.
+    ovs::PortSpec specFor(const conf::NetworkDef& def, const conf::NetworkPort& port) const
+    {
+        auto spec = ovs::portSpecFor(def, port);
+        if (auto plug = plugged_.find(port.uuid); plug != plugged_.end()) {
+            spec.plugIfname = plug->second.device;
+        }
+        return spec;
+    }
+
+    struct Plug
+    {
+        std::string network;
+        std::string device;
+    };
+
     OvsBackendOptions options_;
     std::unique_ptr<ovs::OvsSwitch> switch_;
+    // The ports plugPort() plugged (or plugged before a restart), by port.
+    std::map<util::Uuid, Plug> plugged_;
 };
 
 class HostBackends final : public Backends

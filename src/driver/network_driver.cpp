@@ -1082,6 +1082,9 @@ void NetworkDriverImpl::loadState()
         try {
             backend->resume(*obj->def);
             for (const auto& [uuid, port] : obj->ports) {
+                if (auto plug = obj->plugs.find(uuid); plug != obj->plugs.end()) {
+                    backend->plugRecovered(*obj->def, port, plug->second);
+                }
                 backend->portAttached(*obj->def, port);
             }
         } catch (const Error& e) {

@@ -21,37 +21,6 @@ driver::OvsBackendOptions backendOptions(const std::string& remote)
     return options;
 }
 
-// A veth pair on the host, removed at the end; nullopt when the kernel will not make one.
-class Veth
-{
-public:
-    explicit Veth(const OvsSandbox& ovs, std::string name) : ovs_(ovs), name_(std::move(name))
-    {
-        try {
-            ovs_.run({"ip", "link", "add", name_, "type", "veth", "peer", "name", name_ + "p"});
-            ovs_.run({"ip", "link", "set", name_, "up"});
-            ok_ = true;
-        } catch (const std::exception&) {
-            ok_ = false;
-        }
-    }
-    ~Veth()
-    {
-        if (ok_) {
-            try {
-                ovs_.run({"ip", "link", "del", name_});
-            } catch (const std::exception&) {
-            }
-        }
-    }
-    bool ok() const { return ok_; }
-
-private:
-    const OvsSandbox& ovs_;
-    std::string name_;
-    bool ok_ = false;
-};
-
 } // namespace
 
 TEST_CASE("net-start waits for the bridge; plugged ports reach ovs-vswitchd", "[ovs][backend]")

@@ -143,3 +143,45 @@ TEST_CASE("a portgroup VLAN change moves its live ports in one transaction; a re
     driver->drv->destroy(net);
     CHECK_THROWS(ovs.vsctl({"br-exists", "brdvs"}));
 }
+
+TEST_CASE("a port dvsd plugged comes back after a restart over a database that lost it",
+          "[ovs][driver]")
+{
+    if (auto why = OvsSandbox::unavailable()) {
+        skip(*why);
+        return;
+    }
+    OvsSandbox ovs;
+    TempDir dir;
+    Veth veth(ovs, "dvsrp0");
+    if (!veth.ok()) {
+        skip("the kernel makes no veth pair here");
+        return;
+    }
+    auto driver = std::make_unique<Driver>(ovs, dir);
+    auto net = driver->drv->defineXml(kNetwork, 0);
+    driver->drv->start(net);
+    auto ref = driver->drv->portCreateXml(net, portXml(1, "db"), 0);
+    CHECK(driver->drv->portPlug(ref, "dvsrp0") == "dvsrp0");
+    REQUIRE(vsctlGet(ovs, "Port", "dvsrp0", "tag") == "20");
+
+    // The database loses the port while dvsd is down; the restarted dvsd plugs it again from
+    // its record, with its VLAN.
+    driver.reset();
+    ovs.vsctl({"del-port", "brdvs", "dvsrp0"});
+    REQUIRE(vsctlGet(ovs, "Port", "dvsrp0", "tag").empty());
+    driver = std::make_unique<Driver>(ovs, dir);
+    CHECK(pollUntil([&] { return vsctlGet(ovs, "Port", "dvsrp0", "tag") == "20"; }));
+
+    // Unplugged, it stays away, also across a restart.
+    driver->drv->portUnplug(ref);
+    CHECK(vsctlGet(ovs, "Port", "dvsrp0", "tag").empty());
+    driver.reset();
+    driver = std::make_unique<Driver>(ovs, dir);
+    REQUIRE(pollUntil([&] {
+        return driver->backendState().find("ports 1 programmed") != std::string::npos ||
+               driver->backendState().find("ports 0 programmed, 1 pending") != std::string::npos;
+    }));
+    CHECK(vsctlGet(ovs, "Port", "dvsrp0", "tag").empty());
+    driver->drv->destroy(net);
+}
