@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "ovsdb/replica.h"
 
+#include <algorithm>
+
 #include "ovsdb/datum.h"
 #include "util/error.h"
 
@@ -54,7 +56,8 @@ void Replica::setSchema(const Schema& schema,
         }
         auto& kept = columns_[table];
         for (const auto& name : names) {
-            if (ts->column(name) != nullptr) {
+            if (ts->column(name) != nullptr &&
+                std::find(kept.begin(), kept.end(), name) == kept.end()) {
                 kept.push_back(name);
             }
         }
@@ -134,6 +137,26 @@ Row Replica::emptyRow(const TableSchema& table, const util::Uuid& uuid) const
     return row;
 }
 
+Row Replica::newRow(const TableSchema& table, const util::Uuid& uuid, Json&& values) const
+{
+    if (!values.is_object()) {
+        badUpdate("a row is not an object");
+    }
+    // Each monitored column takes its value from the update or, when left out, its default;
+    // defaults are built only for the columns left out.
+    auto& given = values.get_ref<Json::object_t&>();
+    Row row(table, uuid);
+    for (const auto& name : columns_.at(table.name)) {
+        const ColumnType& type = table.column(name)->type;
+        auto it = given.find(name);
+        row.columns_.emplace_hint(row.columns_.end(), name,
+                                  it == given.end()
+                                      ? datum::defaultValue(type)
+                                      : datum::canonical(type, std::move(it->second)));
+    }
+    return row;
+}
+
 void Replica::setColumns(Row& row, Json&& values, bool diff) const
 {
     if (!values.is_object()) {
@@ -192,8 +215,7 @@ void Replica::applyUpdates(UpdateFormat format, Json&& updates)
                     if (it2 == change.end()) {
                         badUpdate("a row update is neither insert, initial, modify nor delete");
                     }
-                    next.row = emptyRow(table, uuid);
-                    setColumns(*next.row, std::move(*it2), false);
+                    next.row = newRow(table, uuid, std::move(*it2));
                 }
             } else {
                 auto it = change.find("new");
@@ -245,8 +267,7 @@ void Replica::applySnapshot(UpdateFormat format, Json&& updates)
             if (it == change.end()) {
                 badUpdate(fmt::format("a snapshot row has no '{}'", key));
             }
-            Row row = emptyRow(table, uuid);
-            setColumns(row, std::move(*it), false);
+            Row row = newRow(table, uuid, std::move(*it));
             if (seenRows != nullptr) {
                 seenRows->insert(uuid);
             }

@@ -150,6 +150,8 @@ private:
 
     const TableSchema& tableSchema(std::string_view table) const;
     Row emptyRow(const TableSchema& table, const util::Uuid& uuid) const;
+    // A row of the monitored columns from the values of an insert or a snapshot.
+    Row newRow(const TableSchema& table, const util::Uuid& uuid, Json&& values) const;
     void setColumns(Row& row, Json&& values, bool diff) const;
     void commit(std::vector<Pending>&& pending);
 
