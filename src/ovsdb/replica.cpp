@@ -2,6 +2,7 @@
 #include "ovsdb/replica.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "ovsdb/datum.h"
 #include "util/error.h"
@@ -139,20 +140,31 @@ Row Replica::emptyRow(const TableSchema& table, const util::Uuid& uuid) const
 
 Row Replica::newRow(const TableSchema& table, const util::Uuid& uuid, Json&& values) const
 {
+    static_assert(std::is_same_v<Json::object_t, std::map<std::string, Json, std::less<>>>,
+                  "a row's columns are stored as the JSON object they arrive in");
     if (!values.is_object()) {
         badUpdate("a row is not an object");
     }
-    // Each monitored column takes its value from the update or, when left out, its default;
-    // defaults are built only for the columns left out.
-    auto& given = values.get_ref<Json::object_t&>();
+    // The row takes the update's object with its nodes as they are: the columns that were not
+    // asked for are dropped, the others made canonical in place, and the monitored columns the
+    // update leaves out get their default.
+    const auto& monitored = columns_.at(table.name);
     Row row(table, uuid);
-    for (const auto& name : columns_.at(table.name)) {
-        const ColumnType& type = table.column(name)->type;
-        auto it = given.find(name);
-        row.columns_.emplace_hint(row.columns_.end(), name,
-                                  it == given.end()
-                                      ? datum::defaultValue(type)
-                                      : datum::canonical(type, std::move(it->second)));
+    row.columns_ = std::move(values.get_ref<Json::object_t&>());
+    for (auto it = row.columns_.begin(); it != row.columns_.end();) {
+        if (std::find(monitored.begin(), monitored.end(), it->first) == monitored.end()) {
+            it = row.columns_.erase(it); // _uuid, _version or a column we did not ask for
+            continue;
+        }
+        it->second = datum::canonical(table.column(it->first)->type, std::move(it->second));
+        ++it;
+    }
+    if (row.columns_.size() < monitored.size()) {
+        for (const auto& name : monitored) {
+            if (!row.columns_.contains(name)) {
+                row.columns_.emplace(name, datum::defaultValue(table.column(name)->type));
+            }
+        }
     }
     return row;
 }
