@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "ovsdb/json_stream.h"
 
+#include <cstring>
+
 #include "util/error.h"
 
 namespace dvs::ovsdb {
@@ -53,6 +55,25 @@ std::optional<Json> JsonStream::next()
             ++scan_;
             continue;
         }
+        if (inString_ && !escape_) {
+            // Most bytes of a message are inside strings: jump to the next quote or backslash.
+            const char* from = buffer_.data() + scan_;
+            const char* end = buffer_.data() + buffer_.size();
+            const char* quote = static_cast<const char*>(std::memchr(from, '"', end - from));
+            const char* stop = quote != nullptr ? quote : end;
+            const char* backslash = static_cast<const char*>(std::memchr(from, '\\', stop - from));
+            scan_ += (backslash != nullptr ? backslash : stop) - from;
+            if (scan_ - start_ > maxMessageSize_) {
+                broken_ = true;
+                raise(ErrorCode::Rpc,
+                      "A message from the OVSDB server is larger than the limit of {} bytes.",
+                      maxMessageSize_);
+            }
+            if (scan_ == buffer_.size()) {
+                break;
+            }
+        }
+        c = buffer_[scan_];
         ++scan_;
         if (inString_) {
             if (escape_) {

@@ -9,7 +9,7 @@ using dvs::ovsdb::JsonStream;
 
 TEST_CASE("concatenated JSON texts are split whatever the cut", "[json_stream]")
 {
-    const std::string stream = R"({"id":1,"result":["a}b","c\"]{"]}  [1,{"x":[]}])"
+    const std::string stream = R"({"id":1,"result":["a}b","c\"]{","d\\","e\\\""]}  [1,{"x":[]}])"
                                "\n"
                                R"({"method":"echo","params":[],"id":"echo"})";
     // Feed the stream cut at every possible position: the texts must come out the same.
@@ -27,6 +27,8 @@ TEST_CASE("concatenated JSON texts are split whatever the cut", "[json_stream]")
         REQUIRE(texts.size() == 3);
         CHECK(texts[0]["result"][0] == "a}b");
         CHECK(texts[0]["result"][1] == "c\"]{");
+        CHECK(texts[0]["result"][2] == "d\\");
+        CHECK(texts[0]["result"][3] == "e\\\"");
         CHECK(texts[1][1]["x"].is_array());
         CHECK(texts[2]["method"] == "echo");
         CHECK(js.pending() == 0);
