@@ -58,6 +58,26 @@ std::optional<unsigned> parseMillisecondsAttr(const util::XmlNode& node, const c
     return value;
 }
 
+// The smallest MTU IPv4 works with, and the largest the kernel's MTU field holds.
+constexpr unsigned kMinMtu = 68;
+constexpr unsigned kMaxMtu = 65535;
+
+std::optional<unsigned> parseMtuAttr(const util::XmlNode& node)
+{
+    auto text = node.attr("mtu");
+    if (!text) {
+        return std::nullopt;
+    }
+    auto value = util::parseNumber<unsigned>(*text, 10, util::Sign::Refuse);
+    if (!value || *value < kMinMtu || *value > kMaxMtu) {
+        raise(ErrorCode::XmlError,
+              "Invalid value for attribute 'mtu' in element '{}': '{}'. Expected an integer from "
+              "{} to {}",
+              node.name(), *text, kMinMtu, kMaxMtu);
+    }
+    return value;
+}
+
 // Children of a dvs: element: only known dvs: elements are allowed.
 std::vector<util::XmlNode> dvsChildren(const util::XmlNode& parent,
                                        std::initializer_list<std::string_view> known)
@@ -86,6 +106,7 @@ Uplink parseUplink(const util::XmlNode& node)
     uplink.mode = parseEnumAttr<BondMode>(node, "mode");
     uplink.updelay = parseMillisecondsAttr(node, "updelay");
     uplink.downdelay = parseMillisecondsAttr(node, "downdelay");
+    uplink.mtu = parseMtuAttr(node);
 
     for (const auto& child : dvsChildren(node, {"lacp", "interface"})) {
         if (child.name() == "lacp") {
@@ -154,6 +175,9 @@ void DvsExtension::format(util::XmlWriter& writer) const
         }
         if (uplink->downdelay) {
             writer.attr("downdelay", *uplink->downdelay);
+        }
+        if (uplink->mtu) {
+            writer.attr("mtu", *uplink->mtu);
         }
         if (uplink->lacp) {
             writer.start(qualified("lacp"));
@@ -272,6 +296,12 @@ void DvsExtension::validateUplink(UplinkHost host, std::string_view forwardMode,
         uplink->type == UplinkType::Interface
             ? (uplink->interfaces.empty() ? uplink->name : uplink->interfaces.front())
             : uplink->name;
+    if (uplink->mtu && host != UplinkHost::OvsBridge) {
+        raise(ErrorCode::ConfigUnsupported,
+              "an uplink MTU is supported on Open vSwitch networks only, not with forward mode "
+              "'{}'",
+              forwardMode);
+    }
     switch (host) {
     case UplinkHost::OvsBridge:
         if (uplink->type == UplinkType::LinuxBond) {

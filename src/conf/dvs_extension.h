@@ -120,6 +120,9 @@ struct Uplink
     // Milliseconds a member link must be up (down) before it is used (dropped).
     std::optional<unsigned> updelay;
     std::optional<unsigned> downdelay;
+    // MTU of the switch: the OVS bridge's own interface and every uplink interface (libvirt
+    // allows no <mtu> on a bridge-mode network). Open vSwitch networks only.
+    std::optional<unsigned> mtu;
     // Host interfaces, in the order given.
     std::vector<std::string> interfaces;
 

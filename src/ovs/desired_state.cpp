@@ -17,6 +17,10 @@ BridgeSpec bridgeSpecFor(const conf::NetworkDef& def, const std::string& datapat
     spec.mtu = def.mtu;
     if (def.dvs && def.dvs->uplink) {
         spec.uplink = def.dvs->uplink;
+        // libvirt refuses <mtu> on bridge-mode networks: the switch's MTU is the uplink's.
+        if (def.dvs->uplink->mtu) {
+            spec.mtu = *def.dvs->uplink->mtu;
+        }
     }
     return spec;
 }

@@ -27,7 +27,8 @@ struct BridgeSpec
     std::string name;
     // Bridge.datapath_type: "system" or "netdev".
     std::string datapathType = "system";
-    // <mtu size=>, 0 = unset: Interface.mtu_request of the bridge's own and uplink interfaces.
+    // The dvs: uplink's mtu (or <mtu size=>), 0 = unset: Interface.mtu_request of the bridge's
+    // own and uplink interfaces.
     unsigned mtu = 0;
     // The dvs: extension's uplink: an OVS bond or a single interface.
     std::optional<conf::Uplink> uplink;

@@ -178,4 +178,11 @@ TEST_CASE("dvs: the uplink must suit the network")
           "an uplink is not supported with forward mode 'nat', the network routes through the "
           "host");
     CHECK(message(none, UplinkHost::Routed, "nat", {}) == "");
+
+    auto withMtu = ext("<dvs:uplink type='interface' mtu='9000'><dvs:interface name='eth0'/>"
+                       "</dvs:uplink>");
+    CHECK(message(withMtu, UplinkHost::OvsBridge, "bridge", {}) == "");
+    CHECK(message(withMtu, UplinkHost::Macvtap, "private", {"eth0"}) ==
+          "an uplink MTU is supported on Open vSwitch networks only, not with forward mode "
+          "'private'");
 }

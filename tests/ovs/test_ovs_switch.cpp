@@ -139,14 +139,13 @@ TEST_CASE("an OVS bond uplink and the MTU are programmed and corrected", "[ovs][
     }
     OvsSandbox ovs;
     ovs::OvsSwitch sw(switchOptions(ovs));
-    // libvirt refuses <mtu> on bridge-mode networks; the spec carries it for definitions that
-    // get it another way.
+    // libvirt refuses <mtu> on bridge-mode networks: the switch's MTU is the uplink's.
     auto def = ovsNetwork("vmnet", "brdvs", "",
                           "<dvs:uplink type='ovs-bond' name='bond0' mode='balance-tcp' "
-                          "updelay='200' downdelay='100'><dvs:lacp mode='active' rate='fast'/>"
-                          "<dvs:interface name='eno1'/><dvs:interface name='eno2'/></dvs:uplink>");
+                          "updelay='200' downdelay='100' mtu='9000'><dvs:lacp mode='active' "
+                          "rate='fast'/><dvs:interface name='eno1'/><dvs:interface name='eno2'/>"
+                          "</dvs:uplink>");
     auto spec = ovs::bridgeSpecFor(def, "netdev");
-    spec.mtu = 9000;
     sw.waitApplied(sw.setNetwork(spec), kWait);
     CHECK(ovs.vsctl({"list-ports", "brdvs"}) == "bond0");
     CHECK(ovs.vsctl({"list-ifaces", "brdvs"}) == "eno1\neno2");
@@ -486,4 +485,18 @@ TEST_CASE("waiting fails at once while the database is away, and the change is a
     ovs.startServer();
     REQUIRE(pollUntil([&] { return sw.bridgePresent("other"); }));
     CHECK(ovs.vsctl({"br-exists", "brother"}).empty());
+}
+
+TEST_CASE("the switch's MTU comes from the dvs: uplink", "[ovs][desired]")
+{
+    auto def = ovsNetwork("jumbo", "brjumbo", "",
+                          "<dvs:uplink type='ovs-bond' name='bond0' mtu='9000'>"
+                          "<dvs:interface name='eno1'/><dvs:interface name='eno2'/></dvs:uplink>");
+    auto spec = ovs::bridgeSpecFor(def, "netdev");
+    CHECK(spec.mtu == 9000u);
+    REQUIRE(spec.uplink);
+    CHECK(spec.uplink->interfaces == std::vector<std::string>{"eno1", "eno2"});
+
+    auto plain = ovsNetwork("plain", "brplain");
+    CHECK(ovs::bridgeSpecFor(plain, "netdev").mtu == 0u);
 }
