@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "driver/host_backends.h"
+#include "netns.h"
 #include "ovs_fixture.h"
 
 using namespace dvs;
@@ -29,6 +30,12 @@ TEST_CASE("net-start waits for the bridge; plugged ports reach ovs-vswitchd", "[
     if (auto why = OvsSandbox::unavailable(sandboxOptions)) {
         skip(*why);
         return;
+    }
+    // ovs-vswitchd makes a tap device for every bridge and port: they live and die in a
+    // network namespace of the test's own, never in the host's.
+    ScopedNetworkNamespace netns;
+    if (netns.failure()) {
+        WARN("running in the host's network namespace: " << *netns.failure());
     }
     OvsSandbox ovs(sandboxOptions);
     TempDir run;

@@ -10,6 +10,7 @@
 #include "conf/network_update.h"
 #include "driver/host_backends.h"
 #include "driver/network_driver.h"
+#include "netns.h"
 #include "ovs_fixture.h"
 
 using namespace dvs;
@@ -150,6 +151,11 @@ TEST_CASE("a port dvsd plugged comes back after a restart over a database that l
     if (auto why = OvsSandbox::unavailable()) {
         skip(*why);
         return;
+    }
+    // The veth stays out of the host's network namespace.
+    ScopedNetworkNamespace netns;
+    if (netns.failure()) {
+        WARN("running in the host's network namespace: " << *netns.failure());
     }
     OvsSandbox ovs;
     TempDir dir;

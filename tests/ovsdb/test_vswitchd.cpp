@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "client_fixture.h"
+#include "netns.h"
 
 using namespace dvs::ovsdb;
 using namespace dvs::test;
@@ -14,6 +15,12 @@ TEST_CASE("a netdev bridge created by the client is configured by ovs-vswitchd",
     if (auto why = OvsSandbox::unavailable(sandboxOptions)) {
         skip(*why);
         return;
+    }
+    // ovs-vswitchd makes a tap device for every bridge and port: they live and die in a
+    // network namespace of the test's own, never in the host's.
+    ScopedNetworkNamespace netns;
+    if (netns.failure()) {
+        WARN("running in the host's network namespace: " << *netns.failure());
     }
     OvsSandbox ovs(sandboxOptions);
     auto options = vswitchClientOptions(ovs.unixRemote());

@@ -2,6 +2,8 @@
 #include "netns.h"
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -22,6 +24,26 @@ std::optional<std::string> enterFreshNetworkNamespace()
                std::strerror(errno) + "); these tests need root or CAP_NET_ADMIN";
     }
     return std::nullopt;
+}
+
+ScopedNetworkNamespace::ScopedNetworkNamespace()
+    : original_(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC))
+{
+    if (!original_) {
+        failure_ =
+            std::string("cannot open the current network namespace: ") + std::strerror(errno);
+        return;
+    }
+    failure_ = enterFreshNetworkNamespace();
+}
+
+ScopedNetworkNamespace::~ScopedNetworkNamespace()
+{
+    if (!failure_ && ::setns(original_.get(), CLONE_NEWNET) != 0) {
+        std::fprintf(stderr, "cannot return to the original network namespace: %s\n",
+                     std::strerror(errno));
+        std::abort();
+    }
 }
 
 namespace {

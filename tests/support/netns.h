@@ -19,6 +19,25 @@ namespace dvs::test {
 // root or CAP_NET_ADMIN), or nullopt on success. Sockets opened before keep their namespace.
 std::optional<std::string> enterFreshNetworkNamespace();
 
+// Moves the calling thread into a new, empty network namespace for the object's lifetime and
+// back into the one it came from afterwards. Processes started meanwhile (ovs-vswitchd) stay in
+// the new one, and their devices go with it when they exit: nothing reaches the host's
+// namespace, even from a run that is killed. failure() says why it could not (no root).
+class ScopedNetworkNamespace
+{
+public:
+    ScopedNetworkNamespace();
+    ~ScopedNetworkNamespace();
+    ScopedNetworkNamespace(const ScopedNetworkNamespace&) = delete;
+    ScopedNetworkNamespace& operator=(const ScopedNetworkNamespace&) = delete;
+
+    const std::optional<std::string>& failure() const { return failure_; }
+
+private:
+    util::UniqueFd original_;
+    std::optional<std::string> failure_;
+};
+
 // Drops CAP_NET_ADMIN from the calling thread's effective capabilities for its lifetime (it stays
 // permitted, so the destructor takes it back). Throws std::runtime_error when it cannot.
 class WithoutNetAdmin
