@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <array>
 #include <cerrno>
 #include <charconv>
-#include <arpa/inet.h>
 #include <grp.h>
 #include <set>
 
