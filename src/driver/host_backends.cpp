@@ -455,6 +455,7 @@ private:
         if (!switch_) {
             ovs::OvsSwitchOptions options;
             options.remote = options_.remote;
+            options.replicaCache = options_.replicaCache;
             switch_ = std::make_unique<ovs::OvsSwitch>(options);
         }
         return *switch_;
@@ -535,6 +536,9 @@ private:
 std::unique_ptr<Backends> makeHostBackends(fs::path runDir, std::string sysfsRoot,
                                            OvsBackendOptions ovs)
 {
+    if (ovs.replicaCache.empty()) {
+        ovs.replicaCache = runDir / "ovsdb-replica.json";
+    }
     return std::make_unique<HostBackends>(runDir, std::move(sysfsRoot), std::move(ovs));
 }
 

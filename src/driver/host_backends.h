@@ -30,6 +30,9 @@ struct OvsBackendOptions
     std::string datapathType = "system";
     // How long a net-start waits for its bridge (and port-plug for its port) in OVSDB.
     std::chrono::milliseconds timeout{10000};
+    // Where the OVSDB replica is kept across restarts (used on a clustered database); empty:
+    // makeHostBackends puts it in runDir.
+    std::filesystem::path replicaCache{};
 };
 
 std::unique_ptr<Backends> makeHostBackends(std::filesystem::path runDir, std::string sysfsRoot,

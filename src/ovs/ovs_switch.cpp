@@ -85,6 +85,7 @@ void OvsSwitch::run()
     options.connection.backoffMin = options_.backoffMin;
     options.connection.backoffMax = options_.backoffMax;
     options.monitor = monitoredColumns();
+    options.replicaCache = options_.replicaCache;
     loop_->client = std::make_unique<ovsdb::Client>(loop_->context, options);
     loop_->client->addStateListener([this](ovsdb::ClientState state, const Error* error) {
         {
@@ -100,6 +101,8 @@ void OvsSwitch::run()
             if (state == ovsdb::ClientState::Ready) {
                 everReady_ = true;
                 disconnected_ = false;
+                stats_.cacheLoads = loop_->client->stats().cacheLoads;
+                stats_.snapshots = loop_->client->stats().snapshots;
             }
         }
         changed_.notify_all();

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,6 +34,10 @@ struct OvsSwitchOptions
     // to retryDelayMax.
     std::chrono::milliseconds retryDelay{250};
     std::chrono::milliseconds retryDelayMax{8000};
+    // Where the OVSDB replica is kept between runs (ovsdb::ClientOptions::replicaCache): on a
+    // clustered database a restart then reads it and asks the server only for what changed.
+    // Empty: not kept.
+    std::filesystem::path replicaCache{};
 };
 
 // Counters for tests, benches and status.
@@ -42,6 +47,8 @@ struct SwitchStats
     std::uint64_t reconciles = 0;        // planning passes
     std::uint64_t portsWritten = 0;      // port programmings written (sum over transactions)
     std::uint64_t failures = 0;          // transactions that failed
+    std::uint64_t cacheLoads = 0;        // sessions started from the replica cache
+    std::uint64_t snapshots = 0;         // full downloads of the monitored tables
 };
 
 // What `dvsctl status` says about one network.

@@ -3,7 +3,10 @@
 
 #include <utility>
 
+#include <glib.h>
+
 #include "ovsdb/server_db.h"
+#include "util/file.h"
 
 namespace dvs::ovsdb {
 
@@ -13,6 +16,18 @@ namespace {
 constexpr std::string_view kServerMonitor = "dvs-server";
 
 const char* const kZeroTxnId = "00000000-0000-0000-0000-000000000000";
+
+// The version of the replica cache file's layout.
+constexpr int kCacheFormat = 1;
+// A replica cache file larger than this is not read.
+constexpr std::size_t kMaxCacheSize = std::size_t{1} << 30;
+
+template <typename... Args>
+void warn(fmt::format_string<Args...> format, Args&&... args)
+{
+    std::string text = fmt::format(format, std::forward<Args>(args)...);
+    g_log_structured("dvs-ovsdb", G_LOG_LEVEL_WARNING, "MESSAGE", "%s", text.c_str());
+}
 
 } // namespace
 
@@ -30,6 +45,7 @@ Client::Client(GMainContext* context, ClientOptions options)
 Client::~Client()
 {
     *alive_ = false;
+    saveCache();
 }
 
 void Client::start()
@@ -44,6 +60,8 @@ void Client::start()
 void Client::stop()
 {
     std::shared_ptr<bool> alive = alive_;
+    saveCache();
+    cacheSource_.reset();
     connection_->stop();
     if (!*alive) {
         return;
@@ -176,6 +194,10 @@ void Client::afterSchema(const Json& schemaJson)
         schemaVersion_ = schema.version();
         columns_ = columns;
         replica_.setSchema(schema, columns_);
+    }
+    if (!cacheTried_ && !options_.replicaCache.empty()) {
+        cacheTried_ = true;
+        loadCache();
     }
     if (!options_.serverAware) {
         sendMonitor(options_.monitorMethod);
@@ -316,6 +338,7 @@ void Client::afterMonitor(MonitorMethod method, Json&& reply)
     }
     activeMonitor_ = method;
     becomeReady();
+    scheduleCacheSave();
 }
 
 void Client::onNotification(const std::string& method, Json&& params)
@@ -352,6 +375,108 @@ void Client::onNotification(const std::string& method, Json&& params)
         lastTxnId_ = params[1].get<std::string>();
     }
     replica_.applyUpdates(format, std::move(params.back()));
+    scheduleCacheSave();
+}
+
+void Client::loadCache()
+{
+    const auto& path = options_.replicaCache;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec) || !lastTxnId_.empty()) {
+        return;
+    }
+    try {
+        Json cache = Json::parse(util::readFile(path, kMaxCacheSize));
+        auto field = [&](const char* name) -> Json& {
+            auto it = cache.find(name);
+            if (it == cache.end()) {
+                raise(ErrorCode::InternalError, "it has no '{}'", name);
+            }
+            return *it;
+        };
+        if (!cache.is_object() || field("format") != kCacheFormat) {
+            raise(ErrorCode::InternalError, "it is not a replica cache of format {}", kCacheFormat);
+        }
+        if (field("database") != options_.database || field("schema-version") != schemaVersion_ ||
+            field("columns") != Json(columns_)) {
+            return; // another database, schema or column set: start over
+        }
+        const Json& txnId = field("txn-id");
+        if (!txnId.is_string() || !util::Uuid::parse(txnId.get<std::string>()) ||
+            txnId == kZeroTxnId) {
+            raise(ErrorCode::InternalError, "its transaction id is not valid");
+        }
+        replica_.applySnapshot(UpdateFormat::Update2, std::move(field("tables")));
+        lastTxnId_ = txnId.get<std::string>();
+        savedTxnId_ = lastTxnId_;
+        ++stats_.cacheLoads;
+    } catch (const std::exception& e) {
+        warn("Ignoring the OVSDB replica cache '{}': {}", path.string(), e.what());
+        replica_.clear();
+        lastTxnId_.clear();
+    }
+}
+
+void Client::scheduleCacheSave()
+{
+    if (options_.replicaCache.empty() || cacheSource_ || state_ != ClientState::Ready ||
+        lastTxnId_.empty() || lastTxnId_ == kZeroTxnId || lastTxnId_ == savedTxnId_) {
+        return;
+    }
+    cacheSource_.reset(g_timeout_source_new(static_cast<guint>(options_.cacheInterval.count())));
+    g_source_set_callback(cacheSource_.get(), &Client::onCacheSave, this, nullptr);
+    g_source_attach(cacheSource_.get(), context_);
+}
+
+gboolean Client::onCacheSave(gpointer data) noexcept
+{
+    auto* self = static_cast<Client*>(data);
+    self->cacheSource_.reset();
+    self->saveCache();
+    return G_SOURCE_REMOVE;
+}
+
+void Client::saveCache()
+{
+    const auto& path = options_.replicaCache;
+    if (path.empty() || state_ != ClientState::Ready || lastTxnId_.empty() ||
+        lastTxnId_ == kZeroTxnId || lastTxnId_ == savedTxnId_) {
+        return;
+    }
+    try {
+        // Written by hand rather than as one JSON value: no copy of the replica is made. Table,
+        // column and uuid texts need no escaping.
+        std::string text =
+            fmt::format(R"({{"format":{},"database":{},"schema-version":{},)"
+                        R"("columns":{},"txn-id":"{}","tables":{{)",
+                        kCacheFormat, Json(options_.database).dump(), Json(schemaVersion_).dump(),
+                        Json(columns_).dump(), lastTxnId_);
+        const char* tableSep = "";
+        for (const auto& [table, columns] : columns_) {
+            fmt::format_to(std::back_inserter(text), R"({}"{}":{{)", tableSep, table);
+            tableSep = ",";
+            const char* rowSep = "";
+            for (const auto& [uuid, row] : replica_.rows(table)) {
+                fmt::format_to(std::back_inserter(text), R"({}"{}":{{"initial":{{)", rowSep,
+                               uuid.toString());
+                rowSep = ",";
+                const char* colSep = "";
+                for (const auto& [name, value] : row.columns()) {
+                    fmt::format_to(std::back_inserter(text), R"({}"{}":)", colSep, name);
+                    colSep = ",";
+                    text += value.dump();
+                }
+                text += "}}";
+            }
+            text += "}";
+        }
+        text += "}}";
+        util::writeFileAtomic(path, text, 0600);
+        savedTxnId_ = lastTxnId_;
+        ++stats_.cacheSaves;
+    } catch (const std::exception& e) {
+        warn("Could not save the OVSDB replica cache '{}': {}", path.string(), e.what());
+    }
 }
 
 void Client::becomeReady()

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -70,6 +72,16 @@ struct ClientOptions
     bool requireLeader = false;
     // Builds of one transaction before it fails for good on repeated conflicts.
     unsigned maxAttempts = 16;
+    // A file that keeps the replica between runs, or empty. When the server gives transaction
+    // ids (a clustered database), the replica and its transaction id are saved there when the
+    // client stops and, while it runs, at most once per cacheInterval after a change. A new
+    // client with the same file starts from it when the database, schema version and columns
+    // match, and asks monitor_cond_since only for what changed since; the server answers with
+    // a full snapshot (diffed against it) when it no longer has that transaction in its
+    // history. A file that does not match or does not parse is ignored and later replaced.
+    // Nothing is saved for a standalone database, whose transaction id is always zero.
+    std::filesystem::path replicaCache{};
+    std::chrono::milliseconds cacheInterval{10000};
 };
 
 // What _Server.Database says about the database.
@@ -86,6 +98,8 @@ struct ClientStats
     std::uint64_t fastResyncs = 0; // monitor_cond_since replies with found = true
     std::uint64_t tryAgains = 0;   // transactions rebuilt after a failed prerequisite
     std::uint64_t transactionsSent = 0;
+    std::uint64_t cacheLoads = 0; // sessions started from the replica cache file
+    std::uint64_t cacheSaves = 0; // replica cache files written
 };
 
 // A client of one database: one persistent connection, a replica of the monitored columns kept
@@ -162,6 +176,10 @@ private:
     void sendMonitor(MonitorMethod method);
     void afterMonitor(MonitorMethod method, Json&& reply);
     bool checkServer();
+    void loadCache();
+    void saveCache();
+    void scheduleCacheSave();
+    static gboolean onCacheSave(gpointer self) noexcept;
     Json monitorRequests(MonitorMethod method) const;
     void becomeReady();
     void attempt(std::uint64_t id);
@@ -188,6 +206,9 @@ private:
     std::vector<std::uint64_t> parked_; // TRY_AGAIN with no newer replica yet
     std::uint64_t nextJob_ = 1;
     util::AttachedSource kickSource_;
+    util::AttachedSource cacheSource_;
+    bool cacheTried_ = false;
+    std::string savedTxnId_; // the transaction id of the last cache file written or read
 
     std::map<std::uint64_t, StateListener> stateListeners_;
     std::uint64_t nextListener_ = 1;

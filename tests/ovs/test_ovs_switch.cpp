@@ -500,3 +500,54 @@ TEST_CASE("the switch's MTU comes from the dvs: uplink", "[ovs][desired]")
     auto plain = ovsNetwork("plain", "brplain");
     CHECK(ovs::bridgeSpecFor(plain, "netdev").mtu == 0u);
 }
+
+TEST_CASE("on a clustered database a restart starts from the replica cache and writes nothing",
+          "[ovs][restart]")
+{
+    if (auto why = OvsSandbox::unavailable()) {
+        skip(*why);
+        return;
+    }
+    OvsSandbox ovs({.clustered = true});
+    TempDir dir;
+    auto options = switchOptions(ovs);
+    options.replicaCache = dir.path() / "ovsdb-replica.json";
+    auto def = ovsNetwork("vmnet", "brdvs");
+    std::vector<ovs::PortSpec> specs;
+    for (int i = 0; i < 30; ++i) {
+        auto port = ovsPort(i);
+        port.vlan = accessVlan(10);
+        port.bandwidth.in = conf::BandwidthRate{1000, 0, 0, 0};
+        auto spec = ovs::portSpecFor(def, port);
+        spec.plugIfname = fmt::format("tap{}", i);
+        specs.push_back(spec);
+    }
+    {
+        ovs::OvsSwitch sw(options);
+        sw.waitApplied(sw.setNetworkAndPorts(ovs::bridgeSpecFor(def, "netdev"), specs), kWait);
+        CHECK(sw.stats().cacheLoads == 0);
+        CHECK(sw.networkState("vmnet").portsProgrammed == 30);
+    }
+    REQUIRE(std::filesystem::exists(options.replicaCache));
+
+    // Nothing changed: the server sends nothing, and nothing is written.
+    {
+        ovs::OvsSwitch sw(options);
+        sw.waitApplied(sw.setNetworkAndPorts(ovs::bridgeSpecFor(def, "netdev"), specs), kWait);
+        CHECK(sw.stats().cacheLoads == 1);
+        CHECK(sw.stats().snapshots == 0);
+        CHECK(sw.stats().writeTransactions == 0);
+        CHECK(sw.networkState("vmnet").portsProgrammed == 30);
+    }
+
+    // A change while dvsd was away is seen (from the history or a full download, as the server
+    // can) and undone.
+    ovs.vsctl({"set", "Port", "tap3", "tag=99"});
+    {
+        ovs::OvsSwitch sw(options);
+        sw.waitApplied(sw.setNetworkAndPorts(ovs::bridgeSpecFor(def, "netdev"), specs), kWait);
+        CHECK(sw.stats().cacheLoads == 1);
+        CHECK(sw.stats().writeTransactions == 1);
+        CHECK(get(ovs, "Port", "tap3", "tag") == "10");
+    }
+}
