@@ -58,6 +58,22 @@ bool matchesServer(const Client& client, const OvsSandbox& ovs)
     return sameRows(client.replica(), fresh.replica(), options);
 }
 
+// Runs a client with the cache until a small change has reached it, then stops it, which saves
+// the cache. (The server drops the bulk transaction from its history when the next one comes;
+// the cache then keeps the id of a later, small one.) Returns the client's counters and whether
+// the file existed before the stop.
+std::pair<ClientStats, bool> runAndStop(OvsSandbox& ovs, const fs::path& cache)
+{
+    Client client(nullptr, cachedOptions(ovs, cache));
+    client.start();
+    REQUIRE(waitReady(client));
+    ovs.vsctl({"set", "Port", "br0", "tag=3"});
+    REQUIRE(runUntil([&] { return vs::Port::findByName(client.replica(), "br0")->tag() == 3; }));
+    bool existed = fs::exists(cache);
+    client.stop();
+    return {client.stats(), existed};
+}
+
 } // namespace
 
 TEST_CASE("clustered: a restarted client starts from its cache and gets only what changed",
@@ -71,20 +87,11 @@ TEST_CASE("clustered: a restarted client starts from its cache and gets only wha
     addBulk(ovs, 40);
     TempDir dir;
     fs::path cache = dir.path() / "replica.json";
-    {
-        Client first(nullptr, cachedOptions(ovs, cache));
-        first.start();
-        REQUIRE(waitReady(first));
-        CHECK(first.stats().cacheLoads == 0);
-        CHECK(first.stats().snapshots + first.stats().fastResyncs == 1);
-        CHECK_FALSE(fs::exists(cache));
-        // The server drops the bulk transaction from its history when the next one comes;
-        // the cache keeps the id of a later, small one.
-        ovs.vsctl({"set", "Port", "br0", "tag=3"});
-        REQUIRE(runUntil([&] { return vs::Port::findByName(first.replica(), "br0")->tag() == 3; }));
-        first.stop();
-        CHECK(first.stats().cacheSaves == 1);
-    }
+    auto [first, existed] = runAndStop(ovs, cache);
+    CHECK(first.cacheLoads == 0);
+    CHECK(first.snapshots + first.fastResyncs == 1);
+    CHECK_FALSE(existed);
+    CHECK(first.cacheSaves == 1);
     REQUIRE(fs::exists(cache));
     CHECK((fs::status(cache).permissions() & fs::perms::others_read) == fs::perms::none);
 
@@ -172,14 +179,7 @@ TEST_CASE("clustered: a cache that does not fit is ignored", "[replica-cache]")
     addBulk(ovs, 40);
     TempDir dir;
     fs::path cache = dir.path() / "replica.json";
-    {
-        Client first(nullptr, cachedOptions(ovs, cache));
-        first.start();
-        REQUIRE(waitReady(first));
-        ovs.vsctl({"set", "Port", "br0", "tag=3"});
-        REQUIRE(runUntil([&] { return vs::Port::findByName(first.replica(), "br0")->tag() == 3; }));
-        first.stop();
-    }
+    runAndStop(ovs, cache);
     REQUIRE(fs::exists(cache));
     std::string saved = dvs::util::readFile(cache);
 
