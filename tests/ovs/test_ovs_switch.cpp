@@ -85,6 +85,24 @@ std::vector<std::string> concat(std::vector<std::string> a, const std::vector<st
     return a;
 }
 
+// A fresh sandbox and a switch on it with the network "vmnet" (bridge brdvs) started.
+struct VmnetSwitch
+{
+    OvsSandbox ovs;
+    ovs::OvsSwitch sw{switchOptions(ovs)};
+    conf::NetworkDef def = ovsNetwork("vmnet", "brdvs");
+
+    VmnetSwitch() { sw.waitApplied(sw.setNetwork(ovs::bridgeSpecFor(def, "netdev")), kWait); }
+};
+
+// How many Port rows have the access VLAN tag.
+std::size_t portsTagged(const OvsSandbox& ovs, unsigned tag)
+{
+    auto out = ovs.vsctl({"--columns=_uuid", "--format=csv", "--no-headings", "find", "Port",
+                          "tag=" + std::to_string(tag)});
+    return out.empty() ? 0 : static_cast<std::size_t>(std::count(out.begin(), out.end(), '\n')) + 1;
+}
+
 } // namespace
 
 TEST_CASE("a network's bridge is created, tagged and removed; an untagged one is only used",
@@ -94,11 +112,8 @@ TEST_CASE("a network's bridge is created, tagged and removed; an untagged one is
         skip(*why);
         return;
     }
-    OvsSandbox ovs;
-    ovs::OvsSwitch sw(switchOptions(ovs));
-
-    auto def = ovsNetwork("vmnet", "brdvs");
-    sw.waitApplied(sw.setNetwork(ovs::bridgeSpecFor(def, "netdev")), kWait);
+    VmnetSwitch f;
+    auto& [ovs, sw, def] = f;
     CHECK(ovs.vsctl({"br-exists", "brdvs"}).empty());
     CHECK(get(ovs, "Bridge", "brdvs", "external_ids:dvs-network") == "vmnet");
     CHECK(get(ovs, "Bridge", "brdvs", "datapath_type") == "netdev");
@@ -275,12 +290,10 @@ TEST_CASE("libvirt's QoS rows win when libvirt sets them after dvsd programmed t
         skip(*why);
         return;
     }
-    OvsSandbox ovs;
-    ovs::OvsSwitch sw(switchOptions(ovs));
-    auto def = ovsNetwork("vmnet", "brdvs");
+    VmnetSwitch f;
+    auto& [ovs, sw, def] = f;
     auto port = ovsPort(2);
     port.bandwidth.in = conf::BandwidthRate{1000, 0, 0, 0};
-    sw.waitApplied(sw.setNetwork(ovs::bridgeSpecFor(def, "netdev")), kWait);
     sw.waitApplied(sw.setPort(ovs::portSpecFor(def, port)), kWait);
 
     // libvirt's first step: the plug. dvsd gives the port a QoS of its own.
@@ -305,10 +318,8 @@ TEST_CASE("a portgroup change moves every live port in one transaction", "[ovs][
         skip(*why);
         return;
     }
-    OvsSandbox ovs;
-    ovs::OvsSwitch sw(switchOptions(ovs));
-    auto def = ovsNetwork("vmnet", "brdvs");
-    sw.waitApplied(sw.setNetwork(ovs::bridgeSpecFor(def, "netdev")), kWait);
+    VmnetSwitch f;
+    auto& [ovs, sw, def] = f;
     constexpr int kPorts = 100;
     std::vector<conf::NetworkPort> ports;
     std::vector<std::string> plug;
@@ -320,11 +331,7 @@ TEST_CASE("a portgroup change moves every live port in one transaction", "[ovs][
     }
     ovs.vsctl(plug);
     REQUIRE(pollUntil([&] { return sw.networkState("vmnet").portsProgrammed == kPorts; }));
-    REQUIRE(pollUntil([&] {
-        return ovs.vsctl(
-                      {"--columns=tag", "--format=csv", "--no-headings", "find", "Port", "tag=10"})
-                   .size() == kPorts * 3 - 1;
-    }));
+    REQUIRE(pollUntil([&] { return portsTagged(ovs, 10) == kPorts; }));
 
     auto writes = sw.stats().writeTransactions;
     std::vector<ovs::PortSpec> moved;
@@ -335,10 +342,8 @@ TEST_CASE("a portgroup change moves every live port in one transaction", "[ovs][
     }
     sw.waitApplied(sw.setNetworkAndPorts(ovs::bridgeSpecFor(def, "netdev"), moved), kWait);
     CHECK(sw.stats().writeTransactions == writes + 1);
-    CHECK(ovs.vsctl({"--columns=name", "--format=csv", "--no-headings", "find", "Port", "tag=20"})
-              .size() > 0);
-    CHECK(ovs.vsctl({"--columns=tag", "--format=csv", "--no-headings", "find", "Port", "tag=10"})
-              .empty());
+    CHECK(portsTagged(ovs, 20) == kPorts);
+    CHECK(portsTagged(ovs, 10) == 0);
     CHECK(rowCount(ovs, "QoS") == std::to_string(kPorts));
 }
 
@@ -349,10 +354,8 @@ TEST_CASE("ports attached during a storm in which ovsdb-server is killed all end
         skip(*why);
         return;
     }
-    OvsSandbox ovs;
-    ovs::OvsSwitch sw(switchOptions(ovs));
-    auto def = ovsNetwork("vmnet", "brdvs");
-    sw.waitApplied(sw.setNetwork(ovs::bridgeSpecFor(def, "netdev")), kWait);
+    VmnetSwitch f;
+    auto& [ovs, sw, def] = f;
     constexpr int kPorts = 200;
     std::vector<conf::NetworkPort> ports;
     std::vector<std::string> plug;
@@ -372,11 +375,7 @@ TEST_CASE("ports attached during a storm in which ovsdb-server is killed all end
     }
     REQUIRE(pollUntil([&] { return sw.networkState("vmnet").portsProgrammed == kPorts; },
                       std::chrono::seconds(30)));
-    REQUIRE(pollUntil([&] {
-        return ovs.vsctl(
-                      {"--columns=tag", "--format=csv", "--no-headings", "find", "Port", "tag=30"})
-                   .size() == kPorts * 3 - 1;
-    }));
+    REQUIRE(pollUntil([&] { return portsTagged(ovs, 30) == kPorts; }));
     CHECK(sw.networkState("vmnet").portsPending == 0);
     CHECK(sw.stats().failures + sw.stats().writeTransactions >= 1);
 }
@@ -387,10 +386,8 @@ TEST_CASE("ports dvsd plugs itself get libvirt's rows, and unplugging removes th
         skip(*why);
         return;
     }
-    OvsSandbox ovs;
-    ovs::OvsSwitch sw(switchOptions(ovs));
-    auto def = ovsNetwork("vmnet", "brdvs");
-    sw.waitApplied(sw.setNetwork(ovs::bridgeSpecFor(def, "netdev")), kWait);
+    VmnetSwitch f;
+    auto& [ovs, sw, def] = f;
     auto port = ovsPort(7);
     port.vlan.tags = {10, 20};
     port.vlan.trunk = true;
@@ -465,10 +462,8 @@ TEST_CASE("waiting fails at once while the database is away, and the change is a
         skip(*why);
         return;
     }
-    OvsSandbox ovs;
-    ovs::OvsSwitch sw(switchOptions(ovs));
-    auto def = ovsNetwork("vmnet", "brdvs");
-    sw.waitApplied(sw.setNetwork(ovs::bridgeSpecFor(def, "netdev")), kWait);
+    VmnetSwitch f;
+    auto& [ovs, sw, def] = f;
     ovs.killServer(SIGKILL);
     REQUIRE(pollUntil([&] { return !sw.ready(); }));
     auto other = ovsNetwork("other", "brother");
