@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "ovsdb/json_stream.h"
 
+#include <bit>
+#include <cstdint>
 #include <cstring>
 
+#include "ovsdb/json_parser.h"
 #include "util/error.h"
 
 namespace dvs::ovsdb {
@@ -12,6 +15,32 @@ namespace {
 bool isBlank(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// The first quote or backslash in [from, end), or end; eight bytes at a time.
+const char* findQuoteOrBackslash(const char* from, const char* end)
+{
+    if constexpr (std::endian::native == std::endian::little) {
+        constexpr std::uint64_t kOnes = 0x0101010101010101;
+        constexpr std::uint64_t kHighs = 0x8080808080808080;
+        while (end - from >= 8) {
+            std::uint64_t word;
+            std::memcpy(&word, from, sizeof word);
+            std::uint64_t quotes = word ^ (kOnes * '"');
+            std::uint64_t backslashes = word ^ (kOnes * '\\');
+            // The high bit of each zero byte; the lowest one flagged is exact.
+            std::uint64_t found =
+                (((quotes - kOnes) & ~quotes) | ((backslashes - kOnes) & ~backslashes)) & kHighs;
+            if (found != 0) {
+                return from + std::countr_zero(found) / 8;
+            }
+            from += 8;
+        }
+    }
+    while (from != end && *from != '"' && *from != '\\') {
+        ++from;
+    }
+    return from;
 }
 
 } // namespace
@@ -58,11 +87,7 @@ std::optional<Json> JsonStream::next()
         if (inString_ && !escape_) {
             // Most bytes of a message are inside strings: jump to the next quote or backslash.
             const char* from = buffer_.data() + scan_;
-            const char* end = buffer_.data() + buffer_.size();
-            const char* quote = static_cast<const char*>(std::memchr(from, '"', end - from));
-            const char* stop = quote != nullptr ? quote : end;
-            const char* backslash = static_cast<const char*>(std::memchr(from, '\\', stop - from));
-            scan_ += (backslash != nullptr ? backslash : stop) - from;
+            scan_ += findQuoteOrBackslash(from, buffer_.data() + buffer_.size()) - from;
             if (scan_ - start_ > maxMessageSize_) {
                 broken_ = true;
                 raise(ErrorCode::Rpc,
@@ -92,11 +117,11 @@ std::optional<Json> JsonStream::next()
                 std::string_view text(buffer_.data() + start_, scan_ - start_);
                 start_ = scan_;
                 try {
-                    return Json::parse(text);
-                } catch (const Json::exception& e) {
+                    return parseJson(text);
+                } catch (const Error& e) {
                     broken_ = true;
                     raise(ErrorCode::Rpc, "Invalid JSON message from the OVSDB server: {}",
-                          e.what());
+                          e.message());
                 }
             }
         }

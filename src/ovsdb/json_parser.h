@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "ovsdb/json_stream.h"
+
+namespace dvs::ovsdb {
+
+// The deepest nesting of arrays and objects parseJson() accepts.
+constexpr std::size_t kMaxJsonDepth = 512;
+
+// Parses one JSON text (RFC 8259): a value with optional whitespace around it and nothing else.
+// The result is node for node what nlohmann::json::parse builds: a non-negative integer is
+// unsigned, a negative one signed (the schema parser tells them apart), an integer beyond 64 bits
+// a double. Strings must be valid UTF-8 without raw control characters; escapes, including
+// surrogate pairs, are decoded to UTF-8. A repeated object key keeps its last value.
+// Throws Error(Rpc) naming the byte offset and what was expected when the text is not valid JSON
+// or nests arrays and objects deeper than kMaxJsonDepth.
+Json parseJson(std::string_view text);
+
+} // namespace dvs::ovsdb
