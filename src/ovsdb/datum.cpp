@@ -32,8 +32,48 @@ namespace {
 
 bool isTagged(const Json& json, std::string_view tag)
 {
-    return json.is_array() && json.size() == 2 && json[0].is_string() &&
-           json[0].get_ref<const std::string&>() == tag;
+    const auto* pair = json.get_ptr<const Json::array_t*>();
+    if (pair == nullptr || pair->size() != 2) {
+        return false;
+    }
+    const auto* first = (*pair)[0].get_ptr<const std::string*>();
+    return first != nullptr && *first == tag;
+}
+
+// a < b as nlohmann orders values, with the comparisons of strings and of tagged atoms such as
+// ["uuid", "..."] made directly.
+bool lessThan(const Json& a, const Json& b)
+{
+    const auto* x = a.get_ptr<const std::string*>();
+    const auto* y = b.get_ptr<const std::string*>();
+    if (x != nullptr && y != nullptr) {
+        return *x < *y;
+    }
+    const auto* p = a.get_ptr<const Json::array_t*>();
+    const auto* q = b.get_ptr<const Json::array_t*>();
+    if (p != nullptr && q != nullptr && p->size() == 2 && q->size() == 2) {
+        const auto* tagA = (*p)[0].get_ptr<const std::string*>();
+        const auto* tagB = (*q)[0].get_ptr<const std::string*>();
+        x = (*p)[1].get_ptr<const std::string*>();
+        y = (*q)[1].get_ptr<const std::string*>();
+        if (tagA != nullptr && tagB != nullptr && x != nullptr && y != nullptr && *tagA == *tagB) {
+            return *x < *y;
+        }
+    }
+    return a < b;
+}
+
+// ["set", [atom]], built without an initializer list.
+Json setOfOne(Json&& atom)
+{
+    Json::array_t atoms;
+    atoms.reserve(1);
+    atoms.push_back(std::move(atom));
+    Json::array_t set;
+    set.reserve(2);
+    set.emplace_back("set");
+    set.emplace_back(std::move(atoms));
+    return Json(std::move(set));
 }
 
 bool isAtom(const Json& json)
@@ -195,16 +235,16 @@ Json canonical(const ColumnType& type, Json&& datum)
         if (!isTagged(datum, "map") || !datum[1].is_array()) {
             mismatch("a map", datum);
         }
-        Json& pairs = datum[1];
+        auto& pairs = datum[1].get_ref<Json::array_t&>();
         bool sorted = true;
         for (std::size_t i = 0; i < pairs.size(); ++i) {
-            Json& pair = pairs[i];
-            if (!pair.is_array() || pair.size() != 2) {
+            auto* pair = pairs[i].get_ptr<Json::array_t*>();
+            if (pair == nullptr || pair->size() != 2) {
                 mismatch("a map", datum);
             }
-            canonicalizeAtom(type.key, pair[0]);
-            canonicalizeAtom(*type.value, pair[1]);
-            if (sorted && i > 0 && !(pairs[i - 1][0] < pair[0])) {
+            canonicalizeAtom(type.key, (*pair)[0]);
+            canonicalizeAtom(*type.value, (*pair)[1]);
+            if (sorted && i > 0 && !lessThan(pairs[i - 1][0], (*pair)[0])) {
                 sorted = false;
             }
         }
@@ -230,28 +270,27 @@ Json canonical(const ColumnType& type, Json&& datum)
         if (type.isScalar()) {
             return std::move(datum);
         }
-        return Json::array({"set", Json::array({std::move(datum)})});
+        return setOfOne(std::move(datum));
     }
     if (!datum[1].is_array()) {
         mismatch("a set", datum);
     }
-    Json& atoms = datum[1];
+    auto& elements = datum[1].get_ref<Json::array_t&>();
     if (type.isScalar()) {
-        if (atoms.size() != 1) {
+        if (elements.size() != 1) {
             mismatch("a single value", datum);
         }
-        canonicalizeAtom(type.key, atoms[0]);
-        return std::move(atoms[0]);
+        canonicalizeAtom(type.key, elements[0]);
+        return std::move(elements[0]);
     }
     bool sorted = true;
-    for (std::size_t i = 0; i < atoms.size(); ++i) {
-        canonicalizeAtom(type.key, atoms[i]);
-        if (sorted && i > 0 && !(atoms[i - 1] < atoms[i])) {
+    for (std::size_t i = 0; i < elements.size(); ++i) {
+        canonicalizeAtom(type.key, elements[i]);
+        if (sorted && i > 0 && !lessThan(elements[i - 1], elements[i])) {
             sorted = false;
         }
     }
     if (!sorted) {
-        auto& elements = atoms.get_ref<Json::array_t&>();
         std::sort(elements.begin(), elements.end());
         elements.erase(std::unique(elements.begin(), elements.end()), elements.end());
     }
