@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "ovsdb/json_parser.h"
 #include "ovsdb/server_db.h"
 #include "util/file.h"
 
@@ -386,7 +387,7 @@ void Client::loadCache()
         return;
     }
     try {
-        Json cache = Json::parse(util::readFile(path, kMaxCacheSize));
+        Json cache = parseJson(util::readFile(path, kMaxCacheSize));
         auto field = [&](const char* name) -> Json& {
             auto it = cache.find(name);
             if (it == cache.end()) {
