@@ -23,10 +23,10 @@ public:
     // Appends received bytes.
     void feed(std::string_view bytes);
 
-    // The next complete JSON text, parsed, or nullopt when more bytes are needed. Throws
-    // Error(Rpc) when the stream is not a sequence of JSON objects or arrays, when a text is not
-    // valid JSON, or when a text grows beyond the maximum message size. After a throw the stream
-    // is unusable until reset().
+    // The next complete JSON text, parsed (parseJson()), or nullopt when more bytes are needed.
+    // Throws Error(Rpc) when the stream is not a sequence of JSON objects or arrays, when a text
+    // is not valid JSON or nests deeper than kMaxJsonDepth, or when a text grows beyond the
+    // maximum message size. After a throw the stream is unusable until reset().
     std::optional<Json> next();
 
     // Bytes received but not yet returned as a text.
