@@ -12,7 +12,8 @@ namespace dvs::ovsdb {
 constexpr std::size_t kMaxJsonDepth = 512;
 
 // Parses one JSON text (RFC 8259): a value with optional whitespace around it and nothing else.
-// The result is node for node what nlohmann::json::parse builds: a non-negative integer is
+// The result is node for node what nlohmann::json::parse builds (which, unlike this parser,
+// also skips a leading byte order mark and stops at a NUL byte): a non-negative integer is
 // unsigned, a negative one signed (the schema parser tells them apart), an integer beyond 64 bits
 // a double. Strings must be valid UTF-8 without raw control characters; escapes, including
 // surrogate pairs, are decoded to UTF-8. A repeated object key keeps its last value.

@@ -390,3 +390,16 @@ TEST_CASE("invalid documents are RPC errors naming where and what", "[json_parse
         CHECK_THROWS(Json::parse(c.text));
     }
 }
+
+TEST_CASE("stricter than nlohmann where RFC 8259 is", "[json_parser]")
+{
+    // nlohmann stops reading at a NUL byte and skips a leading byte order mark; both are bytes
+    // outside the grammar of a JSON text.
+    const std::string nul("[1]\0x", 5);
+    CHECK(Json::parse(nul) == Json::array({1}));
+    CHECK_THAT(errorOf(nul), Catch::Contains("byte 3: expected the end of the text after the "
+                                             "value, found byte 0x00"));
+    const std::string bom = "\xef\xbb\xbf[1]";
+    CHECK(Json::parse(bom) == Json::array({1}));
+    CHECK_THAT(errorOf(bom), Catch::Contains("byte 0: expected a value, found byte 0xef"));
+}
