@@ -89,6 +89,8 @@ public:
     using Listener = std::function<void(const std::vector<RowChange>&)>;
 
     Replica() = default;
+    // clear() frees the rows' values leaves first, much faster than their own destructors.
+    ~Replica() { clear(); }
     Replica(const Replica&) = delete;
     Replica& operator=(const Replica&) = delete;
 
