@@ -2,10 +2,16 @@
 #include "ovs/planner.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
 
 #include "ovs/external_ids.h"
 #include "ovsdb/vswitch.h"
 #include "util/error.h"
+#include "util/number.h"
 
 namespace dvs::ovs {
 
@@ -71,30 +77,446 @@ Json changedColumns(const Row& row, const Json& values)
     return changed;
 }
 
+// Whether two strings are equal, telling most different ones apart without calling memcmp.
+bool sameText(std::string_view a, std::string_view b)
+{
+    return a.size() == b.size() &&
+           (a.empty() || (a.front() == b.front() && a.back() == b.back() && a == b));
+}
+
+// Finds columns of one row in the order the row sorts them (byte order of their names): each
+// one walks on from the previous one and compares names for equality only, cheaper than a
+// lookup from the root. A column asked for out of order is looked up.
+class ColumnCursor
+{
+public:
+    explicit ColumnCursor(const Row& row) : row_(row), next_(row.columns().begin()) {}
+
+    // The column's value, or nullptr when it is not replicated.
+    const Json* find(std::string_view column)
+    {
+        for (auto it = next_; it != row_.columns().end(); ++it) {
+            if (sameText(it->first, column)) {
+                next_ = std::next(it);
+                return &it->second;
+            }
+        }
+        return row_.find(column);
+    }
+    // The column's value; throws like Row::at() when it is not replicated.
+    const Json& operator[](std::string_view column)
+    {
+        const Json* value = find(column);
+        return value != nullptr ? *value : row_.at(column);
+    }
+
+private:
+    const Row& row_;
+    std::map<std::string, Json, std::less<>>::const_iterator next_;
+};
+
+// The types of the columns the planner compares, looked up once per pass. Columns are told
+// apart by the address of their name: the planner passes the generated constants.
+class ColumnTypes
+{
+public:
+    const ovsdb::ColumnType& of(const Row& row, std::string_view column)
+    {
+        for (const auto& entry : entries_) {
+            if (entry.table == &row.table() && entry.name == column.data() &&
+                entry.size == column.size()) {
+                return *entry.type;
+            }
+        }
+        const auto& type = columnType(row, column);
+        entries_.push_back({&row.table(), column.data(), column.size(), &type});
+        return type;
+    }
+
+private:
+    struct Entry
+    {
+        const ovsdb::TableSchema* table;
+        const char* name;
+        std::size_t size;
+        const ovsdb::ColumnType* type;
+    };
+    std::vector<Entry> entries_;
+};
+
+// A column of a replica row as an index found it: its name and its value (nullptr when the
+// column is not replicated).
+struct Column
+{
+    std::string_view name;
+    const Json* value = nullptr;
+
+    // The value; throws like Row::at() when the column is not replicated.
+    const Json& in(const Row& row) const { return value != nullptr ? *value : row.at(name); }
+};
+
+// The columns of one row that differ from wanted values, collected as the row of an update.
+// Each value is compared as sameDatum() compares its encoding by the generated Values, but in
+// place: a pass over unchanged ports builds no JSON at all.
+class ColumnDiff
+{
+public:
+    ColumnDiff(const Row& row, ColumnTypes& types) : row_(row), types_(types) {}
+
+    // An integer column (Values: a bare atom).
+    ColumnDiff& integer(const Column& column, std::int64_t value)
+    {
+        return generic(column, Json(value));
+    }
+    // An optional integer column (Values: a bare atom, or the empty set).
+    ColumnDiff& optionalInteger(const Column& column, std::optional<std::int64_t> value)
+    {
+        if (value) {
+            return integer(column, *value);
+        }
+        return emptySet(column);
+    }
+    // A set of integers (Values: always a set).
+    ColumnDiff& integers(const Column& column, const std::vector<std::int64_t>& values)
+    {
+        if (values.empty()) {
+            return emptySet(column);
+        }
+        return generic(column, datum::encodeSet(values));
+    }
+    // A string column (Values: a bare atom).
+    ColumnDiff& string(const Column& column, std::string_view value)
+    {
+        const auto& type = types_.of(row_, column.name);
+        const Json& current = column.in(row_);
+        if (!type.isScalar() || type.isMap()) {
+            return compare(column, type, current, datum::encode(std::string(value)));
+        }
+        const auto* have = current.get_ptr<const std::string*>();
+        if (have == nullptr || *have != value) {
+            changed_[std::string(column.name)] = datum::encode(std::string(value));
+        }
+        return *this;
+    }
+    // An optional string column (Values: a bare atom, or the empty set).
+    ColumnDiff& optionalString(const Column& column, const std::optional<std::string>& value)
+    {
+        if (value) {
+            return generic(column, datum::encode(*value));
+        }
+        return emptySet(column);
+    }
+
+    // Adds the update of the changed columns to txn, when there are any.
+    void write(ovsdb::Transaction& txn)
+    {
+        if (!changed_.empty()) {
+            txn.update(row_.table().name, row_.uuid(), std::move(changed_));
+        }
+    }
+
+private:
+    ColumnDiff& generic(const Column& column, Json wanted)
+    {
+        const auto& type = types_.of(row_, column.name);
+        return compare(column, type, column.in(row_), std::move(wanted));
+    }
+    ColumnDiff& compare(const Column& column, const ovsdb::ColumnType& type, const Json& current,
+                        Json wanted)
+    {
+        if (!sameDatum(type, current, wanted)) {
+            changed_[std::string(column.name)] = std::move(wanted);
+        }
+        return *this;
+    }
+    // The empty set, as encodeOptional(nullopt) and encodeSet({}) write it.
+    ColumnDiff& emptySet(const Column& column)
+    {
+        const auto& type = types_.of(row_, column.name);
+        const Json& current = column.in(row_);
+        if (type.isMap()) {
+            return compare(column, type, current, datum::encodeSet(std::vector<std::int64_t>()));
+        }
+        const auto* pair = current.get_ptr<const Json::array_t*>();
+        bool same = !type.isScalar() && pair != nullptr && pair->size() == 2 &&
+                    (*pair)[1].is_array() && (*pair)[1].empty();
+        if (!same) {
+            changed_[std::string(column.name)] = datum::encodeSet(std::vector<std::int64_t>());
+        }
+        return *this;
+    }
+
+    const Row& row_;
+    ColumnTypes& types_;
+    // Null until a column differs (operator[] makes it an object): no allocation otherwise.
+    Json changed_;
+};
+
+// The atoms of a set datum of the replica, read in place as datum::setElements() reads them
+// (["set", atoms], or a bare atom for a set of one); throws as it does for anything else.
+class Atoms
+{
+public:
+    explicit Atoms(const Json& datum)
+    {
+        if (datum.is_array() && datum.size() == 2 && datum[0].is_string() &&
+            datum[0].get_ref<const std::string&>() == "set" && datum[1].is_array()) {
+            const auto& atoms = datum[1].get_ref<const Json::array_t&>();
+            begin_ = atoms.data();
+            end_ = begin_ + atoms.size();
+            return;
+        }
+        bool atom = datum.is_primitive() ||
+                    (datum.is_array() && datum.size() == 2 && datum[0].is_string() &&
+                     (datum[0].get_ref<const std::string&>() == "uuid" ||
+                      datum[0].get_ref<const std::string&>() == "named-uuid"));
+        if (!atom) {
+            datum::setElements(datum); // throws
+        }
+        begin_ = &datum;
+        end_ = begin_ + 1;
+    }
+
+    const Json* begin() const noexcept { return begin_; }
+    const Json* end() const noexcept { return end_; }
+    std::size_t size() const noexcept { return static_cast<std::size_t>(end_ - begin_); }
+    bool empty() const noexcept { return begin_ == end_; }
+
+private:
+    const Json* begin_ = nullptr;
+    const Json* end_ = nullptr;
+};
+
+// A string column of a replica row, in place (View::name() and the like copy it).
+const std::string& stringDatum(const Json& value)
+{
+    Atoms atoms(value);
+    if (atoms.size() != 1) {
+        datum::decodeAtom<std::string>(value); // throws
+    }
+    const Json& atom = *atoms.begin();
+    if (!atom.is_string()) {
+        datum::decodeAtom<std::string>(atom); // throws
+    }
+    return atom.get_ref<const std::string&>();
+}
+
+const std::string& stringColumn(const Row& row, std::string_view column)
+{
+    return stringDatum(row.at(column));
+}
+
+// A uuid atom (["uuid", "8-4-4-4-12 hex digits"]), as datum::decodeAtom() reads it; the text
+// the server writes is converted here directly, anything else goes through decodeAtom().
+util::Uuid uuidAtom(const Json& atom)
+{
+    const auto* pair = atom.get_ptr<const Json::array_t*>();
+    const std::string* text = nullptr;
+    if (pair != nullptr && pair->size() == 2 && (*pair)[0] == "uuid") {
+        text = (*pair)[1].get_ptr<const std::string*>();
+    }
+    if (text == nullptr || text->size() != 36) {
+        return datum::decodeAtom<util::Uuid>(atom);
+    }
+    std::array<std::uint8_t, 16> bytes{};
+    std::size_t pos = 0;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            if ((*text)[pos] != '-') {
+                return datum::decodeAtom<util::Uuid>(atom);
+            }
+            ++pos;
+        }
+        int hi = util::hexDigitValue((*text)[pos]);
+        int lo = util::hexDigitValue((*text)[pos + 1]);
+        if (hi < 0 || lo < 0) {
+            return datum::decodeAtom<util::Uuid>(atom);
+        }
+        bytes[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+        pos += 2;
+    }
+    return util::Uuid(bytes);
+}
+
+// An optional uuid column (Port.qos) without copying the datum.
+std::optional<util::Uuid> optionalUuid(const Json& value)
+{
+    Atoms atoms(value);
+    if (atoms.empty()) {
+        return std::nullopt;
+    }
+    return uuidAtom(*atoms.begin());
+}
+
+// Calls fn with each uuid of a set-of-uuids datum (Port.interfaces, Bridge.ports).
+template <typename Fn>
+void forEachUuid(const Json& value, Fn&& fn)
+{
+    for (const Json& atom : Atoms(value)) {
+        fn(uuidAtom(atom));
+    }
+}
+
+// Calls fn(key, uuid) with each pair of an integer-to-uuid map datum (QoS.queues), in place.
+template <typename Fn>
+void forEachQueue(const Json& value, Fn&& fn)
+{
+    if (!value.is_array() || value.size() != 2 || value[0] != "map" || !value[1].is_array()) {
+        datum::mapPairs(value); // throws
+    }
+    for (const Json& pair : value[1]) {
+        if (!pair.is_array() || pair.size() != 2) {
+            datum::mapPairs(value); // throws
+        }
+        fn(datum::decodeAtom<std::int64_t>(pair[0]), uuidAtom(pair[1]));
+    }
+}
+
+struct UuidHash
+{
+    std::size_t operator()(const util::Uuid& uuid) const noexcept
+    {
+        std::uint64_t a = 0;
+        std::uint64_t b = 0;
+        std::memcpy(&a, uuid.bytes().data(), sizeof a);
+        std::memcpy(&b, uuid.bytes().data() + sizeof a, sizeof b);
+        std::uint64_t h = a ^ (b * 0x9e3779b97f4a7c15ULL);
+        h ^= h >> 32;
+        h *= 0xd6e8feb86659fd93ULL;
+        h ^= h >> 32;
+        return static_cast<std::size_t>(h);
+    }
+};
+
+using UuidSet = std::unordered_set<util::Uuid, UuidHash>;
+
+// An open-addressing hash table for the indexes of one pass: one allocation for all its entries
+// where std::unordered_map makes one per entry. An insert may move every value.
+template <typename Key, typename Value, typename Hash = std::hash<Key>>
+class FlatMap
+{
+public:
+    void reserve(std::size_t count)
+    {
+        std::size_t capacity = 16;
+        while (capacity < count * 2) {
+            capacity *= 2;
+        }
+        if (capacity > slots_.size()) {
+            rehash(capacity);
+        }
+    }
+
+    // The value of key, value-initialised when the key is new.
+    Value& operator[](const Key& key)
+    {
+        if ((size_ + 1) * 2 > slots_.size()) {
+            rehash(std::max<std::size_t>(16, slots_.size() * 2));
+        }
+        Slot& slot = slots_[position(key)];
+        if (!slot.used) {
+            slot.used = true;
+            slot.key = key;
+            ++size_;
+        }
+        return slot.value;
+    }
+
+    // The value of key, or nullptr.
+    const Value* find(const Key& key) const
+    {
+        if (slots_.empty()) {
+            return nullptr;
+        }
+        const Slot& slot = slots_[position(key)];
+        return slot.used ? &slot.value : nullptr;
+    }
+    Value* find(const Key& key) { return const_cast<Value*>(std::as_const(*this).find(key)); }
+
+private:
+    struct Slot
+    {
+        Key key{};
+        Value value{};
+        bool used = false;
+    };
+
+    // The slot holding key, or the free one where it goes.
+    std::size_t position(const Key& key) const
+    {
+        std::size_t mask = slots_.size() - 1;
+        std::size_t hash = Hash{}(key);
+        for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+            const Slot& slot = slots_[i];
+            if (!slot.used || slot.key == key) {
+                return i;
+            }
+        }
+    }
+
+    void rehash(std::size_t capacity)
+    {
+        std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(capacity));
+        for (auto& slot : old) {
+            if (slot.used) {
+                slots_[position(slot.key)] = std::move(slot);
+            }
+        }
+    }
+
+    std::vector<Slot> slots_;
+    std::size_t size_ = 0;
+};
+
+class KeyValues;
+
 // A string-to-string map column of a replica row, read in place.
 class StringMap
 {
 public:
-    explicit StringMap(const Json& datum) : datum_(&datum) {}
+    explicit StringMap(const Json& datum)
+    {
+        const auto* d = datum.get_ptr<const Json::array_t*>();
+        if (d != nullptr && d->size() == 2) {
+            pairs_ = (*d)[1].get_ptr<const Json::array_t*>();
+        }
+    }
 
     // The value of key, or nullptr.
     const std::string* find(std::string_view key) const
     {
-        const Json& d = *datum_;
-        if (!d.is_array() || d.size() != 2 || !d[1].is_array()) {
-            return nullptr;
-        }
-        for (const auto& pair : d[1]) {
-            if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string() &&
-                pair[0].get_ref<const std::string&>() == key) {
-                return &pair[1].get_ref<const std::string&>();
+        if (pairs_ != nullptr) {
+            for (const auto& pair : *pairs_) {
+                auto [k, v] = entry(pair);
+                if (k != nullptr && sameText(*k, key)) {
+                    return v;
+                }
             }
         }
         return nullptr;
     }
 
+    // Whether find() sees every key of want with its value and none of drop that want lacks;
+    // in one walk over the pairs.
+    bool holds(const KeyValues& want, std::initializer_list<std::string_view> drop) const;
+
 private:
-    const Json* datum_;
+    // A pair's key and value, or nullptrs when it is not a pair of strings.
+    static std::pair<const std::string*, const std::string*> entry(const Json& pair)
+    {
+        const auto* p = pair.get_ptr<const Json::array_t*>();
+        if (p == nullptr || p->size() != 2) {
+            return {nullptr, nullptr};
+        }
+        const auto* k = (*p)[0].get_ptr<const std::string*>();
+        const auto* v = (*p)[1].get_ptr<const std::string*>();
+        if (k == nullptr || v == nullptr) {
+            return {nullptr, nullptr};
+        }
+        return {k, v};
+    }
+
+    const Json::array_t* pairs_ = nullptr;
 };
 
 StringMap stringMap(const Row& row, std::string_view column)
@@ -108,26 +530,133 @@ std::string_view valueOf(const StringMap& map, std::string_view key)
     return value != nullptr ? std::string_view(*value) : std::string_view();
 }
 
+// The pairs a map column should hold, sorted by key as a std::map<std::string, std::string>
+// would hold them, viewing strings that outlive it: no allocation per port.
+class KeyValues
+{
+public:
+    using Pair = std::pair<std::string_view, std::string_view>;
+    // The most keys dvsd writes in one column.
+    static constexpr std::size_t kCapacity = 8;
+
+    KeyValues() = default;
+    KeyValues(std::initializer_list<Pair> pairs)
+    {
+        for (const auto& [key, value] : pairs) {
+            set(key, value);
+        }
+    }
+    explicit KeyValues(const Strings& strings)
+    {
+        for (const auto& [key, value] : strings) {
+            set(key, value);
+        }
+    }
+
+    // Sets key to value, replacing the value it had.
+    KeyValues& set(std::string_view key, std::string_view value)
+    {
+        Pair* end = pairs_.data() + size_;
+        Pair* it =
+            std::lower_bound(pairs_.data(), end, key,
+                             [](const Pair& pair, std::string_view k) { return pair.first < k; });
+        if (it != end && it->first == key) {
+            it->second = value;
+            return *this;
+        }
+        if (size_ == pairs_.size()) {
+            raise(ErrorCode::InternalError, "too many keys for column pairs");
+        }
+        std::move_backward(it, end, end + 1);
+        *it = {key, value};
+        ++size_;
+        return *this;
+    }
+    bool contains(std::string_view key) const { return indexOf(key) != size_; }
+    // The position of key, or size() when absent.
+    std::size_t indexOf(std::string_view key) const
+    {
+        for (std::size_t i = 0; i < size_; ++i) {
+            if (sameText(pairs_[i].first, key)) {
+                return i;
+            }
+        }
+        return size_;
+    }
+    std::size_t size() const noexcept { return size_; }
+    const Pair* begin() const noexcept { return pairs_.data(); }
+    const Pair* end() const noexcept { return pairs_.data() + size_; }
+    // A copy, for the generated Values.
+    Strings strings() const
+    {
+        Strings out;
+        for (const auto& [key, value] : *this) {
+            out.emplace(key, value);
+        }
+        return out;
+    }
+
+private:
+    std::array<Pair, kCapacity> pairs_{};
+    std::size_t size_ = 0;
+};
+
+bool StringMap::holds(const KeyValues& want, std::initializer_list<std::string_view> drop) const
+{
+    std::array<bool, KeyValues::kCapacity> seen{};
+    std::size_t matched = 0;
+    if (pairs_ != nullptr) {
+        for (const auto& pair : *pairs_) {
+            auto [key, value] = entry(pair);
+            if (key == nullptr) {
+                continue;
+            }
+            std::size_t i = want.indexOf(*key);
+            if (i != want.size()) {
+                // find() returns the first pair of a key.
+                if (!seen[i]) {
+                    seen[i] = true;
+                    if (*value != want.begin()[i].second) {
+                        return false;
+                    }
+                    ++matched;
+                }
+                continue;
+            }
+            for (const auto& dropped : drop) {
+                if (sameText(*key, dropped)) {
+                    return false;
+                }
+            }
+        }
+    }
+    return matched == want.size();
+}
+
 // Mutations that make the keys of want hold their values and remove the keys of drop that want
 // lacks; every other key of the column is left alone.
 void fixKeys(std::vector<Mutation>& out, std::string_view table, std::string_view column,
-             const StringMap& current, const Strings& want,
-             const std::vector<std::string>& drop = {})
+             const StringMap& current, const KeyValues& want,
+             std::initializer_list<std::string_view> drop = {})
 {
+    // Most passes change nothing: look before building anything.
+    if (current.holds(want, drop)) {
+        return;
+    }
     std::vector<std::string> remove;
     Strings add;
     for (const auto& [key, value] : want) {
         const std::string* have = current.find(key);
         if (have == nullptr) {
-            add[key] = value;
+            add.emplace(key, value);
         } else if (*have != value) {
-            remove.push_back(key);
-            add[key] = value;
+            remove.emplace_back(key);
+            add.emplace(key, value);
         }
     }
     for (const auto& key : drop) {
-        if (current.find(key) != nullptr && want.count(key) == 0) {
-            remove.push_back(key);
+        if (current.find(key) != nullptr && !want.contains(key)) {
+            remove.emplace_back(key);
         }
     }
     if (!remove.empty()) {
@@ -159,67 +688,398 @@ std::optional<std::int64_t> mtuRequest(unsigned mtu)
     return mtu != 0 ? std::optional<std::int64_t>(mtu) : std::nullopt;
 }
 
-// The replica, indexed the ways the planner looks things up.
-struct Index
+// The replica, indexed the ways the planner looks things up, with the columns a pass compares
+// found once per row as it is indexed. Rows are held by address and strings by view: the
+// replica does not change while a pass runs. Indexes only some passes need are built on first
+// use.
+class Index
 {
-    std::optional<util::Uuid> root;
-    std::map<std::string, util::Uuid> bridgeByName;
-    std::map<std::string, util::Uuid> portByName;
-    std::map<std::string, util::Uuid> ifaceByName;
-    std::multimap<std::string, util::Uuid> ifacesByIfaceId;
-    std::map<util::Uuid, util::Uuid> portOfIface;
-    std::map<util::Uuid, util::Uuid> bridgeOfPort;
-    std::map<util::Uuid, unsigned> qosUsers;
-    std::set<util::Uuid> queuesUsed;
-    // Unreferenced QoS rows libvirt made, by (vm-id, ifname).
-    std::map<std::pair<std::string, std::string>, util::Uuid> libvirtQos;
-
-    explicit Index(const ovsdb::Replica& replica)
+public:
+    // An Interface row.
+    struct Iface
     {
-        for (const auto& row : vs::OpenVSwitch::all(replica)) {
-            root = row.uuid();
-            break;
+        const Row* row = nullptr;
+        const Json* externalIds = nullptr;
+        const Json* policingBurst = nullptr;
+        const Json* policingRate = nullptr;
+        const Json* name = nullptr;
+    };
+    // A QoS row (or a uuid a Port references that is not in the replica), with its queue 0.
+    struct Qos
+    {
+        const Row* row = nullptr; // nullptr: referenced, but not in the replica
+        unsigned users = 0;       // Ports referencing it
+        const Json* externalIds = nullptr;
+        const Json* otherConfig = nullptr;
+        const Json* type = nullptr;
+        // Its queues[0] as QoS::View::queues() maps it, and that Queue's row (or nullptr).
+        std::optional<util::Uuid> queue;
+        const Row* queueRow = nullptr;
+        const Json* queueExternalIds = nullptr;
+        const Json* queueOtherConfig = nullptr;
+    };
+    // A Port row, with the QoS it references (kNoQos: none).
+    struct Port
+    {
+        static constexpr std::uint32_t kNoQos = UINT32_MAX;
+        const Row* row = nullptr;
+        std::uint32_t qos = kNoQos;
+        const Json* externalIds = nullptr;
+        const Json* tag = nullptr;
+        const Json* trunks = nullptr;
+        const Json* vlanMode = nullptr;
+    };
+
+    explicit Index(const ovsdb::Replica& replica) : replica_(replica)
+    {
+        const auto& roots = replica.rows(vs::OpenVSwitch::kTable);
+        if (!roots.empty()) {
+            root = roots.begin()->first;
         }
         for (const auto& [uuid, row] : replica.rows(vs::Bridge::kTable)) {
-            vs::Bridge::View bridge(row);
-            bridgeByName[bridge.name()] = uuid;
-            for (const auto& port : bridge.ports()) {
-                bridgeOfPort[port] = uuid;
+            bridgeByName_[stringColumn(row, vs::Bridge::Col::kName)] = &row;
+        }
+        indexPorts();
+        indexIfaces();
+        indexQos();
+    }
+
+    // The first row of Open_vSwitch.
+    std::optional<util::Uuid> root;
+
+    // The row of the Bridge, Port or Interface of that name, or nullptr.
+    const Row* bridgeNamed(std::string_view name) const
+    {
+        auto it = bridgeByName_.find(name);
+        return it != bridgeByName_.end() ? it->second : nullptr;
+    }
+    const Row* portNamed(std::string_view name)
+    {
+        return named(portByName_, vs::Port::kTable, vs::Port::Col::kName, name);
+    }
+    const Row* ifaceNamed(std::string_view name)
+    {
+        return named(ifaceByName_, vs::Interface::kTable, vs::Interface::Col::kName, name);
+    }
+
+    // Calls fn with each Interface whose external_ids:iface-id is id, in uuid order; returns
+    // whether there was one.
+    template <typename Fn>
+    bool forEachIfaceWithId(std::string_view id, Fn&& fn) const
+    {
+        const IfaceList* list = ifacesById_.find(id);
+        if (list == nullptr) {
+            return false;
+        }
+        for (std::uint32_t i = list->first; i != kEnd; i = ifaces_[i].next) {
+            fn(ifaces_[i].iface);
+        }
+        return true;
+    }
+
+    // The Port holding the Interface, or nullptr.
+    const Port* portOfIface(const util::Uuid& iface) const
+    {
+        const std::uint32_t* port = portOfIface_.find(iface);
+        return port != nullptr ? &ports_[*port] : nullptr;
+    }
+
+    // The QoS a Port references, or nullptr.
+    const Qos* qosOf(const Port& port) const
+    {
+        return port.qos != Port::kNoQos ? &qos_[port.qos] : nullptr;
+    }
+    // The QoS row of that uuid and how many Ports reference it; nullptr when there is neither.
+    const Qos* qos(const util::Uuid& uuid) const
+    {
+        const std::uint32_t* entry = qosByUuid_.find(uuid);
+        return entry != nullptr ? &qos_[*entry - 1] : nullptr;
+    }
+
+    // An unreferenced QoS row libvirt made for the port of that domain and device, or nullptr.
+    const Qos* libvirtQos(std::string_view vmId, std::string_view ifname) const
+    {
+        if (libvirtQos_.empty()) {
+            return nullptr;
+        }
+        auto it = libvirtQos_.find({vmId, ifname});
+        return it != libvirtQos_.end() ? &qos_[it->second] : nullptr;
+    }
+
+    // Whether a QoS row references the Queue row.
+    bool queueUsed(const util::Uuid& queue) const
+    {
+        const Queue* entry = queues_.find(queue);
+        return entry != nullptr && entry->used;
+    }
+
+    // Whether a Port tagged dvs-uplink=network has a name other than name.
+    bool otherUplink(std::string_view network, std::string_view name) const
+    {
+        return std::any_of(uplinks_.begin(), uplinks_.end(), [&](const auto& uplink) {
+            return uplink.first == network && uplink.second != name;
+        });
+    }
+
+    // The Ports tagged dvs-plugged=port, in uuid order.
+    const std::vector<util::Uuid>& pluggedFor(std::string_view port)
+    {
+        if (!plugged_) {
+            plugged_.emplace();
+            for (const auto& entry : ports_) {
+                if (const auto* value = StringMap(*entry.externalIds).find(keys::kPlugged)) {
+                    (*plugged_)[*value].push_back(entry.row->uuid());
+                }
             }
         }
-        for (const auto& [uuid, row] : replica.rows(vs::Port::kTable)) {
-            vs::Port::View port(row);
-            portByName[port.name()] = uuid;
-            for (const auto& iface : port.interfaces()) {
-                portOfIface[iface] = uuid;
-            }
-            if (auto qos = port.qos()) {
-                ++qosUsers[*qos];
-            }
-        }
-        for (const auto& [uuid, row] : replica.rows(vs::Interface::kTable)) {
-            ifaceByName[row.at(vs::Interface::Col::kName).get<std::string>()] = uuid;
-            if (const auto* id =
-                    stringMap(row, vs::Interface::Col::kExternalIds).find(keys::kIfaceId)) {
-                ifacesByIfaceId.emplace(*id, uuid);
+        static const std::vector<util::Uuid> kNone;
+        auto it = plugged_->find(port);
+        return it != plugged_->end() ? it->second : kNone;
+    }
+
+    // The Bridge a Port is on.
+    std::optional<util::Uuid> bridgeOfPort(const util::Uuid& port)
+    {
+        if (!bridgeOfPort_) {
+            bridgeOfPort_.emplace();
+            for (const auto& [uuid, row] : replica_.rows(vs::Bridge::kTable)) {
+                forEachUuid(row.at(vs::Bridge::Col::kPorts),
+                            [&](const util::Uuid& p) { (*bridgeOfPort_)[p] = uuid; });
             }
         }
-        for (const auto& [uuid, row] : replica.rows(vs::QoS::kTable)) {
-            vs::QoS::View qos(row);
-            for (const auto& [key, queue] : qos.queues()) {
-                queuesUsed.insert(queue);
+        const util::Uuid* bridge = bridgeOfPort_->find(port);
+        return bridge != nullptr ? std::optional<util::Uuid>(*bridge) : std::nullopt;
+    }
+
+private:
+    using ByName = FlatMap<std::string_view, const Row*>;
+    static constexpr std::uint32_t kEnd = UINT32_MAX;
+
+    // The Interfaces of one iface-id, chained through ifaces_ in uuid order.
+    struct IfaceList
+    {
+        std::uint32_t first = kEnd;
+        std::uint32_t last = kEnd;
+    };
+    struct ChainedIface
+    {
+        Iface iface;
+        std::uint32_t next = kEnd;
+    };
+    struct Queue
+    {
+        const Row* row = nullptr;
+        bool used = false; // a QoS row references it
+        const Json* externalIds = nullptr;
+        const Json* otherConfig = nullptr;
+    };
+
+    // Each row's columns are found in the order it sorts them (ColumnCursor).
+    void indexPorts()
+    {
+        const auto& ports = replica_.rows(vs::Port::kTable);
+        ports_.reserve(ports.size());
+        portOfIface_.reserve(ports.size());
+        for (const auto& [uuid, row] : ports) {
+            ColumnCursor columns(row);
+            Port port;
+            port.row = &row;
+            port.externalIds = &columns[vs::Port::Col::kExternalIds];
+            const Json& interfaces = columns[vs::Port::Col::kInterfaces];
+            if (auto qos = optionalUuid(columns[vs::Port::Col::kQos])) {
+                port.qos = qosEntry(*qos);
+                ++qos_[port.qos].users;
             }
-            // libvirt's own rows for a port (vm-id and ifname, not yet ours) that no Port
-            // references: libvirt set them on the port after dvsd had given it a QoS.
-            auto ids = stringMap(row, vs::QoS::Col::kExternalIds);
-            const auto* vmId = ids.find(keys::kVmId);
-            const auto* ifname = ids.find(keys::kIfname);
-            if (qosUsers.count(uuid) == 0 && ids.find(keys::kPort) == nullptr && vmId != nullptr &&
-                ifname != nullptr) {
-                libvirtQos.emplace(std::make_pair(*vmId, *ifname), uuid);
+            port.tag = columns.find(vs::Port::Col::kTag);
+            port.trunks = columns.find(vs::Port::Col::kTrunks);
+            port.vlanMode = columns.find(vs::Port::Col::kVlanMode);
+            auto index = static_cast<std::uint32_t>(ports_.size());
+            ports_.push_back(port);
+            forEachUuid(interfaces, [&](const util::Uuid& iface) { portOfIface_[iface] = index; });
+            if (const auto* network = StringMap(*port.externalIds).find(keys::kUplink)) {
+                uplinks_.emplace_back(*network, stringColumn(row, vs::Port::Col::kName));
             }
         }
     }
+
+    void indexIfaces()
+    {
+        const auto& ifaces = replica_.rows(vs::Interface::kTable);
+        ifaces_.reserve(ifaces.size());
+        ifacesById_.reserve(ifaces.size());
+        for (const auto& [uuid, row] : ifaces) {
+            ColumnCursor columns(row);
+            const Json& externalIds = columns[vs::Interface::Col::kExternalIds];
+            const auto* id = StringMap(externalIds).find(keys::kIfaceId);
+            if (id == nullptr) {
+                continue;
+            }
+            ChainedIface entry;
+            entry.iface.row = &row;
+            entry.iface.externalIds = &externalIds;
+            entry.iface.policingBurst = columns.find(vs::Interface::Col::kIngressPolicingBurst);
+            entry.iface.policingRate = columns.find(vs::Interface::Col::kIngressPolicingRate);
+            entry.iface.name = columns.find(vs::Interface::Col::kName);
+            auto index = static_cast<std::uint32_t>(ifaces_.size());
+            ifaces_.push_back(entry);
+            IfaceList& list = ifacesById_[*id];
+            if (list.first == kEnd) {
+                list.first = index;
+            } else {
+                ifaces_[list.last].next = index;
+            }
+            list.last = index;
+        }
+    }
+
+    void indexQos()
+    {
+        const auto& queueRows = replica_.rows(vs::Queue::kTable);
+        queues_.reserve(queueRows.size());
+        for (const auto& [uuid, row] : queueRows) {
+            ColumnCursor columns(row);
+            Queue& queue = queues_[uuid];
+            queue.row = &row;
+            queue.externalIds = columns.find(vs::Queue::Col::kExternalIds);
+            queue.otherConfig = columns.find(vs::Queue::Col::kOtherConfig);
+        }
+        for (const auto& [uuid, row] : replica_.rows(vs::QoS::kTable)) {
+            std::uint32_t entry = qosEntry(uuid);
+            Qos& qos = qos_[entry];
+            qos.row = &row;
+            ColumnCursor columns(row);
+            qos.externalIds = &columns[vs::QoS::Col::kExternalIds];
+            qos.otherConfig = columns.find(vs::QoS::Col::kOtherConfig);
+            const Json& queues = columns[vs::QoS::Col::kQueues];
+            qos.type = columns.find(vs::QoS::Col::kType);
+            forEachQueue(queues, [&](std::int64_t key, const util::Uuid& uuid) {
+                Queue* queue = queues_.find(uuid);
+                if (queue != nullptr) {
+                    queue->used = true;
+                }
+                if (key == 0) {
+                    qos.queue = uuid;
+                    qos.queueRow = queue != nullptr ? queue->row : nullptr;
+                    qos.queueExternalIds = queue != nullptr ? queue->externalIds : nullptr;
+                    qos.queueOtherConfig = queue != nullptr ? queue->otherConfig : nullptr;
+                }
+            });
+            // libvirt's own rows for a port (vm-id and ifname, not yet ours) that no Port
+            // references: libvirt set them on the port after dvsd had given it a QoS.
+            if (qos.users != 0) {
+                continue;
+            }
+            StringMap ids(*qos.externalIds);
+            const auto* vmId = ids.find(keys::kVmId);
+            const auto* ifname = ids.find(keys::kIfname);
+            if (ids.find(keys::kPort) == nullptr && vmId != nullptr && ifname != nullptr) {
+                libvirtQos_.emplace(
+                    std::make_pair(std::string_view(*vmId), std::string_view(*ifname)), entry);
+            }
+        }
+    }
+
+    // The index in qos_ of the entry of a QoS uuid, added when new.
+    std::uint32_t qosEntry(const util::Uuid& uuid)
+    {
+        std::uint32_t& entry = qosByUuid_[uuid];
+        if (entry == 0) {
+            qos_.emplace_back();
+            entry = static_cast<std::uint32_t>(qos_.size());
+        }
+        return entry - 1;
+    }
+
+    const Row* named(std::optional<ByName>& index, std::string_view table, std::string_view column,
+                     std::string_view name)
+    {
+        if (!index) {
+            index.emplace();
+            const auto& rows = replica_.rows(table);
+            index->reserve(rows.size());
+            for (const auto& [uuid, row] : rows) {
+                (*index)[stringColumn(row, column)] = &row;
+            }
+        }
+        const Row* const* row = index->find(name);
+        return row != nullptr ? *row : nullptr;
+    }
+
+    const ovsdb::Replica& replica_;
+    std::unordered_map<std::string_view, const Row*> bridgeByName_;
+    std::optional<ByName> portByName_;
+    std::optional<ByName> ifaceByName_;
+    // Interfaces with an iface-id, and where each iface-id's chain starts and ends.
+    std::vector<ChainedIface> ifaces_;
+    FlatMap<std::string_view, IfaceList> ifacesById_;
+    // Every Port, and the one of each Interface (by index in ports_).
+    std::vector<Port> ports_;
+    FlatMap<util::Uuid, std::uint32_t, UuidHash> portOfIface_;
+    // Every QoS row and referenced uuid, and 1 + the index in qos_ of each uuid's entry.
+    std::vector<Qos> qos_;
+    FlatMap<util::Uuid, std::uint32_t, UuidHash> qosByUuid_;
+    FlatMap<util::Uuid, Queue, UuidHash> queues_;
+    std::map<std::pair<std::string_view, std::string_view>, std::uint32_t> libvirtQos_;
+    // (dvs-uplink value, name) of each Port tagged dvs-uplink.
+    std::vector<std::pair<std::string_view, std::string_view>> uplinks_;
+    std::optional<std::unordered_map<std::string_view, std::vector<util::Uuid>>> plugged_;
+    std::optional<FlatMap<util::Uuid, util::Uuid, UuidHash>> bridgeOfPort_;
+};
+
+// The text of a port's uuids and MAC, formatted once per pass for the keys that carry them.
+struct PortText
+{
+    explicit PortText(const PortSpec& spec)
+        : port(spec.port.toString()), interfaceId(spec.interfaceId.toString()),
+          owner(spec.owner.isNull() ? std::string() : spec.owner.toString()),
+          mac(spec.mac.toString())
+    {}
+
+    std::string port;
+    std::string interfaceId;
+    // Empty when the owner is unknown.
+    std::string owner;
+    std::string mac;
+};
+
+// Port.tag, trunks and vlan_mode for a VLAN.
+struct VlanColumns
+{
+    std::optional<std::int64_t> tag;
+    std::vector<std::int64_t> trunks;
+    std::optional<std::string> mode;
+};
+
+// QoS and Queue other_config for the domain's inbound.
+class RateConfig
+{
+public:
+    explicit RateConfig(const conf::BandwidthRate& in) : minRate_(std::to_string(qosMinRate(in)))
+    {
+        if (in.burst != 0) {
+            burst_ = std::to_string(qosBurst(in));
+        }
+        if (in.peak != 0) {
+            maxRate_ = std::to_string(qosMaxRate(in));
+        }
+    }
+
+    KeyValues pairs() const
+    {
+        KeyValues config{{"min-rate", minRate_}};
+        if (burst_) {
+            config.set("burst", *burst_);
+        }
+        if (maxRate_) {
+            config.set("max-rate", *maxRate_);
+        }
+        return config;
+    }
+
+private:
+    std::string minRate_;
+    std::optional<std::string> burst_;
+    std::optional<std::string> maxRate_;
 };
 
 // Builds the operations of one pass.
@@ -238,11 +1098,8 @@ public:
             }
         }
         for (const auto& [uuid, generation] : desired_.unplugs) {
-            for (const auto& [portUuid, row] : replica_.rows(vs::Port::kTable)) {
-                if (valueOf(stringMap(row, vs::Port::Col::kExternalIds), keys::kPlugged) ==
-                    uuid.toString()) {
-                    removePort(portUuid);
-                }
+            for (const auto& portUuid : index_.pluggedFor(uuid.toString())) {
+                removePort(portUuid);
             }
         }
         for (const auto& [network, spec] : desired_.bridges) {
@@ -261,8 +1118,8 @@ private:
     // The bridge of a network: created when missing, its own columns corrected when dvsd made it.
     void bridge(const BridgeSpec& spec)
     {
-        auto existing = index_.bridgeByName.find(spec.name);
-        if (existing == index_.bridgeByName.end()) {
+        const Row* existing = index_.bridgeNamed(spec.name);
+        if (existing == nullptr) {
             NewBridge created;
             created.values.setName(spec.name)
                 .setDatapathType(spec.datapathType)
@@ -283,47 +1140,45 @@ private:
             return;
         }
         report_.bridgesPresent.insert(spec.network);
-        const Row& row = *replica_.find(vs::Bridge::kTable, existing->second);
-        vs::Bridge::View view(row);
+        const Row& row = *existing;
         bool ours =
             valueOf(stringMap(row, vs::Bridge::Col::kExternalIds), keys::kNetwork) == spec.network;
         if (ours) {
             update(row, vs::Bridge::Values().setDatapathType(spec.datapathType).json());
-            if (auto local = index_.ifaceByName.find(spec.name);
-                local != index_.ifaceByName.end()) {
-                update(*replica_.find(vs::Interface::kTable, local->second),
-                       vs::Interface::Values().setMtuRequest(mtuRequest(spec.mtu)).json());
+            if (const Row* local = index_.ifaceNamed(spec.name)) {
+                update(*local, vs::Interface::Values().setMtuRequest(mtuRequest(spec.mtu)).json());
             }
         }
-        // Uplink ports of this network: the desired one is created or corrected, others go.
+        // Uplink ports of this network: the desired one is created or corrected, others go
+        // (the bridge's ports are only walked when the database has such another one).
         std::string wanted = spec.uplink ? uplinkPortName(*spec.uplink) : std::string();
-        for (const auto& portUuid : view.ports()) {
-            const Row* port = replica_.find(vs::Port::kTable, portUuid);
-            if (port == nullptr) {
-                continue;
-            }
-            auto ids = stringMap(*port, vs::Port::Col::kExternalIds);
-            if (valueOf(ids, keys::kUplink) == spec.network &&
-                vs::Port::View(*port).name() != wanted) {
-                removePort(portUuid);
+        if (spec.network.empty() || index_.otherUplink(spec.network, wanted)) {
+            for (const auto& portUuid : vs::Bridge::View(row).ports()) {
+                const Row* port = replica_.find(vs::Port::kTable, portUuid);
+                if (port == nullptr) {
+                    continue;
+                }
+                auto ids = stringMap(*port, vs::Port::Col::kExternalIds);
+                if (valueOf(ids, keys::kUplink) == spec.network &&
+                    vs::Port::View(*port).name() != wanted) {
+                    removePort(portUuid);
+                }
             }
         }
         if (!spec.uplink || wanted.empty()) {
             return;
         }
-        auto port = index_.portByName.find(wanted);
-        if (port == index_.portByName.end()) {
+        const Row* port = index_.portNamed(wanted);
+        if (port == nullptr) {
             if (auto uplink = newUplink(spec)) {
-                bridgeAdds_[existing->second].push_back(*uplink);
+                bridgeAdds_[row.uuid()].push_back(*uplink);
             }
             return;
         }
-        const Row& portRow = *replica_.find(vs::Port::kTable, port->second);
-        if (valueOf(stringMap(portRow, vs::Port::Col::kExternalIds), keys::kUplink) !=
-            spec.network) {
+        if (valueOf(stringMap(*port, vs::Port::Col::kExternalIds), keys::kUplink) != spec.network) {
             return; // somebody else's port of that name
         }
-        fixUplink(spec, portRow);
+        fixUplink(spec, *port);
     }
 
     vs::Port::Values uplinkValues(const conf::Uplink& uplink)
@@ -378,8 +1233,9 @@ private:
         const auto& uplink = *spec.uplink;
         update(portRow, uplinkValues(uplink).json());
         std::vector<Mutation> mutations;
+        Strings lacp = lacpTime(uplink);
         fixKeys(mutations, vs::Port::kTable, vs::Port::Col::kOtherConfig,
-                stringMap(portRow, vs::Port::Col::kOtherConfig), lacpTime(uplink), {"lacp-time"});
+                stringMap(portRow, vs::Port::Col::kOtherConfig), KeyValues(lacp), {"lacp-time"});
         mutate(portRow.uuid(), std::move(mutations));
 
         std::map<std::string, util::Uuid> current;
@@ -414,27 +1270,25 @@ private:
     // One port of a network: the rows of its Interface(s), found by iface-id.
     void port(const PortSpec& spec)
     {
-        auto [begin, end] = index_.ifacesByIfaceId.equal_range(spec.interfaceId.toString());
-        if (begin == end) {
-            if (!spec.plugIfname.empty() && plugPort(spec)) {
+        PortText text(spec);
+        bool wrote = false;
+        bool found = false;
+        bool any = index_.forEachIfaceWithId(text.interfaceId, [&](const Index::Iface& iface) {
+            const Index::Port* port = index_.portOfIface(iface.row->uuid());
+            if (port == nullptr) {
+                return;
+            }
+            found = true;
+            wrote = programPort(spec, text, iface, *port) || wrote;
+        });
+        if (!any) {
+            if (!spec.plugIfname.empty() && plugPort(spec, text)) {
                 ++report_.programmed[spec.network];
                 ++report_.portsWritten;
             } else {
                 ++report_.pending[spec.network];
             }
             return;
-        }
-        bool wrote = false;
-        bool found = false;
-        for (auto it = begin; it != end; ++it) {
-            auto portUuid = index_.portOfIface.find(it->second);
-            if (portUuid == index_.portOfIface.end()) {
-                continue;
-            }
-            found = true;
-            wrote = programPort(spec, *replica_.find(vs::Interface::kTable, it->second),
-                                *replica_.find(vs::Port::kTable, portUuid->second)) ||
-                    wrote;
         }
         if (found) {
             ++report_.programmed[spec.network];
@@ -449,85 +1303,87 @@ private:
         return spec.bandwidth.in && spec.bandwidth.in->average != 0;
     }
 
-    static vs::Port::Values vlanValues(const conf::Vlan& vlan)
+    static VlanColumns vlanColumns(const conf::Vlan& vlan)
     {
-        std::optional<std::int64_t> tag;
-        std::vector<std::int64_t> trunks;
-        std::optional<std::string> mode;
+        VlanColumns columns;
         if (!vlan.tags.empty()) {
             if (vlan.nativeMode != conf::VlanNativeMode::Default) {
-                mode = vlan.nativeMode == conf::VlanNativeMode::Tagged ? "native-tagged"
-                                                                       : "native-untagged";
-                tag = vlan.nativeTag;
+                columns.mode = vlan.nativeMode == conf::VlanNativeMode::Tagged ? "native-tagged"
+                                                                               : "native-untagged";
+                columns.tag = vlan.nativeTag;
             }
             if (vlan.trunk) {
                 for (unsigned t : vlan.tags) {
-                    trunks.push_back(t);
+                    columns.trunks.push_back(t);
                 }
             } else {
-                tag = vlan.tags.front();
+                columns.tag = vlan.tags.front();
             }
         }
+        return columns;
+    }
+
+    static vs::Port::Values vlanValues(const conf::Vlan& vlan)
+    {
+        auto columns = vlanColumns(vlan);
         vs::Port::Values values;
-        values.setTag(tag).setTrunks(trunks).setVlanMode(mode);
+        values.setTag(columns.tag).setTrunks(columns.trunks).setVlanMode(columns.mode);
         return values;
+    }
+
+    // The domain's outbound, or no limit.
+    static const conf::BandwidthRate& outbound(const PortSpec& spec)
+    {
+        static const conf::BandwidthRate kNone;
+        return spec.bandwidth.out && spec.bandwidth.out->average != 0 ? *spec.bandwidth.out : kNone;
     }
 
     static vs::Interface::Values policingValues(const PortSpec& spec)
     {
-        conf::BandwidthRate none;
-        const auto& out =
-            spec.bandwidth.out && spec.bandwidth.out->average != 0 ? *spec.bandwidth.out : none;
+        const auto& out = outbound(spec);
         vs::Interface::Values values;
         values.setIngressPolicingRate(policingRate(out))
             .setIngressPolicingBurst(policingBurst(out));
         return values;
     }
 
-    static Strings ifaceIds(const PortSpec& spec)
+    static KeyValues ifaceIds(const PortSpec& spec, const PortText& text)
     {
-        Strings ids{{std::string(keys::kIfaceId), spec.interfaceId.toString()},
-                    {std::string(keys::kAttachedMac), spec.mac.toString()},
-                    {std::string(keys::kIfaceStatus), "active"}};
+        KeyValues ids{{keys::kIfaceId, text.interfaceId},
+                      {keys::kAttachedMac, text.mac},
+                      {keys::kIfaceStatus, "active"}};
         if (!spec.owner.isNull()) {
-            ids[std::string(keys::kVmId)] = spec.owner.toString();
+            ids.set(keys::kVmId, text.owner);
         }
         return ids;
     }
 
     // vm-id and ifname, as libvirt tags its QoS rows, plus our own key.
-    static Strings qosIds(const PortSpec& spec, const std::string& ifname)
+    static KeyValues qosIds(const PortSpec& spec, const PortText& text, std::string_view ifname)
     {
-        Strings ids{{std::string(keys::kIfname), ifname},
-                    {std::string(keys::kPort), spec.port.toString()}};
+        KeyValues ids{{keys::kIfname, ifname}, {keys::kPort, text.port}};
         if (!spec.owner.isNull()) {
-            ids[std::string(keys::kVmId)] = spec.owner.toString();
+            ids.set(keys::kVmId, text.owner);
         }
         return ids;
     }
 
-    static Strings rateConfig(const conf::BandwidthRate& in)
+    static KeyValues portIds(const PortSpec& spec, const PortText& text, std::string_view ifname)
     {
-        Strings config{{"min-rate", std::to_string(qosMinRate(in))}};
-        if (in.burst != 0) {
-            config["burst"] = std::to_string(qosBurst(in));
+        KeyValues ids{{keys::kPort, text.port}};
+        if (hasInbound(spec)) {
+            ids.set(keys::kIfname, ifname);
+            if (!spec.owner.isNull()) {
+                ids.set(keys::kVmId, text.owner);
+            }
         }
-        if (in.peak != 0) {
-            config["max-rate"] = std::to_string(qosMaxRate(in));
-        }
-        return config;
+        return ids;
     }
 
-    static const std::vector<std::string>& rateKeys()
+    Ref newQos(const PortSpec& spec, const PortText& text, std::string_view ifname)
     {
-        static const std::vector<std::string> kKeys{"min-rate", "burst", "max-rate"};
-        return kKeys;
-    }
-
-    Ref newQos(const PortSpec& spec, const std::string& ifname)
-    {
-        auto config = rateConfig(*spec.bandwidth.in);
-        auto ids = qosIds(spec, ifname);
+        auto config = RateConfig(*spec.bandwidth.in).pairs().strings();
+        auto ids = qosIds(spec, text, ifname).strings();
         Ref queue = txn_.insert(vs::Queue::Values().setOtherConfig(config).setExternalIds(ids));
         return txn_.insert(vs::QoS::Values()
                                .setType("linux-htb")
@@ -536,23 +1392,11 @@ private:
                                .setExternalIds(ids));
     }
 
-    Strings portIds(const PortSpec& spec, const std::string& ifname)
-    {
-        Strings ids{{std::string(keys::kPort), spec.port.toString()}};
-        if (hasInbound(spec)) {
-            ids[std::string(keys::kIfname)] = ifname;
-            if (!spec.owner.isNull()) {
-                ids[std::string(keys::kVmId)] = spec.owner.toString();
-            }
-        }
-        return ids;
-    }
-
     // Adds the Port and Interface of a port dvsd plugs itself; false when it cannot yet.
-    bool plugPort(const PortSpec& spec)
+    bool plugPort(const PortSpec& spec, const PortText& text)
     {
-        if (index_.ifaceByName.count(spec.plugIfname) != 0 ||
-            index_.portByName.count(spec.plugIfname) != 0) {
+        if (index_.ifaceNamed(spec.plugIfname) != nullptr ||
+            index_.portNamed(spec.plugIfname) != nullptr) {
             report_.conflicts[spec.port] =
                 fmt::format("device '{}' is already a port of Open vSwitch", spec.plugIfname);
             return false;
@@ -560,69 +1404,83 @@ private:
         std::vector<Ref>* ports = nullptr;
         if (auto it = newBridges_.find(spec.bridge); it != newBridges_.end()) {
             ports = &it->second.ports;
-        } else if (auto existing = index_.bridgeByName.find(spec.bridge);
-                   existing != index_.bridgeByName.end()) {
-            ports = &bridgeAdds_[existing->second];
+        } else if (const Row* existing = index_.bridgeNamed(spec.bridge)) {
+            ports = &bridgeAdds_[existing->uuid()];
         } else {
             return false;
         }
         auto ifaceValues = policingValues(spec);
-        ifaceValues.setName(spec.plugIfname).setExternalIds(ifaceIds(spec));
+        ifaceValues.setName(spec.plugIfname).setExternalIds(ifaceIds(spec, text).strings());
         Ref iface = txn_.insert(ifaceValues);
         auto portValues = vlanValues(spec.vlan);
-        auto ids = portIds(spec, spec.plugIfname);
-        ids[std::string(keys::kPlugged)] = spec.port.toString();
-        ids[std::string(keys::kNetwork)] = spec.network;
-        portValues.setName(spec.plugIfname).setInterfaces({iface}).setExternalIds(ids);
+        auto ids = portIds(spec, text, spec.plugIfname);
+        ids.set(keys::kPlugged, text.port);
+        ids.set(keys::kNetwork, spec.network);
+        portValues.setName(spec.plugIfname).setInterfaces({iface}).setExternalIds(ids.strings());
         if (hasInbound(spec)) {
-            portValues.setQos(newQos(spec, spec.plugIfname));
+            portValues.setQos(newQos(spec, text, spec.plugIfname));
         }
         ports->push_back(txn_.insert(portValues));
         return true;
     }
 
     // Makes a plugged Port/Interface match the port; returns whether anything is written.
-    bool programPort(const PortSpec& spec, const Row& ifaceRow, const Row& portRow)
+    bool programPort(const PortSpec& spec, const PortText& text, const Index::Iface& iface,
+                     const Index::Port& port)
     {
+        using I = vs::Interface;
+        using P = vs::Port;
+        const Row& ifaceRow = *iface.row;
+        const Row& portRow = *port.row;
         std::size_t before = txn_.operations().size();
-        std::string ifname = vs::Interface::View(ifaceRow).name();
+        const std::string& ifname = stringDatum(Column{I::Col::kName, iface.name}.in(ifaceRow));
 
-        update(ifaceRow, policingValues(spec).json());
+        const auto& out = outbound(spec);
+        ColumnDiff(ifaceRow, types_)
+            .integer({I::Col::kIngressPolicingRate, iface.policingRate}, policingRate(out))
+            .integer({I::Col::kIngressPolicingBurst, iface.policingBurst}, policingBurst(out))
+            .write(txn_);
         std::vector<Mutation> ifaceMutations;
-        fixKeys(ifaceMutations, vs::Interface::kTable, vs::Interface::Col::kExternalIds,
-                stringMap(ifaceRow, vs::Interface::Col::kExternalIds), ifaceIds(spec));
+        fixKeys(ifaceMutations, I::kTable, I::Col::kExternalIds, StringMap(*iface.externalIds),
+                ifaceIds(spec, text));
         mutate(ifaceRow.uuid(), std::move(ifaceMutations));
 
-        update(portRow, vlanValues(spec.vlan).json());
+        auto vlan = vlanColumns(spec.vlan);
+        ColumnDiff(portRow, types_)
+            .optionalInteger({P::Col::kTag, port.tag}, vlan.tag)
+            .integers({P::Col::kTrunks, port.trunks}, vlan.trunks)
+            .optionalString({P::Col::kVlanMode, port.vlanMode}, vlan.mode)
+            .write(txn_);
         std::vector<Mutation> portMutations;
-        fixKeys(portMutations, vs::Port::kTable, vs::Port::Col::kExternalIds,
-                stringMap(portRow, vs::Port::Col::kExternalIds), portIds(spec, ifname));
+        fixKeys(portMutations, P::kTable, P::Col::kExternalIds, StringMap(*port.externalIds),
+                portIds(spec, text, ifname));
         mutate(portRow.uuid(), std::move(portMutations));
 
-        auto qos = vs::Port::View(portRow).qos();
-        const Row* qosRow = qos ? replica_.find(vs::QoS::kTable, *qos) : nullptr;
+        const Index::Qos* qos = index_.qosOf(port);
+        const Row* qosRow = qos != nullptr ? qos->row : nullptr;
         if (hasInbound(spec)) {
             // libvirt's own QoS row for the port (or ours) is adopted unless another port
             // shares it. libvirt plugs the port and sets its QoS in two steps: when dvsd gave
             // the port a QoS in between and libvirt's row lost the race, libvirt's row wins
             // (dvsd's, now unreferenced, is collected).
-            const Row* orphan = nullptr;
-            if (auto it = index_.libvirtQos.find({spec.owner.toString(), ifname});
-                !spec.owner.isNull() && it != index_.libvirtQos.end() &&
-                (qosRow == nullptr ||
-                 !valueOf(stringMap(*qosRow, vs::QoS::Col::kExternalIds), keys::kPort).empty())) {
-                orphan = replica_.find(vs::QoS::kTable, it->second);
+            const Index::Qos* orphan = nullptr;
+            if (!spec.owner.isNull()) {
+                orphan = index_.libvirtQos(text.owner, ifname);
+                if (orphan != nullptr && qosRow != nullptr &&
+                    valueOf(StringMap(*qos->externalIds), keys::kPort).empty()) {
+                    orphan = nullptr;
+                }
             }
             if (orphan != nullptr) {
-                txn_.update(portRow.uuid(),
-                            vs::Port::Values().setQos(std::optional<Ref>(Ref(orphan->uuid()))));
-                adoptQos(spec, ifname, *orphan);
-            } else if (qosRow != nullptr && index_.qosUsers[*qos] == 1) {
-                adoptQos(spec, ifname, *qosRow);
+                txn_.update(portRow.uuid(), vs::Port::Values().setQos(
+                                                std::optional<Ref>(Ref(orphan->row->uuid()))));
+                adoptQos(spec, text, ifname, *orphan);
+            } else if (qosRow != nullptr && qos->users == 1) {
+                adoptQos(spec, text, ifname, *qos);
             } else {
-                txn_.update(portRow.uuid(), vs::Port::Values().setQos(newQos(spec, ifname)));
+                txn_.update(portRow.uuid(), vs::Port::Values().setQos(newQos(spec, text, ifname)));
             }
-        } else if (qosRow != nullptr && isPortsQos(spec, ifname, *qosRow)) {
+        } else if (qosRow != nullptr && isPortsQos(spec, text, ifname, *qos)) {
             txn_.update(portRow.uuid(), vs::Port::Values().setQos(std::nullopt));
             removeQos(*qosRow, true);
         }
@@ -630,44 +1488,50 @@ private:
     }
 
     // Whether a QoS row was made for this port, by dvsd or by libvirt.
-    static bool isPortsQos(const PortSpec& spec, const std::string& ifname, const Row& qosRow)
+    static bool isPortsQos(const PortSpec& spec, const PortText& text, std::string_view ifname,
+                           const Index::Qos& qos)
     {
-        auto ids = stringMap(qosRow, vs::QoS::Col::kExternalIds);
-        if (valueOf(ids, keys::kPort) == spec.port.toString()) {
+        StringMap ids(*qos.externalIds);
+        if (valueOf(ids, keys::kPort) == text.port) {
             return true;
         }
-        return !spec.owner.isNull() && valueOf(ids, keys::kVmId) == spec.owner.toString() &&
+        return !spec.owner.isNull() && valueOf(ids, keys::kVmId) == text.owner &&
                valueOf(ids, keys::kIfname) == ifname;
     }
 
-    void adoptQos(const PortSpec& spec, const std::string& ifname, const Row& qosRow)
+    // Makes a QoS row (and its queue 0) the port's.
+    void adoptQos(const PortSpec& spec, const PortText& text, std::string_view ifname,
+                  const Index::Qos& qos)
     {
-        auto config = rateConfig(*spec.bandwidth.in);
-        auto ids = qosIds(spec, ifname);
-        update(qosRow, vs::QoS::Values().setType("linux-htb").json());
+        using Q = vs::Queue;
+        const Row& qosRow = *qos.row;
+        RateConfig rates(*spec.bandwidth.in);
+        auto config = rates.pairs();
+        auto ids = qosIds(spec, text, ifname);
+        ColumnDiff(qosRow, types_).string({vs::QoS::Col::kType, qos.type}, "linux-htb").write(txn_);
         std::vector<Mutation> mutations;
         fixKeys(mutations, vs::QoS::kTable, vs::QoS::Col::kOtherConfig,
-                stringMap(qosRow, vs::QoS::Col::kOtherConfig), config, rateKeys());
-        fixKeys(mutations, vs::QoS::kTable, vs::QoS::Col::kExternalIds,
-                stringMap(qosRow, vs::QoS::Col::kExternalIds), ids);
-        auto queues = vs::QoS::View(qosRow).queues();
-        const Row* queueRow = nullptr;
-        if (auto it = queues.find(0); it != queues.end()) {
-            queueRow = replica_.find(vs::Queue::kTable, it->second);
-        }
-        if (queueRow == nullptr) {
-            Ref queue = txn_.insert(vs::Queue::Values().setOtherConfig(config).setExternalIds(ids));
-            if (queues.count(0) != 0) {
+                StringMap(Column{vs::QoS::Col::kOtherConfig, qos.otherConfig}.in(qosRow)), config,
+                {"min-rate", "burst", "max-rate"});
+        fixKeys(mutations, vs::QoS::kTable, vs::QoS::Col::kExternalIds, StringMap(*qos.externalIds),
+                ids);
+        if (qos.queueRow == nullptr) {
+            Ref created = txn_.insert(
+                Q::Values().setOtherConfig(config.strings()).setExternalIds(ids.strings()));
+            if (qos.queue) {
                 mutations.push_back(vs::QoS::deleteQueuesKeys({0}));
             }
-            mutations.push_back(vs::QoS::insertQueues({{0, queue}}));
+            mutations.push_back(vs::QoS::insertQueues({{0, created}}));
         } else {
+            const Row& queueRow = *qos.queueRow;
             std::vector<Mutation> queueMutations;
-            fixKeys(queueMutations, vs::Queue::kTable, vs::Queue::Col::kOtherConfig,
-                    stringMap(*queueRow, vs::Queue::Col::kOtherConfig), config, rateKeys());
-            fixKeys(queueMutations, vs::Queue::kTable, vs::Queue::Col::kExternalIds,
-                    stringMap(*queueRow, vs::Queue::Col::kExternalIds), ids);
-            mutate(queueRow->uuid(), std::move(queueMutations));
+            fixKeys(queueMutations, Q::kTable, Q::Col::kOtherConfig,
+                    StringMap(Column{Q::Col::kOtherConfig, qos.queueOtherConfig}.in(queueRow)),
+                    config, {"min-rate", "burst", "max-rate"});
+            fixKeys(queueMutations, Q::kTable, Q::Col::kExternalIds,
+                    StringMap(Column{Q::Col::kExternalIds, qos.queueExternalIds}.in(queueRow)),
+                    ids);
+            mutate(queueRow.uuid(), std::move(queueMutations));
         }
         mutate(qosRow.uuid(), std::move(mutations));
     }
@@ -697,9 +1561,8 @@ private:
         if (port == nullptr || !deleted_.insert(portUuid).second) {
             return;
         }
-        if (auto bridge = index_.bridgeOfPort.find(portUuid);
-            bridge != index_.bridgeOfPort.end() && deleted_.count(bridge->second) == 0) {
-            bridgeRemoves_[bridge->second].emplace_back(portUuid);
+        if (auto bridge = index_.bridgeOfPort(portUuid); bridge && deleted_.count(*bridge) == 0) {
+            bridgeRemoves_[*bridge].emplace_back(portUuid);
         }
         txn_.remove(vs::Port::kTable, portUuid);
         vs::Port::View view(*port);
@@ -709,10 +1572,11 @@ private:
             }
         }
         if (auto qos = view.qos()) {
-            const Row* qosRow = replica_.find(vs::QoS::kTable, *qos);
-            if (qosRow != nullptr && index_.qosUsers[*qos] == 1 &&
-                !valueOf(stringMap(*qosRow, vs::QoS::Col::kExternalIds), keys::kPort).empty()) {
-                removeQos(*qosRow, true);
+            const Index::Qos* current = index_.qos(*qos);
+            if (current != nullptr && current->row != nullptr && current->users == 1 &&
+                !valueOf(stringMap(*current->row, vs::QoS::Col::kExternalIds), keys::kPort)
+                     .empty()) {
+                removeQos(*current->row, true);
             }
         }
     }
@@ -751,13 +1615,13 @@ private:
     void collectGarbage()
     {
         for (const auto& [uuid, row] : replica_.rows(vs::QoS::kTable)) {
-            if (index_.qosUsers.count(uuid) == 0 && deleted_.count(uuid) == 0 &&
+            if (index_.qos(uuid)->users == 0 && deleted_.count(uuid) == 0 &&
                 !valueOf(stringMap(row, vs::QoS::Col::kExternalIds), keys::kPort).empty()) {
                 removeQos(row, false);
             }
         }
         for (const auto& [uuid, row] : replica_.rows(vs::Queue::kTable)) {
-            if (index_.queuesUsed.count(uuid) == 0 && deleted_.count(uuid) == 0 &&
+            if (!index_.queueUsed(uuid) && deleted_.count(uuid) == 0 &&
                 !valueOf(stringMap(row, vs::Queue::Col::kExternalIds), keys::kPort).empty()) {
                 deleted_.insert(uuid);
                 txn_.remove(vs::Queue::kTable, uuid);
@@ -840,7 +1704,8 @@ private:
     const ovsdb::Replica& replica_;
     PlanReport& report_;
     Index index_;
-    std::set<util::Uuid> deleted_;
+    ColumnTypes types_;
+    UuidSet deleted_;
     std::map<util::Uuid, std::vector<Ref>> bridgeAdds_;
     std::map<util::Uuid, std::vector<Ref>> bridgeRemoves_;
     std::map<std::string, NewBridge> newBridges_;
