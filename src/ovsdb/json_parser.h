@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "ovsdb/json_stream.h"
@@ -20,5 +22,8 @@ constexpr std::size_t kMaxJsonDepth = 512;
 // Throws Error(Rpc) naming the byte offset and what was expected when the text is not valid JSON
 // or nests arrays and objects deeper than kMaxJsonDepth.
 Json parseJson(std::string_view text);
+
+// Appends the UTF-8 encoding of a Unicode code point (at most 0x10FFFF, not a surrogate).
+void appendUtf8(std::string& out, std::uint32_t codePoint);
 
 } // namespace dvs::ovsdb

@@ -74,6 +74,17 @@ inline std::string vsctlGet(const OvsSandbox& ovs, const std::string& table,
     return ovs.vsctl({"--if-exists", "get", table, record, column});
 }
 
+// The same with the quotes of a string value taken off.
+inline std::string get(const OvsSandbox& ovs, const std::string& table, const std::string& record,
+                       const std::string& column)
+{
+    std::string text = vsctlGet(ovs, table, record, column);
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+        return text.substr(1, text.size() - 2);
+    }
+    return text;
+}
+
 inline std::string rowCount(const OvsSandbox& ovs, const std::string& table)
 {
     auto out = ovs.vsctl({"--columns=_uuid", "--format=csv", "--no-headings", "list", table});

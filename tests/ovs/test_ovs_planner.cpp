@@ -17,20 +17,6 @@ namespace {
 
 constexpr auto kWait = std::chrono::seconds(20);
 
-std::string unquote(std::string text)
-{
-    if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
-        return text.substr(1, text.size() - 2);
-    }
-    return text;
-}
-
-std::string get(const OvsSandbox& ovs, const std::string& table, const std::string& record,
-                const std::string& column)
-{
-    return unquote(vsctlGet(ovs, table, record, column));
-}
-
 // A sandbox with the bridge brdvs (not dvsd's), and a client whose replica the planner reads.
 struct PlannerFixture
 {

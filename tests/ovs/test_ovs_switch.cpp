@@ -13,20 +13,6 @@ using namespace dvs::test;
 
 namespace {
 
-std::string unquote(std::string text)
-{
-    if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
-        return text.substr(1, text.size() - 2);
-    }
-    return text;
-}
-
-std::string get(const OvsSandbox& ovs, const std::string& table, const std::string& record,
-                const std::string& column)
-{
-    return unquote(vsctlGet(ovs, table, record, column));
-}
-
 // What libvirt runs to plug a tap (brief §3.1), with the QoS it adds for an inbound limit.
 std::vector<std::string> libvirtPlug(const std::string& bridge, const std::string& ifname,
                                      const conf::NetworkPort& port, const std::string& tagArg)

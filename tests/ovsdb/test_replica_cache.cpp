@@ -58,6 +58,16 @@ bool matchesServer(const Client& client, const OvsSandbox& ovs)
     return sameRows(client.replica(), fresh.replica(), options);
 }
 
+// A one-server cluster with some bulk, and the path of a cache file in a folder of its own.
+struct CachedCluster
+{
+    OvsSandbox ovs{{.clustered = true}};
+    TempDir dir;
+    fs::path cache = dir.path() / "replica.json";
+
+    CachedCluster() { addBulk(ovs, 40); }
+};
+
 // Runs a client with the cache until a small change has reached it, then stops it, which saves
 // the cache. (The server drops the bulk transaction from its history when the next one comes;
 // the cache then keeps the id of a later, small one.) Returns the client's counters and whether
@@ -83,10 +93,8 @@ TEST_CASE("clustered: a restarted client starts from its cache and gets only wha
         skip(*why);
         return;
     }
-    OvsSandbox ovs({.clustered = true});
-    addBulk(ovs, 40);
-    TempDir dir;
-    fs::path cache = dir.path() / "replica.json";
+    CachedCluster cluster;
+    auto& [ovs, dir, cache] = cluster;
     auto [first, existed] = runAndStop(ovs, cache);
     CHECK(first.cacheLoads == 0);
     CHECK(first.snapshots + first.fastResyncs == 1);
@@ -131,10 +139,8 @@ TEST_CASE("clustered: a cache saved while running is a consistent point to resum
         skip(*why);
         return;
     }
-    OvsSandbox ovs({.clustered = true});
-    addBulk(ovs, 40);
-    TempDir dir;
-    fs::path cache = dir.path() / "replica.json";
+    CachedCluster cluster;
+    auto& [ovs, dir, cache] = cluster;
     fs::path crashed = dir.path() / "as-left-by-a-crash.json";
     {
         auto options = cachedOptions(ovs, cache);
@@ -175,26 +181,31 @@ TEST_CASE("clustered: a cache that does not fit is ignored", "[replica-cache]")
         skip(*why);
         return;
     }
-    OvsSandbox ovs({.clustered = true});
-    addBulk(ovs, 40);
-    TempDir dir;
-    fs::path cache = dir.path() / "replica.json";
+    CachedCluster cluster;
+    auto& [ovs, dir, cache] = cluster;
     runAndStop(ovs, cache);
     REQUIRE(fs::exists(cache));
     std::string saved = dvs::util::readFile(cache);
+    // A client started over what the section left in the file; ignored() says it went without.
+    auto started = [&](const ClientOptions& options) {
+        auto client = std::make_unique<Client>(nullptr, options);
+        client->start();
+        REQUIRE(waitReady(*client));
+        return client;
+    };
+    auto ignored = [](const Client& client) {
+        return client.stats().cacheLoads == 0 && client.stats().snapshots == 1;
+    };
 
     SECTION("not JSON")
     {
         dvs::util::writeFileAtomic(cache, saved.substr(0, saved.size() / 2));
-        Client client(nullptr, cachedOptions(ovs, cache));
-        client.start();
-        REQUIRE(waitReady(client));
-        CHECK(client.stats().cacheLoads == 0);
-        CHECK(client.stats().snapshots == 1);
-        CHECK(matchesServer(client, ovs));
+        auto client = started(cachedOptions(ovs, cache));
+        CHECK(ignored(*client));
+        CHECK(matchesServer(*client, ovs));
         // It is replaced by a good one when the client stops.
-        client.stop();
-        CHECK(client.stats().cacheSaves == 1);
+        client->stop();
+        CHECK(client->stats().cacheSaves == 1);
         CHECK_NOTHROW(dvs::ovsdb::Json::parse(dvs::util::readFile(cache)));
     }
     SECTION("rows that do not fit the schema")
@@ -203,23 +214,17 @@ TEST_CASE("clustered: a cache that does not fit is ignored", "[replica-cache]")
         auto& rows = json["tables"]["Port"];
         rows.begin().value()["initial"]["tag"] = "not a number";
         dvs::util::writeFileAtomic(cache, json.dump());
-        Client client(nullptr, cachedOptions(ovs, cache));
-        client.start();
-        REQUIRE(waitReady(client));
-        CHECK(client.stats().cacheLoads == 0);
-        CHECK(client.stats().snapshots == 1);
-        CHECK(matchesServer(client, ovs));
+        auto client = started(cachedOptions(ovs, cache));
+        CHECK(ignored(*client));
+        CHECK(matchesServer(*client, ovs));
     }
     SECTION("another column set")
     {
         auto options = cachedOptions(ovs, cache);
         options.monitor.erase(std::string(vs::Interface::kTable));
-        Client client(nullptr, options);
-        client.start();
-        REQUIRE(waitReady(client));
-        CHECK(client.stats().cacheLoads == 0);
-        CHECK(client.stats().snapshots == 1);
-        CHECK(client.replica().rows(vs::Interface::kTable).empty());
+        auto client = started(options);
+        CHECK(ignored(*client));
+        CHECK(client->replica().rows(vs::Interface::kTable).empty());
     }
     SECTION("a transaction the server does not know, with rows it no longer has")
     {
@@ -228,16 +233,14 @@ TEST_CASE("clustered: a cache that does not fit is ignored", "[replica-cache]")
         std::string ghost = dvs::util::Uuid::generate().toString();
         json["tables"]["Port"][ghost] = {{"initial", {{"name", "ghost"}}}};
         dvs::util::writeFileAtomic(cache, json.dump());
-        Client client(nullptr, cachedOptions(ovs, cache));
-        client.start();
-        REQUIRE(waitReady(client));
+        auto client = started(cachedOptions(ovs, cache));
         // The cache was taken, the server did not find its transaction and sent everything,
         // which was diffed against the cached rows.
-        CHECK(client.stats().cacheLoads == 1);
-        CHECK(client.stats().snapshots == 1);
-        CHECK(client.stats().fastResyncs == 0);
-        CHECK_FALSE(vs::Port::findByName(client.replica(), "ghost").has_value());
-        CHECK(matchesServer(client, ovs));
+        CHECK(client->stats().cacheLoads == 1);
+        CHECK(client->stats().snapshots == 1);
+        CHECK(client->stats().fastResyncs == 0);
+        CHECK_FALSE(vs::Port::findByName(client->replica(), "ghost").has_value());
+        CHECK(matchesServer(*client, ovs));
     }
 }
 
