@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The driver's backend for OVS networks (driver/host_backends.h) with ovs-vswitchd running the
 // userspace datapath: net-start waits for the bridge, ports dvsd plugs itself reach vswitchd,
-// and an unreachable database fails the start with a clear error.
+// an unreachable database fails the start with a clear error, and the replica of a clustered
+// database is kept in the run directory.
+#include <filesystem>
+
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "driver/host_backends.h"
 #include "netns.h"
 #include "ovs_fixture.h"
+#include "util/file.h"
 
 using namespace dvs;
 using namespace dvs::test;
@@ -101,4 +106,32 @@ TEST_CASE("net-start of an OVS network fails clearly when OVSDB is unreachable",
     // A restarted dvsd does not wait: resume returns at once.
     backend.resume(def);
     CHECK_THAT(backend.describe(def), Catch::StartsWith("degraded"));
+}
+
+TEST_CASE("dvsd keeps the OVSDB replica of a clustered database in its run directory",
+          "[ovs][backend][restart]")
+{
+    if (auto why = OvsSandbox::unavailable()) {
+        skip(*why);
+        return;
+    }
+    OvsSandbox ovs({.clustered = true});
+    TempDir run;
+    auto cache = run.path() / "ovsdb-replica.json";
+    auto def = ovsNetwork("vmnet", "brdvs");
+    {
+        auto backends =
+            driver::makeHostBackends(run.path(), "/sys", backendOptions(ovs.unixRemote()));
+        backends->backend(driver::BackendKind::OvsBridge).start(def);
+        CHECK(ovs.vsctl({"br-exists", "brdvs"}).empty());
+    }
+    // Saved when the backend went, with the bridge dvsd created in it.
+    REQUIRE(std::filesystem::exists(cache));
+    auto saved = nlohmann::json::parse(util::readFile(cache));
+    CHECK(saved["txn-id"].get<std::string>() != "00000000-0000-0000-0000-000000000000");
+    bool hasBridge = false;
+    for (const auto& [uuid, row] : saved["tables"]["Bridge"].items()) {
+        hasBridge = hasBridge || row["initial"]["name"] == "brdvs";
+    }
+    CHECK(hasBridge);
 }
