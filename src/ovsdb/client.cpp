@@ -368,14 +368,20 @@ void Client::onNotification(const std::string& method, Json&& params)
     if (params[0] != options_.database || !activeMonitor_) {
         return;
     }
+    std::string txnId;
     if (method == "update3") {
         if (!params[1].is_string()) {
             raise(ErrorCode::Rpc, "OVSDB server '{}' sent an invalid 'update3' notification.",
                   connection_->remote());
         }
-        lastTxnId_ = params[1].get<std::string>();
+        txnId = params[1].get<std::string>();
     }
     replica_.applyUpdates(format, std::move(params.back()));
+    // Only once the replica holds it: an update that does not apply resets the session, and
+    // the resync must then ask for it again (and a saved cache must not claim it).
+    if (!txnId.empty()) {
+        lastTxnId_ = std::move(txnId);
+    }
     scheduleCacheSave();
 }
 
