@@ -423,6 +423,25 @@ void compareContenders(const Options& o)
                dvsBatch / std::min({rawOne, rawBatched, rawSingle, rawMonitored}));
 }
 
+// A new OvsSwitch given the desired state of ports already in place, timed from its construction
+// until it has converged; prints its line and returns whether it wrote anything.
+bool timedRestart(const test::OvsSandbox& ovs, const ovs::OvsSwitchOptions& options,
+                  const std::vector<BenchPort>& ports, const std::string& what)
+{
+    auto specs = portSpecs(ports);
+    Meter meter(ovs.serverPid());
+    ovs::OvsSwitch sw(options);
+    sw.setNetwork(bridgeSpec());
+    sw.waitApplied(sw.setPorts(std::move(specs)), kApplyTimeout);
+    double converged = meter.stop();
+    auto stats = sw.stats();
+    fmt::print("{} over {} ports in place: converged in {:.3f} s (target < 1 s; {}); write "
+               "transactions {}, full downloads {}, failures {}\n",
+               what, ports.size(), converged, meter.cpu(), stats.writeTransactions, stats.snapshots,
+               stats.failures);
+    return stats.writeTransactions != 0;
+}
+
 // Restarts dvsd's OVS code over a database that already holds the ports; returns false when
 // the restart wrote anything.
 bool measureRestart(const Options& o)
@@ -479,18 +498,9 @@ bool measureRestart(const Options& o)
         // Three restarts in a row, each a new instance with the same desired state.
         bool wrote = false;
         for (int round = 1; round <= 3; ++round) {
-            auto specs = portSpecs(many);
-            Meter meter(ovs->serverPid());
-            ovs::OvsSwitch sw(ovs::OvsSwitchOptions{.remote = ovs->unixRemote()});
-            sw.setNetwork(bridgeSpec());
-            sw.waitApplied(sw.setPorts(std::move(specs)), kApplyTimeout);
-            double converged = meter.stop();
-            auto stats = sw.stats();
-            fmt::print("restart {} over {} ports in place: converged in {:.3f} s (target < 1 s; "
-                       "{}); write transactions {}, reconciles {}, ports written {}, failures {}\n",
-                       round, o.restartPorts, converged, meter.cpu(), stats.writeTransactions,
-                       stats.reconciles, stats.portsWritten, stats.failures);
-            wrote = wrote || stats.writeTransactions != 0;
+            wrote = timedRestart(*ovs, ovs::OvsSwitchOptions{.remote = ovs->unixRemote()}, many,
+                                 fmt::format("restart {}", round)) ||
+                    wrote;
         }
         auto dbAfter = fileSize(ovs->dir() / "conf.db");
         fmt::print("database file {} bytes before the restarts, {} after\n", dbBefore, dbAfter);
@@ -527,18 +537,10 @@ bool measureClusteredRestart(const Options& o)
         if (round == 0) {
             roundOptions.replicaCache.clear();
         }
-        auto specs = portSpecs(many);
-        Meter meter(ovs.serverPid());
-        ovs::OvsSwitch sw(roundOptions);
-        sw.setNetwork(bridgeSpec());
-        sw.waitApplied(sw.setPorts(std::move(specs)), kApplyTimeout);
-        double converged = meter.stop();
-        auto stats = sw.stats();
-        fmt::print("restart {} over {} ports in place, {}: converged in {:.3f} s (target < 1 s; "
-                   "{}); write transactions {}, full downloads {}, failures {}\n",
-                   round, o.restartPorts, round == 0 ? "no cache" : "from the cache", converged,
-                   meter.cpu(), stats.writeTransactions, stats.snapshots, stats.failures);
-        wrote = wrote || stats.writeTransactions != 0;
+        wrote = timedRestart(ovs, roundOptions, many,
+                             fmt::format("restart {}, {},", round,
+                                         round == 0 ? "no cache" : "from the cache")) ||
+                wrote;
     }
     if (wrote) {
         std::fprintf(stderr, "bench-ovs-ports: a clustered restart wrote to the database\n");
