@@ -544,4 +544,24 @@ void appendUtf8(std::string& out, std::uint32_t cp)
     }
 }
 
+const char* findQuoteOrBackslash(const char* from, const char* end)
+{
+    if constexpr (std::endian::native == std::endian::little) {
+        while (end - from >= 8) {
+            std::uint64_t word;
+            std::memcpy(&word, from, sizeof word);
+            std::uint64_t found =
+                zeroBytes(word ^ (kOnes * '"')) | zeroBytes(word ^ (kOnes * '\\'));
+            if (found != 0) {
+                return from + std::countr_zero(found) / 8;
+            }
+            from += 8;
+        }
+    }
+    while (from != end && *from != '"' && *from != '\\') {
+        ++from;
+    }
+    return from;
+}
+
 } // namespace dvs::ovsdb

@@ -23,6 +23,9 @@ constexpr std::size_t kMaxJsonDepth = 512;
 // or nests arrays and objects deeper than kMaxJsonDepth.
 Json parseJson(std::string_view text);
 
+// The first quote or backslash in [from, end), or end; eight bytes at a time.
+const char* findQuoteOrBackslash(const char* from, const char* end);
+
 // Appends the UTF-8 encoding of a Unicode code point (at most 0x10FFFF, not a surrogate).
 void appendUtf8(std::string& out, std::uint32_t codePoint);
 

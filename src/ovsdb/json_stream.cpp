@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "ovsdb/json_stream.h"
 
-#include <bit>
-#include <cstdint>
 #include <cstring>
 
 #include "ovsdb/json_parser.h"
@@ -15,32 +13,6 @@ namespace {
 bool isBlank(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-// The first quote or backslash in [from, end), or end; eight bytes at a time.
-const char* findQuoteOrBackslash(const char* from, const char* end)
-{
-    if constexpr (std::endian::native == std::endian::little) {
-        constexpr std::uint64_t kOnes = 0x0101010101010101;
-        constexpr std::uint64_t kHighs = 0x8080808080808080;
-        while (end - from >= 8) {
-            std::uint64_t word;
-            std::memcpy(&word, from, sizeof word);
-            std::uint64_t quotes = word ^ (kOnes * '"');
-            std::uint64_t backslashes = word ^ (kOnes * '\\');
-            // The high bit of each zero byte; the lowest one flagged is exact.
-            std::uint64_t found =
-                (((quotes - kOnes) & ~quotes) | ((backslashes - kOnes) & ~backslashes)) & kHighs;
-            if (found != 0) {
-                return from + std::countr_zero(found) / 8;
-            }
-            from += 8;
-        }
-    }
-    while (from != end && *from != '"' && *from != '\\') {
-        ++from;
-    }
-    return from;
 }
 
 } // namespace
