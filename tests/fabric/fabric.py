@@ -89,6 +89,11 @@ class Host:
         self.dvsd = t.Dvsd(fabric.dvsd_binary, root=os.path.join(self.dir, "root"),
                            config_text=self.config(), ovsdb=False, netns=self.ns,
                            name=f"dvsd on {name}", extra_args=["--verbose"])
+        # dvsd reads device facts and link states under ROOT/sys: this host's own sysfs.
+        self.sysfs = None
+        if t.netns.private_mounts():
+            self.sysfs = os.path.join(self.dvsd.root, "sys")
+            self.ns.mount_sysfs(self.sysfs)
         self.guests = []
         self._conn = None
         if start:
@@ -211,6 +216,9 @@ class Host:
         self.guests = []
         self.dvsd.cleanup()
         self.ovs.cleanup()
+        if self.sysfs:
+            self.ns.umount(self.sysfs)
+            self.sysfs = None
         self.ns.close()
 
 
@@ -324,6 +332,11 @@ class Fabric:
         for ns in (self.fabric_ns, self.db_ns):
             if ns is not None:
                 ns.close()
+        if self.db_ns is not None:
+            # Nothing of the hosts' sysfs mounts may remain under the folder before it goes.
+            for h in self.hosts.values():
+                if h.sysfs:
+                    h.ns.umount(h.sysfs)
         if os.environ.get("DVS_TEST_KEEP"):
             print(f"kept {self.root}")
         else:

@@ -34,6 +34,9 @@ def one_network_on_two_hosts_joins_their_guests(w):
         check("eth1" in h.ovs.vsctl("list-ports", "br-lan"),
               f"{h.name}'s uplink eth1 is on its bridge")
     h1, h2 = w.f.hosts["h1"], w.f.hosts["h2"]
+    check(os.path.exists(os.path.join(h1.sysfs, "class", "net", "eth1")) and
+          not os.path.exists(os.path.join(h1.sysfs, "class", "net", "vg-b")),
+          "dvsd's ROOT/sys shows its own host's devices")
     w.a = h1.guest("a", "10.60.0.1", NET, "web")
     w.b = h2.guest("b", "10.60.0.2", NET, "web")
     w.c = h2.guest("c", "10.60.0.3", NET, "db")
@@ -77,7 +80,7 @@ def main():
     why = missing_parts()
     if why:
         t.skip(why)
-    t.enter_private_netns()
+    t.enter_private_netns(mounts=True)
     w = type("World", (), {})()
     with Fabric(sys.argv[1], sys.argv[2], hosts=("h1", "h2"), management=False) as f:
         w.f = f

@@ -110,6 +110,16 @@ class Netns:
         self.run("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
                  "net.ipv6.conf.default.disable_ipv6=1")
 
+    def mount_sysfs(self, path):
+        """Mounts a sysfs at path that shows this namespace's network devices (class/net), for a
+        daemon whose --root has its own sys/. Only in a private mount namespace (see
+        enter_private_netns(mounts=True)); undo with umount()."""
+        os.makedirs(path, exist_ok=True)
+        self.run("mount", "-t", "sysfs", "sysfs", path)
+
+    def umount(self, path):
+        self.run("umount", "-l", path, check_rc=False)
+
     def close(self):
         if self.proc.poll() is None:
             self.proc.kill()
@@ -139,19 +149,30 @@ def veth_pair(a, b):
     veth(None, a, None, b)
 
 
-def enter_private_netns(marker="DVS_TEST_PRIVATE_NETNS", programs=()):
-    """Re-runs the calling script (same interpreter and arguments) in a private network
-    namespace and exits with its status; returns in the re-run copy. Skips, saying why, without
-    root, without one of programs, or when namespaces cannot be created."""
+def enter_private_netns(marker="DVS_TEST_PRIVATE_NETNS", programs=(), mounts=False):
+    """Re-runs the calling script (same interpreter and arguments) in a private network namespace
+    (and, with mounts, a private mount namespace: mounts the test makes vanish with it) and exits
+    with its status; returns in the re-run copy. Skips, saying why, without root, without one of
+    programs, or when namespaces cannot be created."""
     if os.environ.get(marker) == "1":
         return
     require_root("network namespaces, veth pairs")
     require_programs("unshare", "ip", *programs)
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
+    unshare = ["unshare", "-n"] + (["-m", "--propagation", "private"] if mounts else [])
+    probe = subprocess.run(unshare + ["true"], capture_output=True, text=True)
     if probe.returncode != 0:
         skip(f"cannot create a network namespace: {probe.stderr.strip()}")
     env = dict(os.environ, **{marker: "1"})
+    if mounts:
+        env[PRIVATE_MOUNTS] = "1"
     env["PATH"] = env.get("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin"
-    p = subprocess.run(["unshare", "-n", sys.executable, *sys.argv], env=env)
+    p = subprocess.run(unshare + [sys.executable, *sys.argv], env=env)
     sys.exit(p.returncode)
 
+
+# Set in a test that enter_private_netns(mounts=True) re-ran in a private mount namespace.
+PRIVATE_MOUNTS = "DVS_TEST_PRIVATE_MOUNTS"
+
+
+def private_mounts():
+    return os.environ.get(PRIVATE_MOUNTS) == "1"
