@@ -958,6 +958,39 @@ public:
         return kind == BackendKind::Virtual ? nullptr : &backends_->backend(kind);
     }
 
+    // Makes live a new definition of the active network (a live net-update, or the host agent
+    // applying a new generation): live ports that took their VLAN or bandwidth from the
+    // definition follow it (libvirt leaves them as allocated; a distributed switch moves them),
+    // and the backend brings every live port in line.
+    void replaceLive(NetworkObj& obj, std::unique_ptr<conf::NetworkDef> live)
+    {
+        for (auto& [uuid, port] : obj.ports) {
+            auto before = inheritedBy(*obj.def, port.group);
+            auto after = inheritedBy(*live, port.group);
+            conf::NetworkPort moved = port;
+            if (port.vlan == before.vlan) {
+                moved.vlan = after.vlan;
+            }
+            if (port.bandwidth == before.bandwidth && !before.bandwidth.hasFloor() &&
+                !after.bandwidth.hasFloor()) {
+                moved.bandwidth = after.bandwidth;
+            }
+            if (!(moved == port)) {
+                store_.savePort(live->name, uuid, moved.format());
+                port = std::move(moved);
+            }
+        }
+        obj.def = std::move(live);
+        saveStatus(obj);
+        if (auto* backend = backendOf(obj)) {
+            std::vector<const conf::NetworkPort*> ports;
+            for (const auto& [uuid, port] : obj.ports) {
+                ports.push_back(&port);
+            }
+            backend->networkUpdated(*obj.def, ports);
+        }
+    }
+
     // Start-up: definitions, then status, then ports (DESIGN.md §4).
     void loadState();
     void loadPorts(const std::string& network, const std::vector<state::StoredFile>& files);
@@ -1175,8 +1208,11 @@ void NetworkDriverImpl::autostartNetworks()
 }
 
 NetworkDriver::NetworkDriver(DriverPaths paths, std::unique_ptr<Backends> backends)
-    : impl_(std::make_unique<NetworkDriverImpl>(std::move(paths), std::move(backends)))
-{}
+    : marks_(std::make_unique<ManagedMarks>(paths.configDir / "networks" / "managed")),
+      impl_(std::make_unique<NetworkDriverImpl>(std::move(paths), std::move(backends)))
+{
+    marks_->load(impl_->notices_);
+}
 
 NetworkDriver::~NetworkDriver() = default;
 
@@ -1252,6 +1288,7 @@ NetworkRef NetworkDriver::defineXml(std::string_view xml, unsigned flags)
     auto def = std::make_unique<conf::NetworkDef>(conf::NetworkDef::parseString(
         xml, (flags & DefineFlags::Validate) != 0 ? conf::NetworkParseFlags::Validate : 0));
     impl_->validateForDriver(*def);
+    checkManagedDefinition(*def, ManagedOp::Define);
     bool existed = impl_->findByUuid(def->uuid) != nullptr;
     auto copy = *def;
     auto& obj = impl_->assignDef(std::move(def), false);
@@ -1273,6 +1310,7 @@ NetworkRef NetworkDriver::createXml(std::string_view xml, unsigned flags)
     auto def = std::make_unique<conf::NetworkDef>(conf::NetworkDef::parseString(
         xml, (flags & DefineFlags::Validate) != 0 ? conf::NetworkParseFlags::Validate : 0));
     impl_->validateForDriver(*def);
+    checkManagedDefinition(*def, ManagedOp::Create);
     bool existed = impl_->findByUuid(def->uuid) != nullptr;
     std::unique_ptr<conf::NetworkDef> previous;
     if (existed) {
@@ -1296,6 +1334,7 @@ NetworkRef NetworkDriver::createXml(std::string_view xml, unsigned flags)
 void NetworkDriver::undefine(const NetworkRef& net)
 {
     auto& obj = impl_->objFromRef(net);
+    checkManaged(obj.def->name, ManagedOp::Undefine);
     if (!obj.persistent) {
         throw Error(ErrorCode::OperationInvalid, "can't undefine transient network");
     }
@@ -1320,6 +1359,7 @@ void NetworkDriver::start(const NetworkRef& net)
 void NetworkDriver::destroy(const NetworkRef& net)
 {
     auto& obj = impl_->objFromRef(net);
+    checkManaged(obj.def->name, ManagedOp::Destroy);
     if (!obj.active) {
         raise(ErrorCode::OperationInvalid, "network '{}' is not active", obj.def->name);
     }
@@ -1343,6 +1383,7 @@ void NetworkDriver::update(const NetworkRef& net, unsigned command, unsigned sec
 {
     checkFlags(flags, UpdateFlags::Live | UpdateFlags::Config, "virNetworkUpdate");
     auto& obj = impl_->objFromRef(net);
+    checkManaged(obj.def->name, ManagedOp::Update);
     if ((flags & (UpdateFlags::Live | UpdateFlags::Config)) == UpdateFlags::Current) {
         flags |= obj.active ? UpdateFlags::Live : UpdateFlags::Config;
     }
@@ -1379,35 +1420,37 @@ void NetworkDriver::update(const NetworkRef& net, unsigned command, unsigned sec
         }
     }
     if (live) {
-        // Live ports that took their VLAN or bandwidth from the definition follow it (libvirt
-        // leaves them as allocated; a distributed switch moves them).
-        for (auto& [uuid, port] : obj.ports) {
-            auto before = inheritedBy(*obj.def, port.group);
-            auto after = inheritedBy(*live, port.group);
-            conf::NetworkPort moved = port;
-            if (port.vlan == before.vlan) {
-                moved.vlan = after.vlan;
-            }
-            if (port.bandwidth == before.bandwidth && !before.bandwidth.hasFloor() &&
-                !after.bandwidth.hasFloor()) {
-                moved.bandwidth = after.bandwidth;
-            }
-            if (!(moved == port)) {
-                impl_->store_.savePort(live->name, uuid, moved.format());
-                port = std::move(moved);
-            }
-        }
-        obj.def = std::move(live);
-        impl_->saveStatus(obj);
-        if (auto* backend = impl_->backendOf(obj)) {
-            std::vector<const conf::NetworkPort*> ports;
-            for (const auto& [uuid, port] : obj.ports) {
-                ports.push_back(&port);
-            }
-            backend->networkUpdated(*obj.def, ports);
-        }
+        impl_->replaceLive(obj, std::move(live));
     }
     impl_->runHook(obj, nullptr, HookOp::Updated, HookSubOp::Begin);
+}
+
+void NetworkDriver::checkManagedDefinition(const conf::NetworkDef& def, ManagedOp op) const
+{
+    checkManaged(def.name, op);
+    if (auto* existing = impl_->findByUuid(def.uuid)) {
+        checkManaged(existing->def->name, op);
+    }
+}
+
+bool NetworkDriver::managedApplyLive(const NetworkRef& net)
+{
+    auto& obj = impl_->objFromRef(net);
+    if (!obj.active || !obj.newDef) {
+        return false;
+    }
+    const auto& next = *obj.newDef;
+    auto kind = backendKindFor(next);
+    if (kind != backendKindFor(*obj.def) || next.forward.mode != obj.def->forward.mode ||
+        next.bridge != obj.def->bridge ||
+        (kind != BackendKind::OvsBridge && kind != BackendKind::LinuxBridge)) {
+        return false;
+    }
+    auto live = std::make_unique<conf::NetworkDef>(next);
+    live->connections = obj.def->connections;
+    impl_->replaceLive(obj, std::move(live));
+    impl_->runHook(obj, nullptr, HookOp::Updated, HookSubOp::Begin);
+    return true;
 }
 
 std::string NetworkDriver::getXmlDesc(const NetworkRef& net, unsigned flags) const
@@ -1435,6 +1478,7 @@ bool NetworkDriver::getAutostart(const NetworkRef& net) const
 void NetworkDriver::setAutostart(const NetworkRef& net, bool autostart)
 {
     auto& obj = impl_->objFromRef(net);
+    checkManaged(obj.def->name, ManagedOp::Autostart);
     if (!obj.persistent) {
         throw Error(ErrorCode::OperationInvalid, "cannot set autostart for transient network");
     }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "driver/backend.h"
+#include "driver/managed.h"
 #include "driver/typed_param.h"
 #include "state/state_store.h"
 #include "util/uuid.h"
@@ -157,7 +158,42 @@ public:
     // dropped, autostart failures, ...): one sentence each, for the daemon to log.
     std::vector<std::string> takeNotices();
 
+    // Distributed switches (managed.cpp). A network a switch manages is read-only for every
+    // caller but the host agent: update(), undefine(), destroy(), setAutostart() and a
+    // defineXml() or createXml() over it throw Error(OperationDenied) naming the switch and the
+    // dvsctl command to use instead. Ports work on it as on any network. The mark is kept on
+    // disk (configDir/networks/managed/NAME) across restarts. The managed*() calls are the
+    // agent's own path: the same operations, without the check.
+
+    // The switch that manages the network, or nullopt.
+    std::optional<ManagedBy> managedBy(std::string_view network) const;
+    // Every managed network, by name.
+    std::map<std::string, ManagedBy, std::less<>> managedNetworks() const;
+    // defineXml(), then marks the network as managed by `by`. An active network keeps its live
+    // definition until managedApplyLive() or a restart.
+    NetworkRef managedDefine(std::string_view xml, const ManagedBy& by);
+    // Makes the persistent definition of the active network live, as a live net-update does:
+    // live ports that took their VLAN or bandwidth from the definition follow it and the
+    // backend brings every port in line. Returns false, changing nothing, when the network is
+    // not active or the change cannot be made live (another forward mode or bridge, or a
+    // backend other than a bridge): the caller then restarts it when no port holds it.
+    bool managedApplyLive(const NetworkRef& net);
+    void managedUpdate(const NetworkRef& net, unsigned command, unsigned section, int parentIndex,
+                       std::string_view xml, unsigned flags);
+    void managedDestroy(const NetworkRef& net);
+    // undefine(), and drops the mark.
+    void managedUndefine(const NetworkRef& net);
+    void managedSetAutostart(const NetworkRef& net, bool autostart);
+    // Drops the mark only: the network becomes an ordinary one. Throws Error(WriteFailed).
+    void unmanage(std::string_view network);
+
 private:
+    // Throws the refusal when the network is managed and the caller is not the agent.
+    void checkManaged(std::string_view network, ManagedOp op) const;
+    void checkManagedDefinition(const conf::NetworkDef& def, ManagedOp op) const;
+
+    std::unique_ptr<ManagedMarks> marks_;
+    unsigned managerDepth_ = 0; // > 0 inside a managed*() call
     std::unique_ptr<NetworkDriverImpl> impl_;
 };
 
