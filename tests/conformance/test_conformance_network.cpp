@@ -14,6 +14,7 @@
 #include "conf/network_def.h"
 #include "conf/network_update.h"
 #include "conf/schema.h"
+#include "corpus.h"
 #include "test_support.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -24,46 +25,8 @@ using dvs::conf::NetworkDef;
 
 namespace {
 
-std::optional<fs::path> corpusDir()
-{
-    for (const char* var : {"DVS_LIBVIRT_CORPUS", "DVS_LIBVIRT_CORPUS_DEFAULT"}) {
-        const char* value = std::getenv(var);
-        if (value != nullptr && *value != '\0') {
-            fs::path dir(value);
-            if (fs::is_directory(dir)) {
-                return dir;
-            }
-            if (std::string_view(var) == "DVS_LIBVIRT_CORPUS") {
-                return std::nullopt;
-            }
-        }
-    }
-    return std::nullopt;
-}
-
-// Some corpus files stand for a symbolic link and hold only the relative path of their target,
-// which may be such a file again.
-std::string readCorpusFile(const fs::path& path)
-{
-    fs::path current = path;
-    for (int hops = 0; hops < 8; ++hops) {
-        std::string text = dvs::util::readFile(current, dvs::util::kXmlMaxSize);
-        std::string trimmed = text;
-        while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == ' ')) {
-            trimmed.pop_back();
-        }
-        if (trimmed.empty() || trimmed.front() == '<' || trimmed.find('\n') != std::string::npos) {
-            return text;
-        }
-        fs::path target = current.parent_path() / trimmed;
-        if (!fs::is_regular_file(target)) {
-            return text;
-        }
-        current = target;
-    }
-    FAIL("too many levels of links from " << path);
-    return {};
-}
+using dvs::test::corpusDir;
+using dvs::test::readCorpusFile;
 
 std::vector<std::vector<std::string>> readManifest(const fs::path& path)
 {
