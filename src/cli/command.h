@@ -36,6 +36,7 @@ int runStatus(std::span<const std::string> args, std::ostream& out);
 int runPortPlug(std::span<const std::string> args, std::ostream& out);
 int runPortUnplug(std::span<const std::string> args, std::ostream& out);
 int runHookNetwork(std::span<const std::string> args, std::ostream& out);
+int runDnsmasqConf(std::span<const std::string> args, std::ostream& out);
 
 // The socket of the dvsd whose host paths are under root (driver mode first, then hook mode).
 // Throws Error(SystemError) when neither exists.

@@ -27,6 +27,11 @@ constexpr std::array kCommands{
             "libvirtd's network hook (hooks/network): hand the hook data on standard input to "
             "dvsd in hook mode; a port of a dvsd network fails when dvsd refuses it or is down",
             runHookNetwork},
+    Command{"dnsmasq-conf", "dnsmasq-conf [--state-dir DIR] [--hostsfile] FILE",
+            "print the dnsmasq configuration (with --hostsfile: the DHCP hosts file) dvsd writes "
+            "for the virtual network defined in FILE ('-' for standard input), its files in DIR "
+            "(default /var/lib/dvs/dnsmasq)",
+            runDnsmasqConf},
 };
 
 } // namespace

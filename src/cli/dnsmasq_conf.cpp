@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// dvsctl dnsmasq-conf [--state-dir DIR] [--hostsfile] FILE
+#include "virtnet/dnsmasq_conf.h"
+
+#include <iostream>
+#include <iterator>
+#include <optional>
+
+#include "cli/command.h"
+#include "conf/network_def.h"
+#include "util/file.h"
+
+namespace dvs::cli {
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: dvsctl dnsmasq-conf [--state-dir DIR] [--hostsfile] FILE";
+
+std::string readInput(const std::string& file)
+{
+    if (file == "-") {
+        return std::string(std::istreambuf_iterator<char>(std::cin),
+                           std::istreambuf_iterator<char>());
+    }
+    return util::readFile(file);
+}
+
+} // namespace
+
+int runDnsmasqConf(std::span<const std::string> args, std::ostream& out)
+{
+    std::optional<std::string> stateDir;
+    std::optional<std::string> file;
+    bool hostsFile = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg == "--hostsfile") {
+            hostsFile = true;
+        } else if (arg == "--state-dir") {
+            if (i + 1 == args.size()) {
+                throw UsageError("option '--state-dir' needs a folder");
+            }
+            stateDir = args[++i];
+        } else if (arg.starts_with("--state-dir=")) {
+            stateDir = arg.substr(std::string_view("--state-dir=").size());
+        } else if (arg.size() > 1 && arg.starts_with("-")) {
+            throw UsageError("unknown option '" + arg + "' for 'dnsmasq-conf'");
+        } else if (!file) {
+            file = arg;
+        } else {
+            throw UsageError("unexpected argument '" + arg + "' for 'dnsmasq-conf'");
+        }
+    }
+    if (!file) {
+        throw UsageError(std::string(kUsage));
+    }
+    if (stateDir && stateDir->empty()) {
+        throw UsageError("option '--state-dir' needs a folder");
+    }
+
+    virtnet::DnsmasqPaths paths;
+    paths.dir = std::filesystem::path(stateDir.value_or(std::string(virtnet::kDvsDnsmasqDir)));
+    // What net-define accepts: the network's own checks first.
+    auto def = conf::NetworkDef::parseString(readInput(*file));
+    def.validate();
+    auto contents = virtnet::dnsmasqContents(def, paths);
+    out << (hostsFile ? contents.hostsFile : contents.config);
+    return 0;
+}
+
+} // namespace dvs::cli
