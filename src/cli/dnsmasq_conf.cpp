@@ -64,6 +64,12 @@ int runDnsmasqConf(std::span<const std::string> args, std::ostream& out)
     // What net-define accepts: the network's own checks first.
     auto def = conf::NetworkDef::parseString(readInput(*file));
     def.validate();
+    // net-define names the bridge when the definition does not (or gives a template such as
+    // "br%d"): on a host with no other network, the template's first name.
+    if (!def.bridge || def.bridge->find("%d") != std::string::npos) {
+        std::string templ = def.bridge.value_or("virbr%d");
+        def.bridge = templ.replace(templ.find("%d"), 2, "0");
+    }
     auto contents = virtnet::dnsmasqContents(def, paths);
     out << (hostsFile ? contents.hostsFile : contents.config);
     return 0;

@@ -88,6 +88,23 @@ TEST_CASE("dvsctl dnsmasq-conf prints the configuration and the hosts file")
     CHECK(hosts.out == "52:54:00:aa:bb:cc,192.168.122.10,web\n");
 }
 
+TEST_CASE("dvsctl dnsmasq-conf names the bridge as a first net-define does")
+{
+    auto none = dvsctl({"dnsmasq-conf", "-"}, R"(<network>
+  <name>nobridge</name>
+  <ip address='192.168.50.1' prefix='24'/>
+</network>)");
+    CHECK(none.status == 0);
+    CHECK(none.out.find("\ninterface=virbr0\n") != std::string::npos);
+    auto templ = dvsctl({"dnsmasq-conf", "-"}, R"(<network>
+  <name>templ</name>
+  <bridge name='lab%d'/>
+  <ip address='192.168.51.1' prefix='24'/>
+</network>)");
+    CHECK(templ.status == 0);
+    CHECK(templ.out.find("\ninterface=lab0\n") != std::string::npos);
+}
+
 TEST_CASE("dvsctl dnsmasq-conf refuses bad input with libvirt's errors")
 {
     CHECK(dvsctl({"dnsmasq-conf"}).status == 1);
