@@ -80,6 +80,23 @@ public:
     // device; does nothing when it does not exist.
     void removeMacvtap(std::string_view name);
 
+    // Creates a Linux bridge with its MAC address, STP, forward delay and MTU (down, without
+    // ports). A name already taken throws Error(SystemError) "error creating bridge interface
+    // NAME: File exists", as libvirt says.
+    LinkInfo createBridge(const BridgeConfig& config);
+    // The STP settings of a bridge. Throws Error(OperationInvalid) when it is not a bridge.
+    BridgeInfo bridgeInfo(std::string_view name);
+    // Removes a bridge; its ports are released by the kernel. Throws Error(OperationInvalid)
+    // when the device is not a bridge; does nothing when it does not exist.
+    void removeBridge(std::string_view name);
+
+    // Adds an address (with its broadcast address for IPv4) to a device. An address the device
+    // already has is no error. IPv6 addresses skip duplicate address detection (dvsd owns the
+    // subnet: libvirt waits for DAD to end instead).
+    void addAddress(std::string_view name, int family, std::string_view address, unsigned prefix);
+    // The addresses of a device, in the kernel's order.
+    std::vector<IfAddress> addresses(std::string_view name);
+
     // Test scaffolding: a veth pair and a Linux bridge, created down.
     void createVethPairForTest(std::string_view name, std::string_view peer);
     void createBridgeForTest(std::string_view name);

@@ -125,6 +125,39 @@ struct MacvtapDevice
     std::string tapPath;
 };
 
+// A Linux bridge to create (libvirt's virNetDevBridgeCreate and the settings of
+// networkStartNetworkVirtual).
+struct BridgeConfig
+{
+    std::string name;
+    // The bridge's own MAC address; the kernel picks one from its ports when absent.
+    std::optional<util::MacAddr> mac;
+    // Kernel STP on or off.
+    bool stp = true;
+    // STP forward delay in seconds (libvirt's <bridge delay=>).
+    unsigned long forwardDelay = 0;
+    // MTU, when not 0.
+    unsigned mtu = 0;
+};
+
+// What the kernel says of a bridge's settings.
+struct BridgeInfo
+{
+    bool stp = false;
+    // In seconds, rounded down.
+    unsigned long forwardDelay = 0;
+};
+
+// One address of a device (an RTM_NEWADDR message).
+struct IfAddress
+{
+    int family = 0;      // AF_INET or AF_INET6
+    std::string address; // numeric text
+    unsigned prefix = 0;
+
+    friend bool operator==(const IfAddress&, const IfAddress&) = default;
+};
+
 // The state of the devices that carry one network's traffic off the host (its uplink: a device,
 // a bond's members, or an interface pool), for the network's live status.
 enum class UplinkState
