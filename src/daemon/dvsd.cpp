@@ -25,6 +25,7 @@
 #include "driver/backend.h"
 #include "driver/host_backends.h"
 #include "driver/network_driver.h"
+#include "driver/virtual_backend.h"
 #include "dvs_config.h"
 #include "hook/hook_mode.h"
 #include "rpc/server.h"
@@ -305,8 +306,17 @@ int run(int argc, char** argv)
     driver::OvsBackendOptions ovs;
     ovs.remote = daemon.config.ovsRemoteUnder(daemon.options.root);
     ovs.datapathType = daemon.config.ovsDatapathType;
+    // libvirt's virtual networks (nat, route, open, isolated): run by dvsd in driver mode, left
+    // to libvirtd in hook mode.
+    std::unique_ptr<driver::NetworkBackend> virtualNetworks;
+    if (daemon.config.mode != SocketMode::Hook) {
+        driver::VirtualNetworkOptions virt;
+        virt.firewallRecord = paths.runDir / "firewall" / "networks";
+        virtualNetworks = driver::makeVirtualNetworkBackend(std::move(virt));
+    }
     daemon.driver = std::make_unique<driver::NetworkDriver>(
-        paths, driver::makeHostBackends(paths.runDir, (daemon.options.root / "sys").string(), ovs));
+        paths, driver::makeHostBackends(paths.runDir, (daemon.options.root / "sys").string(), ovs,
+                                        std::move(virtualNetworks)));
     logDriverNotices(*daemon.driver);
 
     rpc::ServerConfig serverConfig;

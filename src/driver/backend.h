@@ -13,6 +13,8 @@
 
 namespace dvs::driver {
 
+class DhcpLeaseStore;
+
 // What starting a network asks of the host, decided by its forward mode (driver-spec §5.1).
 enum class BackendKind
 {
@@ -94,6 +96,8 @@ public:
     virtual bool isVirtualFunction(const conf::PciAddress& address) = 0;
     // Whether a network device of this name exists on the host.
     virtual bool linkExists(std::string_view name) = 0;
+    // The DHCP leases dnsmasq handed out on virtual networks; null where no dnsmasq runs.
+    virtual DhcpLeaseStore* dhcpLeases() { return nullptr; }
 };
 
 // Backends that record the desired state only: nothing on the host is changed, and describe()

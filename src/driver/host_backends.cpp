@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "driver/dhcp_leases.h"
+#include "driver/virtual_backend.h"
 #include "netlink/connection.h"
 #include "ovs/ovs_switch.h"
 #include "util/error.h"
@@ -486,10 +488,15 @@ private:
 class HostBackends final : public Backends
 {
 public:
-    HostBackends(const fs::path& runDir, std::string sysfsRoot, OvsBackendOptions ovs)
+    HostBackends(const fs::path& runDir, std::string sysfsRoot, OvsBackendOptions ovs,
+                 std::unique_ptr<NetworkBackend> virtualNetworks,
+                 std::shared_ptr<DhcpLeaseStore> leases)
         : recording_(makeRecordingBackends(sysfsRoot)),
           created_(runDir / "netlink" / "created-links"), direct_(kernel_, created_),
-          hostdev_(kernel_), ovs_(std::move(ovs))
+          hostdev_(kernel_), ovs_(std::move(ovs)),
+          virtual_(virtualNetworks ? std::move(virtualNetworks)
+                                   : makeVirtualNetworksLeftToLibvirtd()),
+          leases_(std::move(leases))
     {}
 
     NetworkBackend& backend(BackendKind kind) override
@@ -501,6 +508,8 @@ public:
             return hostdev_;
         case BackendKind::OvsBridge:
             return ovs_;
+        case BackendKind::Virtual:
+            return *virtual_;
         default:
             return recording_->backend(kind);
         }
@@ -513,6 +522,7 @@ public:
     {
         return recording_->isVirtualFunction(address);
     }
+    DhcpLeaseStore* dhcpLeases() override { return leases_.get(); }
     bool linkExists(std::string_view name) override
     {
         try {
@@ -529,17 +539,22 @@ private:
     DirectBackend direct_;
     HostdevBackend hostdev_;
     OvsBackend ovs_;
+    std::unique_ptr<NetworkBackend> virtual_;
+    std::shared_ptr<DhcpLeaseStore> leases_;
 };
 
 } // namespace
 
 std::unique_ptr<Backends> makeHostBackends(fs::path runDir, std::string sysfsRoot,
-                                           OvsBackendOptions ovs)
+                                           OvsBackendOptions ovs,
+                                           std::unique_ptr<NetworkBackend> virtualNetworks,
+                                           std::shared_ptr<DhcpLeaseStore> leases)
 {
     if (ovs.replicaCache.empty()) {
         ovs.replicaCache = runDir / "ovsdb-replica.json";
     }
-    return std::make_unique<HostBackends>(runDir, std::move(sysfsRoot), std::move(ovs));
+    return std::make_unique<HostBackends>(runDir, std::move(sysfsRoot), std::move(ovs),
+                                          std::move(virtualNetworks), std::move(leases));
 }
 
 } // namespace dvs::driver

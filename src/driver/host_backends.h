@@ -35,7 +35,12 @@ struct OvsBackendOptions
     std::filesystem::path replicaCache{};
 };
 
-std::unique_ptr<Backends> makeHostBackends(std::filesystem::path runDir, std::string sysfsRoot,
-                                           OvsBackendOptions ovs = {});
+// virtualNetworks runs libvirt's virtual networks (makeVirtualNetworkBackend); null: they are
+// left to libvirtd (hook mode) and refused at start. leases: where their dnsmasq's leases are
+// kept.
+std::unique_ptr<Backends>
+makeHostBackends(std::filesystem::path runDir, std::string sysfsRoot, OvsBackendOptions ovs = {},
+                 std::unique_ptr<NetworkBackend> virtualNetworks = nullptr,
+                 std::shared_ptr<DhcpLeaseStore> leases = nullptr);
 
 } // namespace dvs::driver

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -537,12 +538,6 @@ public:
             throw Error(ErrorCode::OperationInvalid, "network is already active");
         }
         auto kind = backendKindFor(*obj.def);
-        if (kind == BackendKind::Virtual) {
-            raise(ErrorCode::ConfigUnsupported,
-                  "network '{}' uses forward mode '{}', which dvsd cannot start: only bridge, "
-                  "private, vepa, passthrough and hostdev networks are supported",
-                  obj.def->name, util::toString(obj.def->forward.mode));
-        }
         store_.deleteAllPorts(obj.def->name);
         obj.ports.clear();
         // virNetworkObjSetDefTransient: the live definition is a copy; the persistent one waits.
@@ -593,10 +588,7 @@ public:
         } catch (const Error& e) {
             notices_.push_back(e.fullMessage());
         }
-        auto kind = backendKindFor(*obj.def);
-        if (kind != BackendKind::Virtual) {
-            backends_->backend(kind).stop(*obj.def);
-        }
+        backends_->backend(backendKindFor(*obj.def)).stop(*obj.def);
         try {
             runHook(obj, nullptr, HookOp::Stopped, HookSubOp::End);
         } catch (const Error&) {
@@ -954,8 +946,7 @@ public:
 
     NetworkBackend* backendOf(const NetworkObj& obj)
     {
-        auto kind = backendKindFor(*obj.def);
-        return kind == BackendKind::Virtual ? nullptr : &backends_->backend(kind);
+        return &backends_->backend(backendKindFor(*obj.def));
     }
 
     // Makes live a new definition of the active network (a live net-update, or the host agent
@@ -1768,6 +1759,37 @@ std::vector<NetworkDriver::NetworkStatus> NetworkDriver::status() const
         out.push_back(std::move(s));
     }
     return out;
+}
+
+std::vector<DhcpLeaseInfo> NetworkDriver::getDhcpLeases(const NetworkRef& net,
+                                                        const std::optional<std::string>& mac) const
+{
+    auto& obj = impl_->objFromRef(net);
+    auto* store = impl_->backends_->dhcpLeases();
+    if (store == nullptr || backendKindFor(*obj.def) != BackendKind::Virtual) {
+        return {};
+    }
+    return store->query(*obj.def, mac, static_cast<std::int64_t>(::time(nullptr)));
+}
+
+void NetworkDriver::dhcpLeaseChanged(std::string_view network, std::string_view action,
+                                     const DhcpLease& lease)
+{
+    auto* obj = impl_->findByName(network);
+    if (obj == nullptr) {
+        raise(ErrorCode::NoNetwork, "no network with matching name '{}'", network);
+    }
+    auto* store = impl_->backends_->dhcpLeases();
+    if (store == nullptr) {
+        raise(ErrorCode::OperationInvalid, "network '{}' runs no dnsmasq", network);
+    }
+    if (action == "add" || action == "old") {
+        store->add(obj->def->name, lease);
+    } else if (action == "del") {
+        store->remove(obj->def->name, lease.ip);
+    } else {
+        raise(ErrorCode::InvalidArg, "unknown DHCP lease action '{}'", action);
+    }
 }
 
 std::vector<std::string> NetworkDriver::takeNotices()

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "driver/backend.h"
+#include "driver/dhcp_leases.h"
 #include "driver/managed.h"
 #include "driver/typed_param.h"
 #include "state/state_store.h"
@@ -132,6 +133,16 @@ public:
     std::string portPlug(const PortRef& port, std::string_view ifname);
     // Removes the device portPlug() created.
     void portUnplug(const PortRef& port);
+
+    // DHCP leases (virNetworkGetDHCPLeases): what dnsmasq handed out on the network, of mac
+    // when given. A network without dnsmasq has none.
+    std::vector<DhcpLeaseInfo> getDhcpLeases(const NetworkRef& net,
+                                             const std::optional<std::string>& mac) const;
+    // dnsmasq's lease helper reports a lease change of a network's dnsmasq: action "add",
+    // "old" or "del". Throws Error(NoNetwork) for an unknown network, Error(InvalidArg) for
+    // another action.
+    void dhcpLeaseChanged(std::string_view network, std::string_view action,
+                          const DhcpLease& lease);
 
     // Lifecycle events: returns an id for unsubscribe().
     int subscribe(LifecycleCallback callback);
