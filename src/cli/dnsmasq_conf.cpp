@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "conf/network_def.h"
+#include "util/error.h"
 #include "util/file.h"
 
 namespace dvs::cli {
@@ -64,6 +65,17 @@ int runDnsmasqConf(std::span<const std::string> args, std::ostream& out)
     // What net-define accepts: the network's own checks first.
     auto def = conf::NetworkDef::parseString(readInput(*file));
     def.validate();
+    // Only libvirt's virtual networks have a dnsmasq; the others use a bridge or devices of the
+    // host as they are.
+    using conf::ForwardMode;
+    auto mode = def.forward.mode;
+    if (mode != ForwardMode::None && mode != ForwardMode::Nat && mode != ForwardMode::Route &&
+        mode != ForwardMode::Open) {
+        raise(ErrorCode::ConfigUnsupported,
+              "network '{}' with forward mode '{}' has no dnsmasq: only nat, route, open and "
+              "isolated networks do",
+              def.name, util::toString(mode));
+    }
     // net-define names the bridge when the definition does not (or gives a template such as
     // "br%d"): on a host with no other network, the template's first name.
     if (!def.bridge || def.bridge->find("%d") != std::string::npos) {

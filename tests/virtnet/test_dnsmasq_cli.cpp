@@ -130,4 +130,15 @@ TEST_CASE("dvsctl dnsmasq-conf refuses bad input with libvirt's errors")
     CHECK(twoDhcp.out.empty());
     CHECK(twoDhcp.err.find("unsupported configuration: Multiple IPv4 dhcp sections") !=
           std::string::npos);
+
+    auto bridged = dvsctl({"dnsmasq-conf", "-"}, R"(<network>
+  <name>host</name>
+  <forward mode='bridge'/>
+  <bridge name='br0'/>
+</network>)");
+    CHECK(bridged.status == 1);
+    CHECK(bridged.out.empty());
+    CHECK(bridged.err ==
+          "error: unsupported configuration: network 'host' with forward mode 'bridge' has no "
+          "dnsmasq: only nat, route, open and isolated networks do\n");
 }
