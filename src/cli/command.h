@@ -37,6 +37,16 @@ int runPortPlug(std::span<const std::string> args, std::ostream& out);
 int runPortUnplug(std::span<const std::string> args, std::ostream& out);
 int runHookNetwork(std::span<const std::string> args, std::ostream& out);
 int runDnsmasqConf(std::span<const std::string> args, std::ostream& out);
+// The distributed switch, in the management database (--db REMOTE).
+int runSwitchDefine(std::span<const std::string> args, std::ostream& out);
+int runSwitchUndefine(std::span<const std::string> args, std::ostream& out);
+int runSwitchList(std::span<const std::string> args, std::ostream& out);
+int runSwitchDumpxml(std::span<const std::string> args, std::ostream& out);
+int runSwitchUpdate(std::span<const std::string> args, std::ostream& out);
+int runHostAdd(std::span<const std::string> args, std::ostream& out);
+int runHostRemove(std::span<const std::string> args, std::ostream& out);
+int runSwitchStatus(std::span<const std::string> args, std::ostream& out);
+int runWait(std::span<const std::string> args, std::ostream& out);
 
 // The socket of the dvsd whose host paths are under root (driver mode first, then hook mode).
 // Throws Error(SystemError) when neither exists.

@@ -32,6 +32,39 @@ constexpr std::array kCommands{
             "for the virtual network defined in FILE ('-' for standard input), its files in DIR "
             "(default /var/lib/dvs/dnsmasq)",
             runDnsmasqConf},
+    Command{"switch-define", "switch-define [--db REMOTE] [--generation N] FILE",
+            "define a distributed switch from a <network> XML file (its portgroups, and a "
+            "dvs:uplink without interface names) in the management database; with --generation, "
+            "redefine an existing switch that is still at generation N",
+            runSwitchDefine},
+    Command{"switch-undefine", "switch-undefine [--db REMOTE] NAME",
+            "remove a switch: every member host tears its network down once no port uses it",
+            runSwitchUndefine},
+    Command{"switch-list", "switch-list [--db REMOTE] [--json]",
+            "list the switches: uuid, generation, member hosts, rollout", runSwitchList},
+    Command{"switch-dumpxml", "switch-dumpxml [--db REMOTE] [--generation N] NAME",
+            "print the switch's whole <network> (of its current generation, or of generation N)",
+            runSwitchDumpxml},
+    Command{"switch-update", "switch-update [--db REMOTE] NAME COMMAND SECTION XML",
+            "change the switch as virsh net-update changes a network (COMMAND add, add-first, "
+            "add-last, delete or modify; SECTION portgroup, ip-dhcp-host, ...; XML the element "
+            "or a file holding it): a new generation every member applies",
+            runSwitchUpdate},
+    Command{"host-add", "host-add [--db REMOTE] SWITCH HOST --uplink IF[,IF...]",
+            "make HOST a member of the switch with its own uplink interfaces; the switch's "
+            "dvs:uplink gives the uplink's kind and settings",
+            runHostAdd},
+    Command{"host-remove", "host-remove [--db REMOTE] SWITCH HOST",
+            "remove HOST from the switch; it tears the network down once no port uses it",
+            runHostRemove},
+    Command{"switch-status", "switch-status [--db REMOTE] [--json] NAME",
+            "per member host: the generation desired and applied, and its state (in sync, "
+            "applying, failed and why, reverted, unreachable since when)",
+            runSwitchStatus},
+    Command{"wait", "wait [--db REMOTE] [--timeout SECONDS] NAME",
+            "wait until every member host has applied the switch's current generation; fails "
+            "naming the hosts that failed or, at the timeout, did not answer",
+            runWait},
 };
 
 } // namespace

@@ -12,6 +12,19 @@
 
 // The management database: an OVSDB database named DVS (schema dvs.ovsschema, installed with the
 // project), served by an unmodified ovsdb-server, standalone or as a Raft cluster.
+//
+// What a host reads and writes (the administrators' tools rely on it):
+// - Its Member rows (Member.host == its name); per switch, the generation it should run is
+//   Member.target_generation when set (a rollout moves it), else Switch.generation. Its network
+//   is Switch_Generation(switch, that generation).definition with the member's uplink NICs
+//   filled in: mgmt::memberNetwork() in compose.h.
+// - Its one Host_Status row (name): last_seen (ms since the epoch) refreshed at least every
+//   heartbeat_interval ms; a host silent for kMissedHeartbeats (progress.h) intervals shows as unreachable.
+// - One Member_Status row per switch it carries (host, switch): generation = the generation
+//   applied; state "applying" with applying_generation = the one being applied, "in-sync" once
+//   generation is the desired one, "failed" with applying_generation and reason, "reverted" with
+//   reverted_generation and reason, "removing" (a removed member whose network ports still hold,
+//   listed in ports_holding; the row goes once the network is torn down).
 namespace dvs::mgmt {
 
 namespace db = dvs::ovsdb::dvsdb;

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "cli/mgmt_args.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+
+#include <fmt/format.h>
+#include <glib.h>
+
+#include "cli/command.h"
+#include "mgmt/database.h"
+#include "util/error.h"
+
+namespace dvs::cli {
+
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/dvs/dvsd.conf";
+
+struct KeyFileDeleter
+{
+    void operator()(GKeyFile* file) const noexcept { g_key_file_free(file); }
+};
+
+// [management] remote of dvsd.conf, or empty.
+std::string configuredRemote(const std::filesystem::path& file, bool explicitFile)
+{
+    std::unique_ptr<GKeyFile, KeyFileDeleter> keys(g_key_file_new());
+    GError* error = nullptr;
+    if (!g_key_file_load_from_file(keys.get(), file.c_str(), G_KEY_FILE_NONE, &error)) {
+        bool missing = g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+        std::string why = error->message;
+        g_error_free(error);
+        if (missing && !explicitFile) {
+            return {};
+        }
+        raise(ErrorCode::ConfSyntax, "cannot read '{}': {}", file.string(), why);
+    }
+    char* value = g_key_file_get_string(keys.get(), "management", "remote", nullptr);
+    if (value == nullptr) {
+        return {};
+    }
+    std::string out = value;
+    g_free(value);
+    return out;
+}
+
+} // namespace
+
+std::optional<std::string> MgmtArgs::value(std::string_view option) const
+{
+    auto it = values.find(option);
+    if (it == values.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+MgmtArgs parseMgmtArgs(std::span<const std::string> args, std::string_view usage,
+                       std::initializer_list<std::string_view> options,
+                       std::initializer_list<std::string_view> flags, std::size_t positionals)
+{
+    auto takesValue = [&](std::string_view name) {
+        return name == "--db" || name == "--config" ||
+               std::find(options.begin(), options.end(), name) != options.end();
+    };
+    auto isFlag = [&](std::string_view name) {
+        return std::find(flags.begin(), flags.end(), name) != flags.end();
+    };
+    MgmtArgs out;
+    bool onlyPositional = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (onlyPositional || arg.size() < 2 || arg[0] != '-') {
+            out.positional.push_back(arg);
+            continue;
+        }
+        if (arg == "--") {
+            onlyPositional = true;
+            continue;
+        }
+        std::string name = arg;
+        std::optional<std::string> inlineValue;
+        if (auto eq = arg.find('='); eq != std::string::npos) {
+            name = arg.substr(0, eq);
+            inlineValue = arg.substr(eq + 1);
+        }
+        if (takesValue(name)) {
+            if (inlineValue) {
+                out.values[name] = *inlineValue;
+            } else if (i + 1 < args.size()) {
+                out.values[name] = args[++i];
+            } else {
+                throw UsageError(
+                    fmt::format("option '{}' needs a value; usage: dvsctl {}", name, usage));
+            }
+        } else if (isFlag(name) && !inlineValue) {
+            out.flags.insert(name);
+        } else {
+            throw UsageError(fmt::format("unknown option '{}'; usage: dvsctl {}", arg, usage));
+        }
+    }
+    if (out.positional.size() != positionals) {
+        throw UsageError(fmt::format("usage: dvsctl {}", usage));
+    }
+    return out;
+}
+
+std::vector<std::string> managementRemotes(const MgmtArgs& args)
+{
+    if (auto db = args.value("--db")) {
+        return mgmt::splitRemotes(*db);
+    }
+    if (const char* env = std::getenv("DVS_DB"); env != nullptr && *env != '\0') {
+        return mgmt::splitRemotes(env);
+    }
+    auto config = args.value("--config");
+    std::string remote = configuredRemote(config ? *config : kDefaultConfig, config.has_value());
+    if (remote.empty()) {
+        raise(ErrorCode::InvalidArg,
+              "no management database given: use --db REMOTE, set DVS_DB, or set remote= in "
+              "the [management] group of {}",
+              config ? *config : kDefaultConfig);
+    }
+    return mgmt::splitRemotes(remote);
+}
+
+std::unique_ptr<mgmt::Session> openSession(const MgmtArgs& args,
+                                           std::vector<std::string_view> tables)
+{
+    mgmt::SessionOptions options;
+    options.remotes = managementRemotes(args);
+    options.tables = std::move(tables);
+    return std::make_unique<mgmt::Session>(std::move(options));
+}
+
+void printTable(std::ostream& out, const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows)
+{
+    std::vector<std::size_t> widths;
+    for (const auto& h : header) {
+        widths.push_back(h.size());
+    }
+    for (const auto& row : rows) {
+        for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+            widths[i] = std::max(widths[i], row[i].size());
+        }
+    }
+    auto line = [&](const std::vector<std::string>& cells) {
+        std::string text = " ";
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+            text += cells[i];
+            if (i + 1 < cells.size()) {
+                text += std::string(widths[i] - cells[i].size() + 3, ' ');
+            }
+        }
+        out << text << "\n";
+    };
+    line(header);
+    std::size_t total = 1;
+    for (std::size_t i = 0; i < widths.size(); ++i) {
+        total += widths[i] + (i + 1 < widths.size() ? 3 : 1);
+    }
+    out << std::string(total, '-') << "\n";
+    for (const auto& row : rows) {
+        line(row);
+    }
+}
+
+std::string formatTime(std::int64_t ms)
+{
+    std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+} // namespace dvs::cli

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "mgmt/progress.h"
+
+#include <algorithm>
+#include <ctime>
+
+#include "mgmt/switches.h"
+
+namespace dvs::mgmt {
+
+namespace {
+
+std::optional<db::MemberStatus::View> statusOf(const ovsdb::Replica& replica, std::string_view host,
+                                               std::string_view sw)
+{
+    for (const auto& row : db::MemberStatus::all(replica)) {
+        if (row.host() == host && row.switchColumn() == sw) {
+            return row;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string utc(std::int64_t ms)
+{
+    std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+} // namespace
+
+std::vector<std::string_view> progressTables()
+{
+    auto tables = adminTables();
+    tables.push_back(db::MemberStatus::kTable);
+    tables.push_back(db::HostStatus::kTable);
+    return tables;
+}
+
+MemberProgress memberProgress(const ovsdb::Replica& replica, const db::Switch::View& sw,
+                              const db::Member::View& member,
+                              std::optional<std::int64_t> generation, std::int64_t now)
+{
+    MemberProgress p;
+    p.host = member.host();
+    p.desired = generation.value_or(desiredGeneration(sw, member));
+    auto status = statusOf(replica, p.host, sw.name());
+    auto host = db::HostStatus::findByName(replica, p.host);
+    if (status) {
+        p.applied = status->generation();
+        p.since = status->updatedAt();
+    }
+    if (status && status->generation() == p.desired && status->state() == "in-sync") {
+        p.phase = MemberPhase::InSync;
+        return p;
+    }
+    if (host && host->heartbeatInterval() > 0 &&
+        now - host->lastSeen() > kMissedHeartbeats * host->heartbeatInterval()) {
+        p.phase = MemberPhase::Unreachable;
+        p.since = host->lastSeen();
+        return p;
+    }
+    if (!status) {
+        p.phase = host ? MemberPhase::Pending : MemberPhase::Unknown;
+        return p;
+    }
+    const std::string state = status->state();
+    if (state == "failed" && status->applyingGeneration() == p.desired) {
+        p.phase = MemberPhase::Failed;
+        p.reason = !status->reason().empty() ? status->reason() : status->lastError();
+    } else if (state == "reverted" && status->revertedGeneration() == p.desired) {
+        p.phase = MemberPhase::Reverted;
+        p.reason = status->reason();
+    } else if (state == "applying" && status->applyingGeneration() == p.desired) {
+        p.phase = MemberPhase::Applying;
+    } else {
+        p.phase = MemberPhase::Pending;
+    }
+    return p;
+}
+
+std::vector<MemberProgress> switchProgress(const ovsdb::Replica& replica,
+                                           const db::Switch::View& sw,
+                                           std::optional<std::int64_t> generation, std::int64_t now)
+{
+    std::vector<MemberProgress> out;
+    for (const auto& member : membersOf(replica, sw.uuid())) {
+        out.push_back(memberProgress(replica, sw, member, generation, now));
+    }
+    return out;
+}
+
+std::string describe(const MemberProgress& p)
+{
+    switch (p.phase) {
+    case MemberPhase::InSync:
+        return "in sync";
+    case MemberPhase::Pending:
+        return "pending";
+    case MemberPhase::Applying:
+        return "applying";
+    case MemberPhase::Failed:
+        return "failed: " + (p.reason.empty() ? std::string("no reason given") : p.reason);
+    case MemberPhase::Reverted:
+        return "reverted: " + (p.reason.empty() ? std::string("no reason given") : p.reason);
+    case MemberPhase::Unreachable:
+        return "unreachable since " + (p.since ? utc(*p.since) : std::string("?"));
+    case MemberPhase::Unknown:
+    case MemberPhase::Last:
+        break;
+    }
+    return "unknown: the host has never reported";
+}
+
+} // namespace dvs::mgmt

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "mgmt/switches.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "mgmt/compose.h"
+#include "mgmt/rollout_policy.h"
+#include "util/error.h"
+#include "util/file.h"
+
+namespace dvs::mgmt {
+
+namespace {
+
+std::vector<std::pair<std::string, std::vector<std::string>>>
+memberUplinks(const ovsdb::Replica& replica, const util::Uuid& sw)
+{
+    std::vector<std::pair<std::string, std::vector<std::string>>> out;
+    for (const auto& member : membersOf(replica, sw)) {
+        out.emplace_back(member.host(), member.uplink());
+    }
+    return out;
+}
+
+// Makes the Portgroup rows of the switch match def's portgroups.
+void syncPortgroups(ovsdb::Transaction& txn, const ovsdb::Ref& sw,
+                    const std::vector<db::Portgroup::View>& existing, const conf::NetworkDef& def)
+{
+    std::map<std::string, const db::Portgroup::View*> byName;
+    for (const auto& row : existing) {
+        byName.emplace(row.name(), &row);
+    }
+    std::set<std::string> wanted;
+    for (const auto& pg : def.portgroups) {
+        wanted.insert(pg.name);
+        std::string text = portgroupDefinition(pg);
+        auto it = byName.find(pg.name);
+        if (it == byName.end()) {
+            txn.insert(db::Portgroup::Values().setSwitch(sw).setName(pg.name).setDefinition(text));
+        } else if (it->second->definition() != text) {
+            txn.update(it->second->uuid(), db::Portgroup::Values().setDefinition(text));
+        }
+    }
+    for (const auto& row : existing) {
+        if (!wanted.contains(row.name())) {
+            txn.remove(db::Portgroup::kTable, row.uuid());
+        }
+    }
+}
+
+void refuseDuringRollout(const ovsdb::Replica& replica, const db::Switch::View& sw)
+{
+    if (auto rollout = activeRollout(replica, sw.uuid())) {
+        raise(ErrorCode::OperationInvalid,
+              "switch '{}' has a rollout of generation {} that is {}: wait for it to finish, or "
+              "use 'dvsctl rollout-resume {}' or 'dvsctl rollout-abort {}'",
+              sw.name(), rollout->toGeneration(), rollout->state(), sw.name(), sw.name());
+    }
+}
+
+bool isActiveRolloutState(std::string_view state)
+{
+    return state == "running" || state == "halted" || state == "aborting";
+}
+
+} // namespace
+
+std::vector<std::string_view> adminTables()
+{
+    return {db::Switch::kTable,     db::Portgroup::kTable, db::SwitchGeneration::kTable,
+            db::Member::kTable,     db::Host::kTable,      db::Rollout::kTable,
+            db::RolloutHost::kTable};
+}
+
+db::Switch::View requireSwitch(const ovsdb::Replica& replica, std::string_view name)
+{
+    auto sw = db::Switch::findByName(replica, std::string(name));
+    if (!sw) {
+        raise(ErrorCode::NoNetwork, "no switch with matching name '{}'", name);
+    }
+    return *sw;
+}
+
+std::vector<db::Portgroup::View> portgroupsOf(const ovsdb::Replica& replica, const util::Uuid& sw)
+{
+    std::vector<db::Portgroup::View> out;
+    for (const auto& row : db::Portgroup::all(replica)) {
+        if (row.switchColumn() == sw) {
+            out.push_back(row);
+        }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.name() < b.name(); });
+    return out;
+}
+
+std::vector<db::Member::View> membersOf(const ovsdb::Replica& replica, const util::Uuid& sw)
+{
+    std::vector<db::Member::View> out;
+    for (const auto& row : db::Member::all(replica)) {
+        if (row.switchColumn() == sw) {
+            out.push_back(row);
+        }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.host() < b.host(); });
+    return out;
+}
+
+std::optional<db::Member::View> findMember(const ovsdb::Replica& replica, const util::Uuid& sw,
+                                           std::string_view host)
+{
+    for (const auto& row : db::Member::all(replica)) {
+        if (row.switchColumn() == sw && row.host() == host) {
+            return row;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<db::SwitchGeneration::View>
+findGeneration(const ovsdb::Replica& replica, const util::Uuid& sw, std::int64_t generation)
+{
+    for (const auto& row : db::SwitchGeneration::all(replica)) {
+        if (row.switchColumn() == sw && row.generation() == generation) {
+            return row;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<db::Rollout::View> activeRollout(const ovsdb::Replica& replica, const util::Uuid& sw)
+{
+    for (const auto& row : db::Rollout::all(replica)) {
+        if (row.switchColumn() == sw && isActiveRolloutState(row.state())) {
+            return row;
+        }
+    }
+    return std::nullopt;
+}
+
+conf::NetworkDef currentNetwork(const ovsdb::Replica& replica, const db::Switch::View& sw)
+{
+    std::vector<std::string> portgroups;
+    for (const auto& pg : portgroupsOf(replica, sw.uuid())) {
+        portgroups.push_back(pg.definition());
+    }
+    return composeSwitch(sw.definition(), portgroups);
+}
+
+std::int64_t desiredGeneration(const db::Switch::View& sw, const db::Member::View& member)
+{
+    return member.targetGeneration().value_or(sw.generation());
+}
+
+std::int64_t defineSwitch(ovsdb::Transaction& txn, const conf::NetworkDef& def,
+                          std::optional<std::int64_t> expectGeneration)
+{
+    const auto& replica = txn.replica();
+    for (const auto& other : db::Switch::all(replica)) {
+        if (other.name() != def.name && other.networkUuid() == def.uuid.toString()) {
+            raise(ErrorCode::OperationFailed, "switch '{}' already exists with uuid {}",
+                  other.name(), other.networkUuid());
+        }
+    }
+    if (auto existing = db::Switch::findByName(replica, def.name)) {
+        if (!expectGeneration) {
+            raise(ErrorCode::OperationInvalid,
+                  "switch '{}' already exists; change it with 'dvsctl switch-update', or "
+                  "redefine it with 'dvsctl switch-define --generation {} FILE'",
+                  def.name, existing->generation());
+        }
+        if (existing->networkUuid() != def.uuid.toString()) {
+            raise(ErrorCode::OperationFailed, "switch '{}' is already defined with uuid {}",
+                  def.name, existing->networkUuid());
+        }
+        txn.verify(db::Switch::kTable, existing->uuid(), {db::Switch::Col::kGeneration});
+        if (existing->generation() != *expectGeneration) {
+            raise(ErrorCode::OperationFailed,
+                  "switch '{}' is at generation {}, not {}: another change came first; look at "
+                  "it with 'dvsctl switch-dumpxml {}' and redefine it again",
+                  def.name, existing->generation(), *expectGeneration, def.name);
+        }
+        return commitGeneration(txn, *existing, def, "switch-define");
+    }
+    if (expectGeneration) {
+        raise(ErrorCode::NoNetwork, "no switch with matching name '{}'", def.name);
+    }
+    txn.verifyAbsent(db::Switch::kTable, db::Switch::Col::kName, def.name);
+    conf::NetworkDef stored = def;
+    stored.uuidSpecified = true;
+    ovsdb::Ref sw = txn.insert(db::Switch::Values()
+                                   .setName(def.name)
+                                   .setNetworkUuid(def.uuid.toString())
+                                   .setDefinition(baseDefinition(stored))
+                                   .setGeneration(1));
+    syncPortgroups(txn, sw, {}, stored);
+    txn.insert(db::SwitchGeneration::Values()
+                   .setSwitch(sw)
+                   .setGeneration(1)
+                   .setDefinition(generationDefinition(stored))
+                   .setChange("switch-define")
+                   .setCreatedAt(nowMs()));
+    return 1;
+}
+
+void undefineSwitch(ovsdb::Transaction& txn, std::string_view name)
+{
+    const auto& replica = txn.replica();
+    auto sw = requireSwitch(replica, name);
+    txn.verify(db::Switch::kTable, sw.uuid(), {db::Switch::Col::kGeneration});
+    for (const auto& pg : portgroupsOf(replica, sw.uuid())) {
+        txn.remove(db::Portgroup::kTable, pg.uuid());
+    }
+    for (const auto& gen : db::SwitchGeneration::all(replica)) {
+        if (gen.switchColumn() == sw.uuid()) {
+            txn.remove(db::SwitchGeneration::kTable, gen.uuid());
+        }
+    }
+    std::set<util::Uuid> rollouts;
+    for (const auto& rollout : db::Rollout::all(replica)) {
+        if (rollout.switchColumn() == sw.uuid()) {
+            rollouts.insert(rollout.uuid());
+            txn.remove(db::Rollout::kTable, rollout.uuid());
+        }
+    }
+    for (const auto& rh : db::RolloutHost::all(replica)) {
+        if (rollouts.contains(rh.rollout())) {
+            txn.remove(db::RolloutHost::kTable, rh.uuid());
+        }
+    }
+    std::set<std::string> hosts;
+    for (const auto& member : membersOf(replica, sw.uuid())) {
+        hosts.insert(member.host());
+        txn.remove(db::Member::kTable, member.uuid());
+    }
+    // Hosts left in no switch leave the registry.
+    for (const auto& member : db::Member::all(replica)) {
+        if (member.switchColumn() != sw.uuid()) {
+            hosts.erase(member.host());
+        }
+    }
+    for (const auto& host : hosts) {
+        if (auto row = db::Host::findByName(replica, host)) {
+            txn.remove(db::Host::kTable, row->uuid());
+        }
+    }
+    txn.remove(db::Switch::kTable, sw.uuid());
+}
+
+std::int64_t updateSwitch(ovsdb::Transaction& txn, std::string_view name,
+                          conf::UpdateCommand command, conf::UpdateSection section,
+                          std::string_view xml)
+{
+    const auto& replica = txn.replica();
+    auto sw = requireSwitch(replica, name);
+    conf::NetworkDef def = currentNetwork(replica, sw);
+    conf::updateNetworkDef(def, command, section, -1, xml, 0);
+    if (def.dvs && def.dvs->uplink && !def.dvs->uplink->interfaces.empty()) {
+        raise(ErrorCode::ConfigUnsupported,
+              "the dvs:uplink of switch '{}' names interfaces: each member's interfaces are "
+              "given with 'dvsctl host-add'",
+              def.name);
+    }
+    return commitGeneration(txn, sw, def, describeUpdate(command, section));
+}
+
+std::int64_t commitGeneration(ovsdb::Transaction& txn, const db::Switch::View& sw,
+                              const conf::NetworkDef& def, std::string change)
+{
+    const auto& replica = txn.replica();
+    txn.verify(db::Switch::kTable, sw.uuid(), {db::Switch::Col::kGeneration});
+    refuseDuringRollout(replica, sw);
+    if (def.name != sw.name()) {
+        raise(ErrorCode::OperationInvalid, "switch '{}' cannot be renamed to '{}'", sw.name(),
+              def.name);
+    }
+    if (def.uuid.toString() != sw.networkUuid()) {
+        raise(ErrorCode::OperationInvalid, "switch '{}' cannot change its uuid {} to {}", sw.name(),
+              sw.networkUuid(), def.uuid.toString());
+    }
+    validateSwitch(def, memberUplinks(replica, sw.uuid()));
+
+    std::int64_t previous = sw.generation();
+    std::int64_t generation = previous + 1;
+    conf::NetworkDef stored = def;
+    stored.uuidSpecified = true;
+    txn.update(
+        sw.uuid(),
+        db::Switch::Values().setDefinition(baseDefinition(stored)).setGeneration(generation));
+    syncPortgroups(txn, sw.uuid(), portgroupsOf(replica, sw.uuid()), stored);
+    txn.insert(db::SwitchGeneration::Values()
+                   .setSwitch(sw.uuid())
+                   .setGeneration(generation)
+                   .setDefinition(generationDefinition(stored))
+                   .setChange(std::move(change))
+                   .setCreatedAt(nowMs()));
+
+    // Generations a member or rollout still needs are kept beyond the limit.
+    std::set<std::int64_t> needed{previous};
+    for (const auto& member : membersOf(replica, sw.uuid())) {
+        if (auto target = member.targetGeneration()) {
+            needed.insert(*target);
+        }
+    }
+    std::int64_t keep = sw.keepGenerations().value_or(kDefaultKeepGenerations);
+    for (const auto& gen : db::SwitchGeneration::all(replica)) {
+        if (gen.switchColumn() == sw.uuid() && gen.generation() <= generation - keep &&
+            !needed.contains(gen.generation())) {
+            txn.remove(db::SwitchGeneration::kTable, gen.uuid());
+        }
+    }
+    startRollout(txn, sw, previous, generation);
+    return generation;
+}
+
+void addHost(ovsdb::Transaction& txn, std::string_view switchName, std::string_view host,
+             const std::vector<std::string>& nics)
+{
+    checkHostName(host);
+    const auto& replica = txn.replica();
+    auto sw = requireSwitch(replica, switchName);
+    if (findMember(replica, sw.uuid(), host)) {
+        raise(ErrorCode::OperationInvalid, "host '{}' is already a member of switch '{}'", host,
+              switchName);
+    }
+    txn.verify(db::Switch::kTable, sw.uuid(), {db::Switch::Col::kGeneration});
+    try {
+        memberNetwork(currentNetwork(replica, sw), nics);
+    } catch (const Error& e) {
+        throw Error(e.code(), fmt::format("host '{}': {}", host, e.message()), e.domain());
+    }
+    auto values =
+        db::Member::Values().setSwitch(sw.uuid()).setHost(std::string(host)).setUplink(nics);
+    if (auto rollout = activeRollout(replica, sw.uuid())) {
+        values.setTargetGeneration(rollout->fromGeneration());
+    }
+    txn.insert(values);
+    if (!db::Host::findByName(replica, std::string(host))) {
+        txn.verifyAbsent(db::Host::kTable, db::Host::Col::kName, std::string(host));
+        txn.insert(db::Host::Values().setName(std::string(host)));
+    }
+}
+
+void removeHost(ovsdb::Transaction& txn, std::string_view switchName, std::string_view host)
+{
+    const auto& replica = txn.replica();
+    auto sw = requireSwitch(replica, switchName);
+    auto member = findMember(replica, sw.uuid(), host);
+    if (!member) {
+        raise(ErrorCode::OperationInvalid, "host '{}' is not a member of switch '{}'", host,
+              switchName);
+    }
+    txn.remove(db::Member::kTable, member->uuid());
+    bool elsewhere = false;
+    for (const auto& other : db::Member::all(replica)) {
+        elsewhere = elsewhere || (other.host() == host && other.uuid() != member->uuid());
+    }
+    if (!elsewhere) {
+        if (auto row = db::Host::findByName(replica, std::string(host))) {
+            txn.remove(db::Host::kTable, row->uuid());
+        }
+    }
+}
+
+namespace {
+
+constexpr std::pair<std::string_view, conf::UpdateCommand> kCommands[] = {
+    {"add", conf::UpdateCommand::AddLast},        {"add-last", conf::UpdateCommand::AddLast},
+    {"add-first", conf::UpdateCommand::AddFirst}, {"delete", conf::UpdateCommand::Delete},
+    {"modify", conf::UpdateCommand::Modify},
+};
+
+constexpr std::pair<std::string_view, conf::UpdateSection> kSections[] = {
+    {"bridge", conf::UpdateSection::Bridge},
+    {"domain", conf::UpdateSection::Domain},
+    {"ip", conf::UpdateSection::Ip},
+    {"ip-dhcp-host", conf::UpdateSection::IpDhcpHost},
+    {"ip-dhcp-range", conf::UpdateSection::IpDhcpRange},
+    {"forward", conf::UpdateSection::Forward},
+    {"forward-interface", conf::UpdateSection::ForwardInterface},
+    {"forward-pf", conf::UpdateSection::ForwardPf},
+    {"portgroup", conf::UpdateSection::Portgroup},
+    {"dns-host", conf::UpdateSection::DnsHost},
+    {"dns-txt", conf::UpdateSection::DnsTxt},
+    {"dns-srv", conf::UpdateSection::DnsSrv},
+};
+
+template <typename T, std::size_t N>
+std::string_view nameOf(const std::pair<std::string_view, T> (&table)[N], T value)
+{
+    for (const auto& [text, v] : table) {
+        if (v == value) {
+            return text;
+        }
+    }
+    return "?";
+}
+
+} // namespace
+
+conf::UpdateCommand parseUpdateCommand(std::string_view name)
+{
+    for (const auto& [text, command] : kCommands) {
+        if (text == name) {
+            return command;
+        }
+    }
+    raise(ErrorCode::InvalidArg,
+          "unknown update command '{}': expected add, add-first, add-last, delete or modify", name);
+}
+
+conf::UpdateSection parseUpdateSection(std::string_view name)
+{
+    for (const auto& [text, section] : kSections) {
+        if (text == name) {
+            return section;
+        }
+    }
+    raise(ErrorCode::InvalidArg,
+          "unknown section '{}': expected bridge, domain, ip, ip-dhcp-host, ip-dhcp-range, "
+          "forward, forward-interface, forward-pf, portgroup, dns-host, dns-txt or dns-srv",
+          name);
+}
+
+std::string describeUpdate(conf::UpdateCommand command, conf::UpdateSection section)
+{
+    return fmt::format("switch-update {} {}",
+                       command == conf::UpdateCommand::AddLast ? std::string_view("add-last")
+                                                               : nameOf(kCommands, command),
+                       nameOf(kSections, section));
+}
+
+void checkHostName(std::string_view host)
+{
+    bool ok = !host.empty() && host.size() <= 255 && util::isSafeFileName(host);
+    for (char c : host) {
+        ok = ok && c != ',' && c != ' ' && c != '\t';
+    }
+    if (!ok) {
+        raise(ErrorCode::InvalidArg,
+              "invalid host name '{}': it must not be empty, '.' or '..', longer than 255 bytes, "
+              "or contain '/', ',', spaces or control characters",
+              host);
+    }
+}
+
+} // namespace dvs::mgmt

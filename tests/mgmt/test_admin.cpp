@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// The administrator's library against a real ovsdb-server: define, update and undefine with the
+// model's checks (a refused change writes nothing), members and their uplinks, generations and
+// their pruning, and two administrators racing on one switch without losing a change.
+#include <catch2/catch.hpp>
+
+#include "mgmt/compose.h"
+#include "mgmt/rollout_policy.h"
+#include "mgmt_fixture.h"
+
+using namespace dvs;
+using namespace dvs::test;
+namespace db = dvs::mgmt::db;
+
+namespace {
+
+struct Fixture
+{
+    OvsSandbox ovs{dvsSandboxOptions()};
+    std::unique_ptr<mgmt::Session> admin = adminSession(ovs.unixRemote());
+
+    std::int64_t define(const std::string& xml = kSwitchXml)
+    {
+        auto def = mgmt::parseSwitchDefinition(xml);
+        std::int64_t generation = 0;
+        admin->transact(
+            "define", [&](ovsdb::Transaction& txn) { generation = mgmt::defineSwitch(txn, def); });
+        return generation;
+    }
+
+    std::int64_t update(conf::UpdateCommand command, const std::string& xml)
+    {
+        std::int64_t generation = 0;
+        admin->transact("update", [&](ovsdb::Transaction& txn) {
+            generation =
+                mgmt::updateSwitch(txn, "sw", command, conf::UpdateSection::Portgroup, xml);
+        });
+        return generation;
+    }
+
+    void addHost(const std::string& host, std::vector<std::string> nics)
+    {
+        admin->transact("host-add",
+                        [&](ovsdb::Transaction& txn) { mgmt::addHost(txn, "sw", host, nics); });
+    }
+
+    std::string dump(std::int64_t generation)
+    {
+        auto sw = mgmt::requireSwitch(admin->replica(), "sw");
+        auto row = mgmt::findGeneration(admin->replica(), sw.uuid(), generation);
+        REQUIRE(row.has_value());
+        return row->definition();
+    }
+};
+
+bool available()
+{
+    if (auto why = OvsSandbox::unavailable(dvsSandboxOptions())) {
+        skip(*why);
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+TEST_CASE("a switch is defined once with its portgroups as rows and generation 1", "[admin]")
+{
+    if (!available()) {
+        return;
+    }
+    Fixture f;
+    REQUIRE(f.define() == 1);
+    const auto& replica = f.admin->replica();
+    auto sw = mgmt::requireSwitch(replica, "sw");
+    CHECK(sw.generation() == 1);
+    // The switch row has no portgroups; they are rows of their own.
+    CHECK(sw.definition().find("portgroup") == std::string::npos);
+    auto pgs = mgmt::portgroupsOf(replica, sw.uuid());
+    REQUIRE(pgs.size() == 2);
+    CHECK(pgs[0].name() == "db");
+    CHECK(pgs[1].name() == "web");
+    // Generation 1 is the whole network, portgroups sorted by name.
+    std::string gen1 = f.dump(1);
+    CHECK(gen1.find("<portgroup name='db'>") < gen1.find("<portgroup name='web'>"));
+    CHECK(gen1.find("<uuid>" + sw.networkUuid() + "</uuid>") != std::string::npos);
+    // A second define of the name is refused; nothing changes.
+    CHECK_THROWS_WITH(f.define(), Catch::Contains("switch 'sw' already exists"));
+    CHECK(db::Switch::all(replica).size() == 1);
+}
+
+TEST_CASE("an invalid definition or update is refused with the model's message", "[admin]")
+{
+    if (!available()) {
+        return;
+    }
+    // Interface names belong to members, not to the switch.
+    std::string named = kSwitchXml;
+    named.replace(named.find("mode='balance-slb'/>"), 20,
+                  "mode='balance-slb'><dvs:interface name='eth1'/>"
+                  "<dvs:interface name='eth2'/></dvs:uplink>");
+    CHECK_THROWS_WITH(mgmt::parseSwitchDefinition(named), Catch::Contains("names interfaces"));
+    // The model's own checks: an OVS bond cannot run 802.3ad.
+    std::string bad = kSwitchXml;
+    bad.replace(bad.find("balance-slb"), 11, "802.3ad");
+    CHECK_THROWS_WITH(mgmt::parseSwitchDefinition(bad),
+                      Catch::Contains("bond mode '802.3ad' is not supported"));
+
+    Fixture f;
+    f.define();
+    // A portgroup that exists already: libvirt's net-update message, no new generation.
+    CHECK_THROWS_WITH(f.update(conf::UpdateCommand::AddLast,
+                               "<portgroup name='web'><vlan><tag id='30'/></vlan></portgroup>"),
+                      Catch::Contains("web"));
+    // Two default portgroups: the model's validation.
+    f.update(conf::UpdateCommand::Modify,
+             "<portgroup name='web' default='yes'><vlan><tag id='10'/></vlan></portgroup>");
+    CHECK_THROWS_AS(f.update(conf::UpdateCommand::Modify,
+                             "<portgroup name='db' default='yes'>"
+                             "<vlan><tag id='20'/></vlan></portgroup>"),
+                    Error);
+    auto sw = mgmt::requireSwitch(f.admin->replica(), "sw");
+    CHECK(sw.generation() == 2);
+    CHECK(db::SwitchGeneration::all(f.admin->replica()).size() == 2);
+}
+
+TEST_CASE("members give their own uplink interfaces, checked by the model", "[admin]")
+{
+    if (!available()) {
+        return;
+    }
+    Fixture f;
+    f.define();
+    // A bond needs two interfaces.
+    CHECK_THROWS_WITH(f.addHost("h1", {"eth1"}),
+                      Catch::Contains("host 'h1': uplink of type 'ovs-bond' needs at least two "
+                                      "interfaces, not 1"));
+    CHECK_THROWS_WITH(f.addHost("h1", {"eth1", "bad/name"}), Catch::Contains("bad/name"));
+    CHECK_THROWS_WITH(f.addHost("../h1", {"eth1", "eth2"}), Catch::Contains("invalid host name"));
+    CHECK(db::Member::all(f.admin->replica()).empty());
+
+    f.addHost("h1", {"eth1", "eth2"});
+    f.addHost("h2", {"ens1", "ens2"});
+    CHECK_THROWS_WITH(f.addHost("h1", {"eth1", "eth2"}),
+                      Catch::Contains("host 'h1' is already a member of switch 'sw'"));
+    const auto& replica = f.admin->replica();
+    auto sw = mgmt::requireSwitch(replica, "sw");
+    auto members = mgmt::membersOf(replica, sw.uuid());
+    REQUIRE(members.size() == 2);
+    CHECK(members[1].uplink() == std::vector<std::string>{"ens1", "ens2"});
+    CHECK(db::Host::findByName(replica, "h2").has_value());
+    // Adding a member does not change the definition.
+    CHECK(sw.generation() == 1);
+
+    // Each member composes its own network from the generation.
+    auto net = mgmt::memberNetwork(f.dump(1), members[1].uplink());
+    REQUIRE(net.dvs->uplink.has_value());
+    CHECK(net.dvs->uplink->interfaces == std::vector<std::string>{"ens1", "ens2"});
+
+    f.admin->transact("host-remove",
+                      [](ovsdb::Transaction& txn) { mgmt::removeHost(txn, "sw", "h2"); });
+    CHECK(mgmt::membersOf(replica, sw.uuid()).size() == 1);
+    CHECK_FALSE(db::Host::findByName(replica, "h2").has_value());
+    CHECK_THROWS_WITH(
+        f.admin->transact("host-remove",
+                          [](ovsdb::Transaction& txn) { mgmt::removeHost(txn, "sw", "h2"); }),
+        Catch::Contains("not a member"));
+}
+
+TEST_CASE("a switch without dvs:uplink gives each member a single-interface uplink", "[admin]")
+{
+    if (!available()) {
+        return;
+    }
+    std::string plain = kSwitchXml;
+    auto from = plain.find("  <metadata>");
+    plain.erase(from, plain.find("</network>") - from);
+    Fixture f;
+    f.define(plain);
+    CHECK_THROWS_WITH(f.addHost("h1", {"eth1", "eth2"}),
+                      Catch::Contains("has no dvs:uplink: a member takes a single uplink "
+                                      "interface, not 2"));
+    f.addHost("h1", {"eth1"});
+    auto net = mgmt::memberNetwork(f.dump(1), {"eth1"});
+    REQUIRE(net.dvs.has_value());
+    CHECK(net.dvs->uplink->type == conf::UplinkType::Interface);
+    CHECK(net.dvs->uplink->interfaces == std::vector<std::string>{"eth1"});
+}
+
+TEST_CASE("two administrators changing one switch at once both get their change", "[admin]")
+{
+    if (!available()) {
+        return;
+    }
+    Fixture f;
+    f.define();
+    auto other = adminSession(f.ovs.unixRemote());
+    unsigned builds = 0;
+    std::int64_t generation = 0;
+    // The first build of our change reads generation 1; before it reaches the server, the
+    // other administrator commits a change of its own.
+    f.admin->transact("ours", [&](ovsdb::Transaction& txn) {
+        if (++builds == 1) {
+            other->transact("theirs", [](ovsdb::Transaction& t) {
+                mgmt::updateSwitch(t, "sw", conf::UpdateCommand::AddLast,
+                                   conf::UpdateSection::Portgroup,
+                                   "<portgroup name='app'><vlan><tag id='30'/></vlan></portgroup>");
+            });
+        }
+        generation = mgmt::updateSwitch(
+            txn, "sw", conf::UpdateCommand::Modify, conf::UpdateSection::Portgroup,
+            "<portgroup name='web'><vlan><tag id='11'/></vlan></portgroup>");
+    });
+    // Our transaction was verified against generation 1, failed, and was rebuilt on 2.
+    CHECK(builds == 2);
+    CHECK(generation == 3);
+    std::string gen3 = f.dump(3);
+    CHECK(gen3.find("<portgroup name='app'>") != std::string::npos);
+    CHECK(gen3.find("<tag id='11'/>") != std::string::npos);
+
+    // A change that no longer applies on the newer state is refused, not forced.
+    builds = 0;
+    CHECK_THROWS_WITH(
+        f.admin->transact("ours again",
+                          [&](ovsdb::Transaction& txn) {
+                              if (++builds == 1) {
+                                  other->transact("theirs", [](auto& t) {
+                                      mgmt::updateSwitch(t, "sw", conf::UpdateCommand::Delete,
+                                                         conf::UpdateSection::Portgroup,
+                                                         "<portgroup name='app'/>");
+                                  });
+                              }
+                              mgmt::updateSwitch(txn, "sw", conf::UpdateCommand::Modify,
+                                                 conf::UpdateSection::Portgroup,
+                                                 "<portgroup name='app'><vlan><tag id='31'/>"
+                                                 "</vlan></portgroup>");
+                          }),
+        Catch::Contains("app"));
+    CHECK(mgmt::requireSwitch(f.admin->replica(), "sw").generation() == 4);
+}
+
+TEST_CASE("old generations are pruned beyond keep_generations", "[admin]")
+{
+    if (!available()) {
+        return;
+    }
+    Fixture f;
+    f.define();
+    auto sw = mgmt::requireSwitch(f.admin->replica(), "sw");
+    f.admin->transact("keep", [&](ovsdb::Transaction& txn) {
+        txn.update(sw.uuid(), db::Switch::Values().setKeepGenerations(3));
+    });
+    for (int tag = 11; tag < 16; ++tag) {
+        f.update(conf::UpdateCommand::Modify, "<portgroup name='web'><vlan><tag id='" +
+                                                  std::to_string(tag) + "'/></vlan></portgroup>");
+    }
+    std::vector<std::int64_t> kept;
+    for (const auto& row : db::SwitchGeneration::all(f.admin->replica())) {
+        kept.push_back(row.generation());
+    }
+    std::sort(kept.begin(), kept.end());
+    CHECK(kept == std::vector<std::int64_t>{4, 5, 6});
+}
+
+TEST_CASE("undefining a switch takes every row of it and keeps status rows", "[admin]")
+{
+    if (!available()) {
+        return;
+    }
+    Fixture f;
+    f.define();
+    f.addHost("h1", {"eth1", "eth2"});
+    f.admin->transact("policy", [](ovsdb::Transaction& txn) {
+        mgmt::RolloutPolicy policy;
+        policy.canary = {"h1"};
+        mgmt::setRolloutPolicy(txn, "sw", policy);
+    });
+    // With a policy, a change starts a rollout and pins the members.
+    CHECK(f.update(conf::UpdateCommand::Modify,
+                   "<portgroup name='web'><vlan><tag id='11'/></vlan></portgroup>") == 2);
+    const auto& replica = f.admin->replica();
+    auto sw = mgmt::requireSwitch(replica, "sw");
+    auto rollout = mgmt::activeRollout(replica, sw.uuid());
+    REQUIRE(rollout.has_value());
+    CHECK(rollout->fromGeneration() == 1);
+    CHECK(rollout->toGeneration() == 2);
+    CHECK(mgmt::membersOf(replica, sw.uuid())[0].targetGeneration() == 1);
+    // No second change while it runs.
+    CHECK_THROWS_WITH(f.update(conf::UpdateCommand::Modify,
+                               "<portgroup name='web'><vlan><tag id='12'/></vlan></portgroup>"),
+                      Catch::Contains("has a rollout of generation 2 that is running"));
+
+    f.admin->transact("undefine", [](ovsdb::Transaction& txn) { mgmt::undefineSwitch(txn, "sw"); });
+    CHECK(db::Switch::all(replica).empty());
+    CHECK(db::Portgroup::all(replica).empty());
+    CHECK(db::SwitchGeneration::all(replica).empty());
+    CHECK(db::Member::all(replica).empty());
+    CHECK(db::Rollout::all(replica).empty());
+    CHECK(db::Host::all(replica).empty());
+}

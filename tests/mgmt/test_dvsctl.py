@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""dvsctl's switch commands against a real ovsdb-server serving the DVS database: the text and
+JSON they print, `error: MESSAGE` and exit 1 with nothing written on bad input, the database
+found through --db, DVS_DB or dvsd.conf, `wait` and `switch-status` reading the status rows
+hosts write (written here by the test, as a host would), and concurrent administrators on a
+3-server Raft cluster losing no change.
+
+usage: test_dvsctl.py DVSCTL SCHEMA"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from dvstest import Cases, Dvsctl, OvsdbCluster, check, ovs_missing, run, skip, temp_root, wait_for
+
+SWITCH_XML = """<network>
+  <name>sw</name>
+  <forward mode='bridge'/>
+  <bridge name='br-sw'/>
+  <virtualport type='openvswitch'/>
+  <portgroup name='web'><vlan><tag id='10'/></vlan></portgroup>
+  <portgroup name='db'><vlan><tag id='20'/></vlan></portgroup>
+  <metadata>
+    <dvs:network xmlns:dvs='https://libvirt-dvs.org/xmlns/network/1.0'>
+      <dvs:uplink type='ovs-bond' name='bond0' mode='balance-slb'/>
+    </dvs:network>
+  </metadata>
+</network>
+"""
+
+
+def transact(remote, *ops):
+    """Runs one OVSDB transaction on the DVS database with ovsdb-client, as a host would."""
+    return run("ovsdb-client", "transact", remote, json.dumps(["DVS", *ops])).stdout
+
+
+def set_status(remote, host, switch, generation, state, reason="", applying=None):
+    row = {"host": host, "switch": switch, "state": state, "reason": reason,
+           "generation": generation,
+           "applying_generation": applying if applying is not None else ["set", []],
+           "updated_at": 0}
+    transact(remote, {"op": "delete", "table": "Member_Status",
+                      "where": [["host", "==", host], ["switch", "==", switch]]},
+             {"op": "insert", "table": "Member_Status", "row": row})
+
+
+def generation(ctl):
+    return json.loads(ctl.out("switch-list", "--json"))[0]["generation"]
+
+
+def failing(ctl, *args):
+    p = ctl(*args, check_rc=False)
+    check(p.returncode == 1, f"dvsctl {' '.join(args[:2])} exits 1 ({p.returncode})")
+    check(p.stderr.startswith("error: "), f"its message starts with 'error: ': {p.stderr.strip()}")
+    return p.stderr
+
+
+cases = Cases()
+
+
+@cases.case
+def define_list_dump(w):
+    ctl = w["ctl"]
+    out = ctl.out("switch-define", w["xml"])
+    check("Switch sw defined" in out and "generation 1" in out, f"switch-define says so: {out}")
+    listing = ctl.out("switch-list")
+    check(listing.splitlines()[0].split() == ["Name", "UUID", "Generation", "Hosts", "Rollout"],
+          "switch-list has virsh's header")
+    check(listing.splitlines()[2].split()[0] == "sw", "and lists sw")
+    data = json.loads(ctl.out("switch-list", "--json"))
+    check(data[0]["name"] == "sw" and data[0]["generation"] == 1 and data[0]["hosts"] == 0,
+          "switch-list --json")
+    xml = ctl.out("switch-dumpxml", "sw")
+    check("<portgroup name='db'>" in xml and "<portgroup name='web'>" in xml,
+          "switch-dumpxml prints the portgroups")
+    check(data[0]["uuid"] in xml, "with the switch's uuid")
+    err = failing(ctl, "switch-define", w["xml"])
+    check("already exists" in err, "a second define is refused")
+    err = failing(ctl, "switch-dumpxml", "nosuch")
+    check("no switch with matching name 'nosuch'" in err, "an unknown switch is named")
+
+
+@cases.case
+def bad_input_writes_nothing(w):
+    ctl = w["ctl"]
+    before = generation(ctl)
+    err = failing(ctl, "switch-update", "sw", "add", "portgroup",
+                  "<portgroup name='web'><vlan><tag id='30'/></vlan></portgroup>")
+    check("web" in err, "adding an existing portgroup gives the model's message")
+    err = failing(ctl, "switch-update", "sw", "frobnicate", "portgroup", "<portgroup name='x'/>")
+    check("unknown update command 'frobnicate'" in err, "an unknown command is refused")
+    err = failing(ctl, "switch-update", "sw", "add", "portgroup", "<portgroup name='x'")
+    check("portgroup" in err, "malformed XML is refused")
+    bad = os.path.join(w["dir"], "bad.xml")
+    with open(bad, "w") as f:
+        f.write(SWITCH_XML.replace("name='sw'", "name='sw2'").replace("<name>sw</name>",
+                "<name>sw2</name>").replace("balance-slb", "802.3ad"))
+    err = failing(ctl, "switch-define", bad)
+    check("bond mode '802.3ad' is not supported" in err, "an invalid definition: model's message")
+    err = failing(ctl, "host-add", "sw", "h9", "--uplink", "eth1")
+    check("needs at least two interfaces" in err, "a bond member with one NIC is refused")
+    err = failing(ctl, "switch-list", "--bogus")
+    check("unknown option '--bogus'" in err, "an unknown option is refused")
+    check(generation(ctl) == before, "nothing was written")
+    check(len(json.loads(ctl.out("switch-list", "--json"))) == 1, "no second switch either")
+
+
+@cases.case
+def update_members_status_wait(w):
+    ctl, remote = w["ctl"], w["remote"]
+    check("Host h1 added" in ctl.out("host-add", "sw", "h1", "--uplink", "eth1,eth2"),
+          "host-add h1")
+    ctl("host-add", "sw", "h2", "--uplink=ens1,ens2")
+    out = ctl.out("switch-update", "sw", "modify", "portgroup",
+                  "<portgroup name='web'><vlan><tag id='11'/></vlan></portgroup>")
+    gen = generation(ctl)
+    check(f"generation {gen}" in out, f"switch-update makes generation {gen}")
+    check("<tag id='11'/>" in ctl.out("switch-dumpxml", "sw"), "the change is in dumpxml")
+
+    err = failing(ctl, "wait", "sw", "--timeout", "0.5")
+    check("h1" in err and "h2" in err and "0 of 2" in err, "wait times out naming both hosts")
+
+    set_status(remote, "h1", "sw", gen, "in-sync")
+    set_status(remote, "h2", "sw", gen - 1, "applying", applying=gen)
+    status = ctl.out("switch-status", "sw")
+    check("1 of 2 in sync" in status, "switch-status counts the hosts in sync")
+    rows = {line.split()[0]: line for line in status.splitlines() if line.startswith(" h")}
+    check("in sync" in rows["h1"] and "applying" in rows["h2"], "and shows each host's state")
+    doc = json.loads(ctl.out("switch-status", "--json", "sw"))
+    h2 = [h for h in doc["hosts"] if h["host"] == "h2"][0]
+    check(h2["applied"] == gen - 1 and h2["desired"] == gen and h2["state"] == "applying",
+          "switch-status --json")
+
+    # wait returns once the last host reports the generation.
+    waiter = subprocess.Popen([w["dvsctl"], "wait", "--db", remote, "sw", "--timeout", "30"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    set_status(remote, "h2", "sw", gen, "in-sync")
+    out, err = waiter.communicate(timeout=60)
+    check(waiter.returncode == 0 and "applied on 2 of 2 hosts" in out, f"wait returns: {out}{err}")
+
+    # A host that fails the next generation makes wait fail naming it and why.
+    ctl("switch-update", "sw", "delete", "portgroup", "<portgroup name='db'/>")
+    gen = generation(ctl)
+    set_status(remote, "h1", "sw", gen - 1, "failed", reason="no interface 'eth2'", applying=gen)
+    err = failing(ctl, "wait", "sw")
+    check("h1 (failed: no interface 'eth2')" in err, "wait names the failed host and why")
+    check("failed: no interface 'eth2'" in ctl.out("switch-status", "sw"),
+          "switch-status shows the failure")
+
+    check("Host h2 removed" in ctl.out("host-remove", "sw", "h2"), "host-remove")
+    failing(ctl, "host-remove", "sw", "h2")
+
+
+@cases.case
+def remote_sources(w):
+    dvsctl, remote = w["dvsctl"], w["remote"]
+    env = {k: v for k, v in os.environ.items() if k != "DVS_DB"}
+    conf = os.path.join(w["dir"], "dvsd.conf")
+    with open(conf, "w") as f:
+        f.write(f"[management]\nremote={remote}\n")
+    p = run(dvsctl, "switch-list", "--config", conf, env=env)
+    check(" sw " in p.stdout, "[management] remote of dvsd.conf is used")
+    p = run(dvsctl, "switch-list", env=dict(env, DVS_DB=remote))
+    check(" sw " in p.stdout, "DVS_DB is used")
+    p = run(dvsctl, "switch-list", "--db", "unix:" + os.path.join(w["dir"], "none.sock"),
+            env=dict(env, DVS_DB=remote), check_rc=False)
+    check(p.returncode == 1 and "cannot reach the management database" in p.stderr,
+          "--db wins over DVS_DB")
+    p = run(dvsctl, "switch-list", "--config", os.path.join(w["dir"], "none.conf"), env=env,
+            check_rc=False)
+    check(p.returncode == 1 and p.stderr.startswith("error: "), "a missing --config is an error")
+
+
+@cases.case
+def undefine(w):
+    ctl = w["ctl"]
+    check("Switch sw has been undefined" in ctl.out("switch-undefine", "sw"), "switch-undefine")
+    check(json.loads(ctl.out("switch-list", "--json")) == [], "the switch is gone")
+    failing(ctl, "switch-undefine", "sw")
+
+
+@cases.case
+def concurrent_admins_on_a_cluster(w):
+    """Eight administrators add a portgroup each at once, through different servers of a
+    3-server cluster: every change is kept, each its own generation."""
+    cluster = OvsdbCluster(os.path.join(w["dir"], "cluster"), w["schema"], size=3)
+    w["cleanup"].append(cluster.cleanup)
+    wait_for(cluster.healthy, what="a cluster leader")
+    remotes = [cluster.unix_remote(i) for i in range(3)]
+    run(w["dvsctl"], "switch-define", "--db", ",".join(remotes), w["xml"])
+    procs = []
+    for i in range(8):
+        rotated = ",".join(remotes[i % 3:] + remotes[:i % 3])
+        procs.append(subprocess.Popen(
+            [w["dvsctl"], "switch-update", "--db", rotated, "sw", "add-last", "portgroup",
+             f"<portgroup name='pg{i}'><vlan><tag id='{100 + i}'/></vlan></portgroup>"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        check(p.returncode == 0, f"a concurrent switch-update succeeds: {out.strip()}{err.strip()}")
+    ctl = Dvsctl(w["dvsctl"], "--db", remotes[2])
+    xml = ctl.out("switch-dumpxml", "sw")
+    check(all(f"<portgroup name='pg{i}'>" in xml for i in range(8)), "no change was lost")
+    check(generation(ctl) == 9, "each change is one generation")
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    dvsctl, schema = sys.argv[1], sys.argv[2]
+    why = ovs_missing(vswitchd=False)
+    if why:
+        skip(why)
+    folder = temp_root("dvs-mgmt-")
+    w = {"dvsctl": dvsctl, "schema": schema, "dir": folder, "cleanup": []}
+    server = OvsdbCluster(os.path.join(folder, "standalone"), schema, size=1, clustered=False)
+    w["cleanup"].append(server.cleanup)
+    try:
+        w["remote"] = server.unix_remote()
+        w["ctl"] = Dvsctl(dvsctl, "--db", w["remote"])
+        w["xml"] = os.path.join(folder, "sw.xml")
+        with open(w["xml"], "w") as f:
+            f.write(SWITCH_XML)
+        status = cases.run(w)
+    finally:
+        for fn in reversed(w["cleanup"]):
+            fn()
+        shutil.rmtree(folder, ignore_errors=True)
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()
