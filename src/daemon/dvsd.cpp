@@ -23,6 +23,8 @@
 
 #include "daemon/config.h"
 #include "driver/backend.h"
+#include "driver/dhcp_leases.h"
+#include "driver/dnsmasq_supervisor.h"
 #include "driver/host_backends.h"
 #include "driver/network_driver.h"
 #include "driver/virtual_backend.h"
@@ -309,14 +311,28 @@ int run(int argc, char** argv)
     // libvirt's virtual networks (nat, route, open, isolated): run by dvsd in driver mode, left
     // to libvirtd in hook mode.
     std::unique_ptr<driver::NetworkBackend> virtualNetworks;
+    std::shared_ptr<driver::DhcpLeaseStore> leases;
     if (daemon.config.mode != SocketMode::Hook) {
+        // dnsmasq's files and leases as libvirt keeps them, in dvsd's folders.
+        const auto dnsmasqDir = paths.libDir / "dnsmasq";
+        leases = std::make_shared<driver::DhcpLeaseStore>(dnsmasqDir);
+        driver::DnsmasqOptions dnsmasq;
+        dnsmasq.configDir = dnsmasqDir;
+        dnsmasq.leasesDir = dnsmasqDir;
+        dnsmasq.pidDir = paths.runDir / "dnsmasq";
+        const char* helper = g_getenv("DVS_LEASES_HELPER");
+        dnsmasq.leaseHelper = helper != nullptr
+                                  ? std::filesystem::path(helper)
+                                  : std::filesystem::path(DVS_LIBEXECDIR) / "dvs-leaseshelper";
+        dnsmasq.socket = daemon.config.rwSocket(daemon.options.root);
         driver::VirtualNetworkOptions virt;
         virt.firewallRecord = paths.runDir / "firewall" / "networks";
+        virt.dnsmasq = driver::makeDnsmasqSupervisor(std::move(dnsmasq));
         virtualNetworks = driver::makeVirtualNetworkBackend(std::move(virt));
     }
     daemon.driver = std::make_unique<driver::NetworkDriver>(
         paths, driver::makeHostBackends(paths.runDir, (daemon.options.root / "sys").string(), ovs,
-                                        std::move(virtualNetworks)));
+                                        std::move(virtualNetworks), std::move(leases)));
     logDriverNotices(*daemon.driver);
 
     rpc::ServerConfig serverConfig;

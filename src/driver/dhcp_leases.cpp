@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "driver/dhcp_leases.h"
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -14,64 +13,14 @@
 
 #include "util/error.h"
 #include "util/file.h"
-#include "util/mac.h"
-#include "util/socket_addr.h"
+
+extern char** environ;
 
 namespace fs = std::filesystem;
 
 namespace dvs::driver {
 
 namespace {
-
-std::string stringField(const nlohmann::json& obj, const char* key)
-{
-    auto it = obj.find(key);
-    return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-bool sameMac(const std::string& a, const std::string& b)
-{
-    auto ma = util::MacAddr::parse(a);
-    auto mb = util::MacAddr::parse(b);
-    if (ma && mb) {
-        return *ma == *mb;
-    }
-    return a == b;
-}
-
-void upsert(std::vector<DhcpLease>& all, const DhcpLease& lease)
-{
-    auto it =
-        std::find_if(all.begin(), all.end(), [&](const DhcpLease& l) { return l.ip == lease.ip; });
-    if (it != all.end()) {
-        *it = lease;
-    } else {
-        all.push_back(lease);
-    }
-}
-
-// Folds the changes the lease helper spooled while dvsd was away (one JSON object a line, with
-// an "action") into leases.
-void applyPending(std::vector<DhcpLease>& leases, const std::string& text)
-{
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-        nlohmann::json obj = nlohmann::json::parse(line, nullptr, false);
-        if (obj.is_discarded() || !obj.is_object()) {
-            continue;
-        }
-        auto parsed = parseLeaseFile(nlohmann::json::array({obj}).dump());
-        if (parsed.empty()) {
-            continue;
-        }
-        auto action = stringField(obj, "action");
-        if (action == "del") {
-            std::erase_if(leases, [&](const DhcpLease& l) { return l.ip == parsed[0].ip; });
-        } else {
-            upsert(leases, parsed[0]);
-        }
-    }
-}
 
 std::string readFd(int fd)
 {
@@ -88,113 +37,116 @@ std::string readFd(int fd)
     return text;
 }
 
-} // namespace
-
-std::vector<DhcpLease> parseLeaseFile(std::string_view text)
+void applyPending(virtnet::LeaseTable& table, const std::string& text, long long now)
 {
-    nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_array()) {
-        raise(ErrorCode::InternalError, "invalid lease file: not a JSON array");
-    }
-    std::vector<DhcpLease> out;
-    for (const auto& obj : doc) {
-        if (!obj.is_object()) {
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        auto call = LeaseScriptCall::fromJsonLine(line);
+        if (!call) {
             continue;
         }
-        DhcpLease lease;
-        lease.ip = stringField(obj, "ip-address");
-        lease.mac = stringField(obj, "mac-address");
-        if (lease.ip.empty() || lease.mac.empty()) {
-            continue;
+        try {
+            table.apply(call->event(now));
+        } catch (const Error&) {
+            // A call the helper could not have sent either: skipped, as dnsmasq's was.
         }
-        lease.hostname = stringField(obj, "hostname");
-        lease.clientId = stringField(obj, "client-id");
-        lease.iaid = stringField(obj, "iaid");
-        lease.serverDuid = stringField(obj, "server-duid");
-        if (auto it = obj.find("expiry-time"); it != obj.end() && it->is_number_integer()) {
-            lease.expiryTime = it->get<std::int64_t>();
-        }
-        out.push_back(std::move(lease));
     }
-    return out;
 }
 
-std::string formatLeaseFile(const std::vector<DhcpLease>& leases)
+long long nowSeconds()
 {
-    nlohmann::json doc = nlohmann::json::array();
-    for (const auto& lease : leases) {
-        nlohmann::json obj;
-        if (!lease.iaid.empty()) {
-            obj["iaid"] = lease.iaid;
+    return static_cast<long long>(::time(nullptr));
+}
+
+} // namespace
+
+virtnet::LeaseEvent LeaseScriptCall::event(long long now) const
+{
+    auto lookup = [this](std::string_view name) -> std::optional<std::string> {
+        for (const auto& [key, value] : env) {
+            if (key == name) {
+                return value;
+            }
         }
-        obj["ip-address"] = lease.ip;
-        obj["mac-address"] = lease.mac;
-        if (!lease.hostname.empty()) {
-            obj["hostname"] = lease.hostname;
-        }
-        if (!lease.clientId.empty()) {
-            obj["client-id"] = lease.clientId;
-        }
-        if (!lease.serverDuid.empty()) {
-            obj["server-duid"] = lease.serverDuid;
-        }
-        obj["expiry-time"] = lease.expiryTime;
-        doc.push_back(std::move(obj));
+        return std::nullopt;
+    };
+    return virtnet::parseLeaseEvent(args, lookup, now);
+}
+
+std::string LeaseScriptCall::toJsonLine() const
+{
+    nlohmann::json envObj = nlohmann::json::object();
+    for (const auto& [key, value] : env) {
+        envObj[key] = value;
     }
-    return doc.dump(2) + "\n";
+    return nlohmann::json{{"args", args}, {"env", envObj}}.dump() + "\n";
+}
+
+std::optional<LeaseScriptCall> LeaseScriptCall::fromJsonLine(std::string_view line)
+{
+    auto doc = nlohmann::json::parse(line, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object() || !doc.contains("args") ||
+        !doc["args"].is_array()) {
+        return std::nullopt;
+    }
+    LeaseScriptCall call;
+    for (const auto& arg : doc["args"]) {
+        if (!arg.is_string()) {
+            return std::nullopt;
+        }
+        call.args.push_back(arg.get<std::string>());
+    }
+    if (doc.contains("env") && doc["env"].is_object()) {
+        for (const auto& [key, value] : doc["env"].items()) {
+            if (value.is_string()) {
+                call.env.emplace_back(key, value.get<std::string>());
+            }
+        }
+    }
+    return call;
+}
+
+LeaseScriptCall LeaseScriptCall::fromProcess(int argc, char** argv)
+{
+    LeaseScriptCall call;
+    for (int i = 1; i < argc; ++i) {
+        call.args.emplace_back(argv[i]);
+    }
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        std::string_view entry(*e);
+        auto eq = entry.find('=');
+        if (eq == std::string_view::npos) {
+            continue;
+        }
+        auto key = entry.substr(0, eq);
+        if (key.starts_with("DNSMASQ_") || key == "VIR_BRIDGE_NAME") {
+            call.env.emplace_back(std::string(key), std::string(entry.substr(eq + 1)));
+        }
+    }
+    return call;
 }
 
 DhcpLeaseStore::DhcpLeaseStore(fs::path dir) : dir_(std::move(dir)) {}
 
-fs::path DhcpLeaseStore::fileOf(std::string_view network) const
+virtnet::LeaseTable DhcpLeaseStore::table(std::string_view bridge) const
 {
-    if (network.empty() || network == "." || network == ".." ||
-        network.find('/') != std::string_view::npos) {
-        raise(ErrorCode::InvalidArg, "invalid network name '{}'", network);
-    }
-    return dir_ / (std::string(network) + ".leases");
-}
-
-std::vector<DhcpLease> DhcpLeaseStore::leases(std::string_view network) const
-{
-    auto path = fileOf(network);
-    std::vector<DhcpLease> out;
+    auto path = virtnet::leaseFilePath(dir_, bridge);
+    auto table = virtnet::readLeaseFile(path);
     std::error_code ec;
-    if (fs::exists(path, ec)) {
-        try {
-            out = parseLeaseFile(util::readFile(path, 32 << 20));
-        } catch (const Error&) {
-            out.clear();
-        }
-    }
-    auto pending = path;
-    pending += ".pending";
+    auto pending = path.string() + ".pending";
     if (fs::exists(pending, ec)) {
         try {
-            applyPending(out, util::readFile(pending, 32 << 20));
+            applyPending(table, util::readFile(pending, 32 << 20), nowSeconds());
         } catch (const Error&) {
-            // What could be read of the record stands.
+            // What could be read of the file stands.
         }
     }
-    return out;
+    return table;
 }
 
-void DhcpLeaseStore::add(std::string_view network, const DhcpLease& lease)
+void DhcpLeaseStore::apply(std::string_view bridge, const virtnet::LeaseEvent& event)
 {
-    mutate(network, [&](std::vector<DhcpLease>& all) { upsert(all, lease); });
-}
-
-void DhcpLeaseStore::remove(std::string_view network, std::string_view ip)
-{
-    mutate(network, [&](std::vector<DhcpLease>& all) {
-        std::erase_if(all, [&](const DhcpLease& l) { return l.ip == ip; });
-    });
-}
-
-void DhcpLeaseStore::mutate(std::string_view network,
-                            const std::function<void(std::vector<DhcpLease>&)>& change)
-{
-    auto path = fileOf(network);
+    auto path = virtnet::leaseFilePath(dir_, bridge);
     std::error_code ec;
     fs::create_directories(dir_, ec);
     // The helper appends to the pending file under the same lock: nothing it adds meanwhile
@@ -206,18 +158,16 @@ void DhcpLeaseStore::mutate(std::string_view network,
     }
     (void)::flock(fd, LOCK_EX);
     try {
-        std::vector<DhcpLease> all;
-        if (fs::exists(path, ec)) {
-            try {
-                all = parseLeaseFile(util::readFile(path, 32 << 20));
-            } catch (const Error&) {
-                all.clear();
-            }
+        auto table = virtnet::readLeaseFile(path);
+        auto pending = readFd(fd);
+        applyPending(table, pending, nowSeconds());
+        bool changed = table.apply(event) || !pending.empty();
+        if (changed) {
+            virtnet::writeLeaseFile(path, table);
         }
-        applyPending(all, readFd(fd));
-        change(all);
-        util::writeFileAtomic(path, formatLeaseFile(all), 0644);
-        (void)::ftruncate(fd, 0);
+        if (!pending.empty()) {
+            (void)::ftruncate(fd, 0);
+        }
     } catch (...) {
         ::close(fd);
         throw;
@@ -225,56 +175,14 @@ void DhcpLeaseStore::mutate(std::string_view network,
     ::close(fd);
 }
 
-std::vector<DhcpLeaseInfo> DhcpLeaseStore::query(const conf::NetworkDef& def,
-                                                 const std::optional<std::string>& mac,
-                                                 std::int64_t now) const
+std::vector<virtnet::DhcpLeaseInfo> DhcpLeaseStore::query(const conf::NetworkDef& def,
+                                                          const std::optional<std::string>& mac,
+                                                          long long now) const
 {
-    std::vector<DhcpLeaseInfo> out;
-    for (const auto& lease : leases(def.name)) {
-        if (mac && !sameMac(*mac, lease.mac)) {
-            continue;
-        }
-        if (lease.expiryTime > 0 && lease.expiryTime < now) {
-            continue;
-        }
-        auto addr = util::SocketAddr::tryParse(lease.ip);
-        if (!addr) {
-            continue;
-        }
-        DhcpLeaseInfo info;
-        info.iface = def.bridge.value_or("");
-        info.expiryTime = lease.expiryTime;
-        info.mac = lease.mac;
-        info.ipaddr = lease.ip;
-        bool v6 = addr->isFamily(AF_INET6);
-        info.type = v6 ? 1 : 0;
-        for (const auto& ip : def.ips) {
-            if (!ip.address.isFamily(addr->family())) {
-                continue;
-            }
-            int prefix = ip.effectivePrefix();
-            if (prefix < 0) {
-                continue;
-            }
-            auto a = addr->maskByPrefix(static_cast<unsigned>(prefix));
-            auto b = ip.address.maskByPrefix(static_cast<unsigned>(prefix));
-            if (a && b && a->equals(*b)) {
-                info.prefix = static_cast<unsigned>(prefix);
-                break;
-            }
-        }
-        if (!lease.hostname.empty()) {
-            info.hostname = lease.hostname;
-        }
-        if (!lease.clientId.empty()) {
-            info.clientId = lease.clientId;
-        }
-        if (v6 && !lease.iaid.empty()) {
-            info.iaid = lease.iaid;
-        }
-        out.push_back(std::move(info));
+    if (!def.bridge) {
+        return {};
     }
-    return out;
+    return virtnet::networkDhcpLeases(table(*def.bridge), def, mac, now);
 }
 
 } // namespace dvs::driver

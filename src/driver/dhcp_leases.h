@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -10,79 +9,53 @@
 #include <vector>
 
 #include "conf/network_def.h"
+#include "virtnet/dhcp_lease.h"
+#include "virtnet/lease_event.h"
 
 namespace dvs::driver {
 
-// One DHCP lease of a virtual network, as dnsmasq's --dhcp-script reports it (libvirt's
-// leaseshelper keeps the same fields in its custom lease file).
-struct DhcpLease
-{
-    std::string mac;
-    std::string ip;
-    std::string hostname;   // empty when the client gave none
-    std::string clientId;   // DHCPv4 client id, or the DHCPv6 client's DUID
-    std::string iaid;       // DHCPv6 only
-    std::string serverDuid; // DHCPv6 only
-    // When the lease ends, in seconds since the epoch; 0: never.
-    std::int64_t expiryTime = 0;
-
-    friend bool operator==(const DhcpLease&, const DhcpLease&) = default;
-};
-
-// A lease as virNetworkGetDHCPLeases returns it (virNetworkDHCPLease).
-struct DhcpLeaseInfo
-{
-    std::string iface; // the network's bridge
-    std::int64_t expiryTime = 0;
-    int type = 0; // VIR_IP_ADDR_TYPE_IPV4 (0) or _IPV6 (1)
-    std::string mac;
-    std::optional<std::string> iaid;
-    std::string ipaddr;
-    unsigned prefix = 0;
-    std::optional<std::string> hostname;
-    std::optional<std::string> clientId;
-};
-
-// The leases of every virtual network, one file per network in dir (NAME.leases, JSON in the
-// layout of libvirt's custom lease file: an array of objects with "ip-address", "mac-address",
-// "hostname", "client-id", "iaid", "server-duid" and "expiry-time"). Each change rewrites the
-// file atomically, so leases survive a restart of dvsd; the lease helper prints them to a
-// dnsmasq that starts again. Not thread-safe.
+// The DHCP leases of dvsd's virtual networks: one lease file per bridge in dir (BRIDGE.status,
+// libvirt's custom lease file, virtnet::LeaseTable). Every change rewrites the file atomically,
+// so leases survive a restart of dvsd; the lease helper prints them to a dnsmasq that starts
+// again. Changes the helper could not hand to dvsd (dvsd was restarting) wait in
+// BRIDGE.status.pending, one JSON object a line ({"args": [...], "env": {...}}: the script's
+// arguments and DNSMASQ_* environment), and are folded in, under the pending file's lock, the
+// next time the leases are read or changed. Not thread-safe.
 class DhcpLeaseStore
 {
 public:
     explicit DhcpLeaseStore(std::filesystem::path dir);
 
-    // The file of a network. Throws Error(InvalidArg) for a name that cannot be a file name.
-    std::filesystem::path fileOf(std::string_view network) const;
+    const std::filesystem::path& dir() const noexcept { return dir_; }
 
-    // The leases of a network, in the order they were first handed out; none when its file is
-    // missing or unreadable.
-    std::vector<DhcpLease> leases(std::string_view network) const;
-    // dnsmasq's "add" and "old": the lease of that address is recorded (replacing the one
-    // before). Throws Error(WriteFailed) when the file cannot be written.
-    void add(std::string_view network, const DhcpLease& lease);
-    // dnsmasq's "del": the lease of that address goes.
-    void remove(std::string_view network, std::string_view ip);
-
-    // libvirt's networkGetDHCPLeases over the network's leases: leases that have not expired
-    // (at now), of mac when given (compared as MAC addresses), each with the prefix of the
-    // network's <ip> whose subnet holds it and the network's bridge as iface.
-    std::vector<DhcpLeaseInfo> query(const conf::NetworkDef& def,
-                                     const std::optional<std::string>& mac, std::int64_t now) const;
+    // The leases of a bridge, with what is pending; empty when there is no file. Throws what
+    // virtnet::readLeaseFile throws.
+    virtnet::LeaseTable table(std::string_view bridge) const;
+    // Applies one lease change of the bridge's dnsmasq and writes the file when it changed.
+    // Throws Error(WriteFailed) when the file cannot be written.
+    void apply(std::string_view bridge, const virtnet::LeaseEvent& event);
+    // libvirt's networkGetDHCPLeases over the leases of def's bridge.
+    std::vector<virtnet::DhcpLeaseInfo>
+    query(const conf::NetworkDef& def, const std::optional<std::string>& mac, long long now) const;
 
 private:
-    // Reads the leases (with what is pending), applies change and writes them back, holding the
-    // pending file's lock throughout.
-    void mutate(std::string_view network,
-                const std::function<void(std::vector<DhcpLease>&)>& change);
-
     std::filesystem::path dir_;
 };
 
-// Parses and formats a lease file's text (libvirt's custom lease file layout). parse throws
-// Error(InternalError) for text that is not such an array.
-std::vector<DhcpLease> parseLeaseFile(std::string_view text);
-std::string formatLeaseFile(const std::vector<DhcpLease>& leases);
+// A lease change as the helper spools it (and as it travels to dvsd): the script's arguments
+// and the DNSMASQ_* (and VIR_BRIDGE_NAME) variables of its environment.
+struct LeaseScriptCall
+{
+    std::vector<std::string> args;
+    std::vector<std::pair<std::string, std::string>> env;
+
+    // The call as parseLeaseEvent reads it. Throws what it throws.
+    virtnet::LeaseEvent event(long long now) const;
+    // One line of the pending file, and back (nullopt for a line that is not one).
+    std::string toJsonLine() const;
+    static std::optional<LeaseScriptCall> fromJsonLine(std::string_view line);
+    // This process's arguments (after the program name) and environment.
+    static LeaseScriptCall fromProcess(int argc, char** argv);
+};
 
 } // namespace dvs::driver

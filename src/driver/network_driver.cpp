@@ -1761,35 +1761,29 @@ std::vector<NetworkDriver::NetworkStatus> NetworkDriver::status() const
     return out;
 }
 
-std::vector<DhcpLeaseInfo> NetworkDriver::getDhcpLeases(const NetworkRef& net,
-                                                        const std::optional<std::string>& mac) const
+std::vector<virtnet::DhcpLeaseInfo>
+NetworkDriver::getDhcpLeases(const NetworkRef& net, const std::optional<std::string>& mac) const
 {
     auto& obj = impl_->objFromRef(net);
     auto* store = impl_->backends_->dhcpLeases();
     if (store == nullptr || backendKindFor(*obj.def) != BackendKind::Virtual) {
         return {};
     }
-    return store->query(*obj.def, mac, static_cast<std::int64_t>(::time(nullptr)));
+    return store->query(*obj.def, mac, static_cast<long long>(::time(nullptr)));
 }
 
-void NetworkDriver::dhcpLeaseChanged(std::string_view network, std::string_view action,
-                                     const DhcpLease& lease)
+void NetworkDriver::dhcpLeaseChanged(std::string_view network, const virtnet::LeaseEvent& event)
 {
     auto* obj = impl_->findByName(network);
     if (obj == nullptr) {
         raise(ErrorCode::NoNetwork, "no network with matching name '{}'", network);
     }
     auto* store = impl_->backends_->dhcpLeases();
-    if (store == nullptr) {
+    if (store == nullptr || backendKindFor(*obj->def) != BackendKind::Virtual ||
+        !obj->def->bridge) {
         raise(ErrorCode::OperationInvalid, "network '{}' runs no dnsmasq", network);
     }
-    if (action == "add" || action == "old") {
-        store->add(obj->def->name, lease);
-    } else if (action == "del") {
-        store->remove(obj->def->name, lease.ip);
-    } else {
-        raise(ErrorCode::InvalidArg, "unknown DHCP lease action '{}'", action);
-    }
+    store->apply(*obj->def->bridge, event);
 }
 
 std::vector<std::string> NetworkDriver::takeNotices()

@@ -136,13 +136,12 @@ public:
 
     // DHCP leases (virNetworkGetDHCPLeases): what dnsmasq handed out on the network, of mac
     // when given. A network without dnsmasq has none.
-    std::vector<DhcpLeaseInfo> getDhcpLeases(const NetworkRef& net,
-                                             const std::optional<std::string>& mac) const;
-    // dnsmasq's lease helper reports a lease change of a network's dnsmasq: action "add",
-    // "old" or "del". Throws Error(NoNetwork) for an unknown network, Error(InvalidArg) for
-    // another action.
-    void dhcpLeaseChanged(std::string_view network, std::string_view action,
-                          const DhcpLease& lease);
+    std::vector<virtnet::DhcpLeaseInfo> getDhcpLeases(const NetworkRef& net,
+                                                      const std::optional<std::string>& mac) const;
+    // dnsmasq's lease helper reports a lease change of the network's dnsmasq. Throws
+    // Error(NoNetwork) for an unknown network, Error(OperationInvalid) for one that runs no
+    // dnsmasq.
+    void dhcpLeaseChanged(std::string_view network, const virtnet::LeaseEvent& event);
 
     // Lifecycle events: returns an id for unsubscribe().
     int subscribe(LifecycleCallback callback);

@@ -221,4 +221,32 @@ void sendNetworkHook(const std::filesystem::path& socket, const NetworkHookCall&
                     xdrEncode(reinterpret_cast<xdrproc_t>(xdr_dvs_network_hook_args), &args));
 }
 
+void reportDhcpLease(const std::filesystem::path& socket, const DhcpLeaseReport& report,
+                     std::chrono::milliseconds timeout)
+{
+    std::string network = report.network;
+    std::vector<std::string> args = report.args;
+    std::vector<std::string> env;
+    for (const auto& [key, value] : report.env) {
+        env.push_back(key + "=" + value);
+    }
+    std::vector<char*> argPtrs;
+    for (auto& a : args) {
+        argPtrs.push_back(a.data());
+    }
+    std::vector<char*> envPtrs;
+    for (auto& e : env) {
+        envPtrs.push_back(e.data());
+    }
+    dvs_dhcp_lease_args xargs{};
+    xargs.network = network.data();
+    xargs.args.args_len = static_cast<u_int>(argPtrs.size());
+    xargs.args.args_val = argPtrs.data();
+    xargs.env.env_len = static_cast<u_int>(envPtrs.size());
+    xargs.env.env_val = envPtrs.data();
+    ClientConnection connection(socket, timeout);
+    connection.call(DVS_PROGRAM, DVS_PROTOCOL_VERSION, DVS_PROC_DHCP_LEASE,
+                    xdrEncode(reinterpret_cast<xdrproc_t>(xdr_dvs_dhcp_lease_args), &xargs));
+}
+
 } // namespace dvs::rpc

@@ -83,4 +83,16 @@ void unplugPort(const std::filesystem::path& socket, const std::string& network,
 void sendNetworkHook(const std::filesystem::path& socket, const NetworkHookCall& hook,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// One lease change reported by dnsmasq's --dhcp-script.
+struct DhcpLeaseReport
+{
+    std::string network;
+    std::vector<std::string> args;
+    std::vector<std::pair<std::string, std::string>> env;
+};
+
+// Hands a lease change to dvsd (DVS_PROC_DHCP_LEASE; read-write socket only).
+void reportDhcpLease(const std::filesystem::path& socket, const DhcpLeaseReport& report,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 } // namespace dvs::rpc

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <glib.h>
 
 #include "dvs_config.h"
+#include "virtnet/lease_event.h"
 
 namespace dvs::rpc {
 
@@ -513,15 +515,52 @@ void addNetworkProcs(ProcTable& t)
                                  orEmpty(args.xml), args.flags);
         });
 
-    // dvsd serves no DHCP yet: every network has an empty lease list, once it is known to exist.
+    // What dnsmasq handed out on a virtual network (libvirt's remoteDispatchNetworkGetDHCPLeases
+    // over networkGetDHCPLeases).
     t[REMOTE_PROC_NETWORK_GET_DHCP_LEASES] =
         makeProc<remote_network_get_dhcp_leases_args, remote_network_get_dhcp_leases_ret>(
             xp(xdr_remote_network_get_dhcp_leases_args), xp(xdr_remote_network_get_dhcp_leases_ret),
             0, "virNetworkGetDHCPLeases",
             [](Call& call, remote_network_get_dhcp_leases_args& args,
                remote_network_get_dhcp_leases_ret& ret) {
-                (void)call.driver().isActive(toRef(args.net));
-                ret.ret = 0;
+                if (args.flags != 0) {
+                    throw Error(ErrorCode::InvalidArg,
+                                fmt::format("unsupported flags (0x{:x}) in function "
+                                            "networkGetDHCPLeases",
+                                            args.flags));
+                }
+                std::optional<std::string> mac;
+                if (args.mac != nullptr && *args.mac != nullptr) {
+                    mac = *args.mac;
+                }
+                auto leases = call.driver().getDhcpLeases(toRef(args.net), mac);
+                if (leases.size() > REMOTE_NETWORK_DHCP_LEASES_MAX) {
+                    throw Error(ErrorCode::InternalError,
+                                fmt::format("Number of leases is {}, which exceeds max limit: {}",
+                                            leases.size(), REMOTE_NETWORK_DHCP_LEASES_MAX));
+                }
+                ret.ret = static_cast<unsigned>(leases.size());
+                if (args.need_results == 0) {
+                    return;
+                }
+                auto optional = [&](const std::optional<std::string>& value) -> char** {
+                    return value ? &call.arena.hold<char*>(call.arena.str(*value)) : nullptr;
+                };
+                auto* out = call.arena.array<remote_network_dhcp_lease>(leases.size());
+                for (std::size_t i = 0; i < leases.size(); ++i) {
+                    const auto& l = leases[i];
+                    out[i].iface = call.arena.str(l.iface);
+                    out[i].expirytime = l.expiryTime;
+                    out[i].type = static_cast<int>(l.type);
+                    out[i].mac = optional(l.mac);
+                    out[i].iaid = optional(l.iaid);
+                    out[i].ipaddr = call.arena.str(l.ipAddr);
+                    out[i].prefix = l.prefix;
+                    out[i].hostname = optional(l.hostname);
+                    out[i].clientid = optional(l.clientId);
+                }
+                ret.leases.leases_len = static_cast<u_int>(leases.size());
+                ret.leases.leases_val = out;
             });
 
     t[REMOTE_PROC_CONNECT_NETWORK_EVENT_REGISTER_ANY] =
@@ -744,6 +783,9 @@ Message Dispatcher::dispatchDvs(Session& session, const Message& call)
     if (call.header.proc == DVS_PROC_NETWORK_HOOK) {
         return dispatchNetworkHook(session, call);
     }
+    if (call.header.proc == DVS_PROC_DHCP_LEASE) {
+        return dispatchDhcpLease(session, call);
+    }
     if (call.header.proc != DVS_PROC_DAEMON_STATUS) {
         throw Error(ErrorCode::Rpc, fmt::format("unknown procedure: {}", call.header.proc),
                     ErrorDomain::Rpc);
@@ -835,6 +877,41 @@ Message Dispatcher::dispatchNetworkHook(Session& session, const Message& call)
     hook.subop = args->subop != nullptr ? args->subop : "";
     hook.hookData = args->hook_data != nullptr ? args->hook_data : "";
     networkHook_(hook);
+    return makeReply(call.header);
+}
+
+Message Dispatcher::dispatchDhcpLease(Session& session, const Message& call)
+{
+    if (session.readOnly || session.readOnlySocket) {
+        throw Error(ErrorCode::OperationDenied, "read only access prevents reporting a DHCP lease",
+                    ErrorDomain::None);
+    }
+    XdrValue<dvs_dhcp_lease_args> args(xp(xdr_dvs_dhcp_lease_args));
+    if (!args.decode(call.payload.data(), call.payload.size())) {
+        raiseDecodeError();
+    }
+    std::vector<std::string> argv;
+    for (u_int i = 0; i < args->args.args_len; ++i) {
+        argv.emplace_back(args->args.args_val[i] != nullptr ? args->args.args_val[i] : "");
+    }
+    std::vector<std::pair<std::string, std::string>> env;
+    for (u_int i = 0; i < args->env.env_len; ++i) {
+        std::string entry = args->env.env_val[i] != nullptr ? args->env.env_val[i] : "";
+        auto eq = entry.find('=');
+        if (eq != std::string::npos) {
+            env.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+        }
+    }
+    auto lookup = [&env](std::string_view name) -> std::optional<std::string> {
+        for (const auto& [key, value] : env) {
+            if (key == name) {
+                return value;
+            }
+        }
+        return std::nullopt;
+    };
+    auto event = virtnet::parseLeaseEvent(argv, lookup, static_cast<long long>(::time(nullptr)));
+    driver_.dhcpLeaseChanged(args->network != nullptr ? args->network : "", event);
     return makeReply(call.header);
 }
 

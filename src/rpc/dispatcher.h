@@ -90,6 +90,7 @@ private:
     Message dispatchDvs(Session& session, const Message& call);
     Message dispatchPortPlug(Session& session, const Message& call);
     Message dispatchNetworkHook(Session& session, const Message& call);
+    Message dispatchDhcpLease(Session& session, const Message& call);
 
     driver::NetworkDriver& driver_;
     DaemonInfo info_;
