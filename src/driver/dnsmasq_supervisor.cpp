@@ -38,9 +38,18 @@ std::optional<std::string> readIfExists(const fs::path& path)
     }
 }
 
+// Whether the process runs (a zombie waiting for a parent that may never reap it does not).
 bool alive(pid_t pid)
 {
-    return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+    if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM)) {
+        return false;
+    }
+    auto stat = readIfExists(fs::path("/proc") / std::to_string(pid) / "stat");
+    if (!stat) {
+        return true;
+    }
+    auto close = stat->rfind(')');
+    return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
 }
 
 // Waits (polling, with a deadline) until the process is gone.
