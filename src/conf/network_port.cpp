@@ -80,7 +80,11 @@ NetworkPort NetworkPort::parse(const util::XmlNode& root)
     port.group = childText(root, "group").value_or("");
 
     if (auto virtualPort = root.child("virtualport")) {
-        port.virtualPort = VirtualPort::parse(*virtualPort, 0);
+        // An empty <virtualport/> formats to nothing: keep it as absent, so that a port reads
+        // back from its state file as it was created.
+        if (auto parsed = VirtualPort::parse(*virtualPort, 0); !parsed.empty()) {
+            port.virtualPort = std::move(parsed);
+        }
     }
 
     auto macNode = root.child("mac");
