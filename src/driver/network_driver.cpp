@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <sys/socket.h>
+#include <unordered_map>
 #include <utility>
 
 #include <fmt/format.h>
@@ -284,17 +285,43 @@ public:
                                              status.format());
     }
 
+    // Refuses a definition that could not be returned or read back: the largest document it
+    // becomes, its status file (the live definition inside <networkstatus>, two spaces deeper a
+    // line), must fit both libvirt's largest string on the wire (REMOTE_STRING_MAX, what
+    // net-dumpxml returns) and what we parse (the same size). Linear in the definition.
+    static void checkFitsMessage(const conf::NetworkDef& def)
+    {
+        conf::NetworkStatus status;
+        status.def = def;
+        std::size_t size = std::char_traits<char>::length(kConfigHeader) + def.name.size() +
+                           status.format().size();
+        if (size > util::kXmlMaxSize) {
+            raise(ErrorCode::ConfigUnsupported,
+                  "network '{}' is too large: its XML takes {} bytes, more than the {} bytes "
+                  "libvirt's remote protocol can return in one string",
+                  util::abbreviateForMessage(def.name), size, util::kXmlMaxSize);
+        }
+    }
+
     // libvirt's networkValidate plus our own rule for names used as file names.
     void validateForDriver(conf::NetworkDef& def)
     {
+        if (def.name.find('\n') != std::string::npos) {
+            // libvirt's virXMLCheckIllegalChars prints the character itself.
+            throw Error(ErrorCode::XmlDetail, "invalid char in name: \n");
+        }
+        if (def.name.size() > state::kMaxNetworkNameLength) {
+            raise(ErrorCode::XmlError,
+                  "network name '{}' is too long: {} bytes, at most {} fit in the names of its "
+                  "state files",
+                  util::abbreviateForMessage(def.name), def.name.size(),
+                  state::kMaxNetworkNameLength);
+        }
         if (!util::isSafeFileName(def.name)) {
             raise(ErrorCode::XmlError,
                   "network name '{}' cannot be used as a file name: it must not be empty, '.' or "
-                  "'..', longer than 255 bytes, or contain '/' or control characters",
-                  def.name);
-        }
-        if (def.name.find('\n') != std::string::npos) {
-            throw Error(ErrorCode::XmlDetail, "invalid char in name: 0x0a");
+                  "'..', or contain '/' or control characters",
+                  util::abbreviateForMessage(def.name));
         }
         const auto modeName = std::string(util::toString(def.forward.mode));
         bool bandwidthAllowed = false;
@@ -412,6 +439,12 @@ public:
         bool vlanUsed = !def.vlan.empty();
         bool badVlanUse = false;
         const conf::Portgroup* defaultPortgroup = nullptr;
+        // Portgroups from the current one onwards per name (linear duplicate check).
+        std::unordered_map<std::string_view, std::size_t> namesAhead;
+        namesAhead.reserve(def.portgroups.size());
+        for (const auto& pg : def.portgroups) {
+            ++namesAhead[pg.name];
+        }
         for (std::size_t i = 0; i < def.portgroups.size(); ++i) {
             const auto& pg = def.portgroups[i];
             if (vlanUsed || !pg.vlan.empty()) {
@@ -433,12 +466,10 @@ public:
                 }
                 defaultPortgroup = &pg;
             }
-            for (std::size_t j = i + 1; j < def.portgroups.size(); ++j) {
-                if (pg.name == def.portgroups[j].name) {
-                    raise(ErrorCode::ConfigUnsupported,
-                          "multiple <portgroup> elements with the same name ({}) in network '{}'",
-                          pg.name, def.name);
-                }
+            if (namesAhead[pg.name]-- > 1) {
+                raise(ErrorCode::ConfigUnsupported,
+                      "multiple <portgroup> elements with the same name ({}) in network '{}'",
+                      pg.name, def.name);
             }
             if (!pg.bandwidth.empty() && !bandwidthAllowed) {
                 raise(ErrorCode::ConfigUnsupported,
@@ -1001,6 +1032,10 @@ public:
 void NetworkDriverImpl::loadState()
 {
     auto stored = store_.load();
+    for (const auto& path : stored.removedTemporaries) {
+        notices_.push_back(
+            fmt::format("removed '{}', left by a write that a crash interrupted", path.string()));
+    }
     auto setAside = [&](const fs::path& path, const std::string& why) {
         try {
             auto moved = store_.quarantine(path);
@@ -1280,6 +1315,7 @@ NetworkRef NetworkDriver::defineXml(std::string_view xml, unsigned flags)
         xml, (flags & DefineFlags::Validate) != 0 ? conf::NetworkParseFlags::Validate : 0));
     impl_->validateForDriver(*def);
     checkManagedDefinition(*def, ManagedOp::Define);
+    NetworkDriverImpl::checkFitsMessage(*def);
     bool existed = impl_->findByUuid(def->uuid) != nullptr;
     auto copy = *def;
     auto& obj = impl_->assignDef(std::move(def), false);
@@ -1302,6 +1338,7 @@ NetworkRef NetworkDriver::createXml(std::string_view xml, unsigned flags)
         xml, (flags & DefineFlags::Validate) != 0 ? conf::NetworkParseFlags::Validate : 0));
     impl_->validateForDriver(*def);
     checkManagedDefinition(*def, ManagedOp::Create);
+    NetworkDriverImpl::checkFitsMessage(*def);
     bool existed = impl_->findByUuid(def->uuid) != nullptr;
     std::unique_ptr<conf::NetworkDef> previous;
     if (existed) {
@@ -1396,11 +1433,13 @@ void NetworkDriver::update(const NetworkRef& net, unsigned command, unsigned sec
         conf::updateNetworkDef(*live, cmd, sec, parentIndex, xml, flags);
         // A final format/parse cycle, as libvirt does, so nothing illegal gets in.
         (void)conf::NetworkDef::parseString(live->format(0));
+        NetworkDriverImpl::checkFitsMessage(*live);
     }
     if ((flags & UpdateFlags::Config) != 0) {
         config = std::make_unique<conf::NetworkDef>(obj.persistentDef());
         conf::updateNetworkDef(*config, cmd, sec, parentIndex, xml, flags);
         (void)conf::NetworkDef::parseString(config->format(conf::NetworkFormatFlags::Inactive));
+        NetworkDriverImpl::checkFitsMessage(*config);
         impl_->saveConfig(*config);
     }
     if (config) {

@@ -2,6 +2,7 @@
 #include "state/state_store.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -64,6 +65,46 @@ std::vector<StoredFile> readXmlFiles(const fs::path& dir)
     std::sort(out.begin(), out.end(),
               [](const StoredFile& a, const StoredFile& b) { return a.path < b.path; });
     return out;
+}
+
+// Whether name is one of our temporary files: ".NAME.tmp" (writeAtomicAt) or ".NAME.XXXXXX"
+// (util::writeFileAtomic, mkostemp's six random characters).
+bool isTemporaryName(std::string_view name)
+{
+    if (name.size() < 2 || name.front() != '.') {
+        return false;
+    }
+    if (name.ends_with(".tmp")) {
+        return true;
+    }
+    auto dot = name.rfind('.');
+    if (dot == 0 || name.size() - dot - 1 != 6) {
+        return false;
+    }
+    return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(dot) + 1, name.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+
+// Removes the temporary files a crash mid-write left in dir; adds their paths to removed.
+void removeTemporaries(const fs::path& dir, std::vector<fs::path>& removed)
+{
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+        return;
+    }
+    bool any = false;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (!entry.is_regular_file(ec) || !isTemporaryName(entry.path().filename().string())) {
+            continue;
+        }
+        if (fs::remove(entry.path(), ec)) {
+            removed.push_back(entry.path());
+            any = true;
+        }
+    }
+    if (any) {
+        util::syncDirectory(dir);
+    }
 }
 
 // Writes data into dirFd/name atomically: temporary file, fsync, renameat, fsync of the folder.
@@ -163,6 +204,10 @@ StateStore::~StateStore() = default;
 StoredState StateStore::load() const
 {
     StoredState state;
+    // We hold the state lock: no other writer can be mid-write, so every temporary file is left
+    // over from a crash.
+    removeTemporaries(paths_.configDir / "networks", state.removedTemporaries);
+    removeTemporaries(paths_.runDir / "networks", state.removedTemporaries);
     state.configs = readXmlFiles(paths_.configDir / "networks");
     std::error_code ec;
     auto autostartDir = paths_.configDir / "networks" / "autostart";
@@ -183,6 +228,8 @@ StoredState StateStore::load() const
                 continue;
             }
             auto network = entry.path().filename().string();
+            removeTemporaries(entry.path() / "ports", state.removedTemporaries);
+            removeTemporaries(entry.path() / "plugs", state.removedTemporaries);
             auto ports = readXmlFiles(entry.path() / "ports");
             if (!ports.empty()) {
                 state.ports[network] = std::move(ports);

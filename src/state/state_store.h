@@ -12,6 +12,11 @@
 
 namespace dvs::state {
 
+// The longest network name whose files can be written: the longest file name derived from one is
+// the temporary ".NAME.xml.XXXXXX" of an atomic write, and a file name holds at most 255 bytes.
+inline constexpr std::size_t kMaxNetworkNameLength =
+    255 - std::char_traits<char>::length(".") - std::char_traits<char>::length(".xml.XXXXXX");
+
 // Where dvsd keeps its files (DESIGN.md §4). Every path is absolute.
 struct StatePaths
 {
@@ -40,6 +45,8 @@ struct StoredState
     std::map<std::string, std::vector<StoredFile>> ports; // network name -> port files
     // network name -> port uuid -> device dvsd plugged for it (dvsctl port-plug)
     std::map<std::string, std::map<std::string, std::string>> plugs;
+    // Temporary files of writes a crash interrupted, removed by load().
+    std::vector<std::filesystem::path> removedTemporaries;
 };
 
 // The state folders of one daemon. Every write is atomic and durable before the call returns

@@ -3,7 +3,6 @@
 
 #include <cerrno>
 #include <cstring>
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -84,8 +83,8 @@ void writeFileAtomic(const std::filesystem::path& path, std::string_view content
     std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
     UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
     if (!fd) {
-        raise(ErrorCode::WriteFailed, "cannot create a temporary file for '{}': {}",
-              path.string(), systemReason(errno));
+        raise(ErrorCode::WriteFailed, "cannot create a temporary file for '{}': {}", path.string(),
+              systemReason(errno));
     }
     try {
         if (::fchmod(fd.get(), mode) < 0) {
@@ -114,8 +113,7 @@ void removeFileDurable(const std::filesystem::path& path)
         if (errno == ENOENT) {
             return;
         }
-        raise(ErrorCode::WriteFailed, "cannot remove '{}': {}", path.string(),
-              systemReason(errno));
+        raise(ErrorCode::WriteFailed, "cannot remove '{}': {}", path.string(), systemReason(errno));
     }
     syncDirectory(path.parent_path());
 }
@@ -131,6 +129,18 @@ bool isSafeFileName(std::string_view name, std::size_t maxLength)
         }
     }
     return true;
+}
+
+std::string abbreviateForMessage(std::string_view name, std::size_t keep)
+{
+    if (name.size() <= keep) {
+        return std::string(name);
+    }
+    std::size_t cut = keep;
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) {
+        --cut; // name[cut] continues a UTF-8 sequence: cut before its lead byte
+    }
+    return fmt::format("{}... ({} bytes)", name.substr(0, cut), name.size());
 }
 
 } // namespace dvs::util

@@ -28,4 +28,8 @@ void syncDirectory(const std::filesystem::path& dir);
 // characters, at most maxLength bytes.
 bool isSafeFileName(std::string_view name, std::size_t maxLength = 255);
 
+// A name as an error message echoes it: in full up to keep bytes, else its first keep bytes
+// (never cutting a UTF-8 sequence) followed by "..." and the full length.
+std::string abbreviateForMessage(std::string_view name, std::size_t keep = 64);
+
 } // namespace dvs::util
