@@ -12,10 +12,12 @@
 
 namespace dvs::state {
 
-// The longest network name whose files can be written: the longest file name derived from one is
-// the temporary ".NAME.xml.XXXXXX" of an atomic write, and a file name holds at most 255 bytes.
+// The longest network name whose files can be written. A file name holds at most 255 bytes; the
+// longest one derived from a network name is the temporary file of an atomic write of a
+// network's dnsmasq hosts file, ".NAME.hostsfile.XXXXXX" (its state files, ".NAME.xml.XXXXXX",
+// are shorter).
 inline constexpr std::size_t kMaxNetworkNameLength =
-    255 - std::char_traits<char>::length(".") - std::char_traits<char>::length(".xml.XXXXXX");
+    255 - std::char_traits<char>::length(".") - std::char_traits<char>::length(".hostsfile.XXXXXX");
 
 // Where dvsd keeps its files (DESIGN.md §4). Every path is absolute.
 struct StatePaths
