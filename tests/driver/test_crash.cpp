@@ -173,7 +173,12 @@ TEST_CASE("no acknowledged port is lost or duplicated across 100 SIGKILLs")
         REQUIRE(model.errors.empty());
 
         driver::NetworkDriver drv(paths);
-        CHECK(drv.takeNotices().empty());
+        // The only notices a crash may cause: temporary files of a write it interrupted, which
+        // the start removes.
+        for (const auto& notice : drv.takeNotices()) {
+            INFO(notice);
+            CHECK(notice.find("left by a write that a crash interrupted") != std::string::npos);
+        }
         std::set<std::string> found;
         std::set<std::string> exclusiveDevices;
         for (const char* name : {"ovs", "pt"}) {
