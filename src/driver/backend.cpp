@@ -108,21 +108,12 @@ public:
 
     std::vector<VirtualFunctionInfo> virtualFunctions(std::string_view pf) override
     {
-        std::vector<VirtualFunctionInfo> out;
-        for (const auto& vf : netlink::listVirtualFunctions(pf, sysfsRoot_)) {
-            conf::PciAddress address{vf.address.domain, vf.address.bus, vf.address.slot,
-                                     vf.address.function};
-            out.push_back({address, vf.netdev});
-        }
-        return out;
+        return sysfsVirtualFunctions(pf, sysfsRoot_);
     }
 
     bool isVirtualFunction(const conf::PciAddress& address) override
     {
-        std::error_code ec;
-        return std::filesystem::exists(std::filesystem::path(sysfsRoot_) / "bus/pci/devices" /
-                                           address.toString() / "physfn",
-                                       ec);
+        return sysfsIsVirtualFunction(address, sysfsRoot_);
     }
 
     bool linkExists(std::string_view name) override
@@ -142,6 +133,25 @@ private:
 };
 
 } // namespace
+
+std::vector<VirtualFunctionInfo> sysfsVirtualFunctions(std::string_view pf,
+                                                       const std::string& sysfsRoot)
+{
+    std::vector<VirtualFunctionInfo> out;
+    for (const auto& vf : netlink::listVirtualFunctions(pf, sysfsRoot)) {
+        conf::PciAddress address{vf.address.domain, vf.address.bus, vf.address.slot,
+                                 vf.address.function};
+        out.push_back({address, vf.netdev});
+    }
+    return out;
+}
+
+bool sysfsIsVirtualFunction(const conf::PciAddress& address, const std::string& sysfsRoot)
+{
+    std::error_code ec;
+    return std::filesystem::exists(
+        std::filesystem::path(sysfsRoot) / "bus/pci/devices" / address.toString() / "physfn", ec);
+}
 
 std::unique_ptr<Backends> makeRecordingBackends(std::string sysfsRoot)
 {

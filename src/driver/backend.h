@@ -100,9 +100,16 @@ public:
     virtual DhcpLeaseStore* dhcpLeases() { return nullptr; }
 };
 
+// The SR-IOV facts libvirt reads from sysfs (under sysfsRoot): the virtual functions of a
+// physical function, in virtfn order (Error when it has none or cannot be read), and whether a
+// PCI device is a virtual function.
+std::vector<VirtualFunctionInfo> sysfsVirtualFunctions(std::string_view pf,
+                                                       const std::string& sysfsRoot);
+bool sysfsIsVirtualFunction(const conf::PciAddress& address, const std::string& sysfsRoot);
+
 // Backends that record the desired state only: nothing on the host is changed, and describe()
-// says so. Used until the OVS and netlink programming is connected, and by tests of the driver's
-// own semantics. Device facts come from the sysfs tree under sysfsRoot.
+// says so. For tests of the driver's own semantics; dvsd never uses them. Device facts come from
+// the sysfs tree under sysfsRoot.
 std::unique_ptr<Backends> makeRecordingBackends(std::string sysfsRoot = "/sys");
 
 } // namespace dvs::driver

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "driver/dhcp_leases.h"
+#include "driver/linux_bridge_backend.h"
 #include "driver/virtual_backend.h"
 #include "netlink/connection.h"
 #include "ovs/ovs_switch.h"
@@ -491,9 +492,9 @@ public:
     HostBackends(const fs::path& runDir, std::string sysfsRoot, OvsBackendOptions ovs,
                  std::unique_ptr<NetworkBackend> virtualNetworks,
                  std::shared_ptr<DhcpLeaseStore> leases)
-        : recording_(makeRecordingBackends(sysfsRoot)),
-          created_(runDir / "netlink" / "created-links"), direct_(kernel_, created_),
-          hostdev_(kernel_), ovs_(std::move(ovs)),
+        : sysfsRoot_(std::move(sysfsRoot)), created_(runDir / "netlink" / "created-links"),
+          direct_(kernel_, created_), hostdev_(kernel_), ovs_(std::move(ovs)),
+          linuxBridge_(makeLinuxBridgeBackend()),
           virtual_(virtualNetworks ? std::move(virtualNetworks)
                                    : makeVirtualNetworksLeftToLibvirtd()),
           leases_(std::move(leases))
@@ -510,17 +511,18 @@ public:
             return ovs_;
         case BackendKind::Virtual:
             return *virtual_;
-        default:
-            return recording_->backend(kind);
+        case BackendKind::LinuxBridge:
+            break;
         }
+        return *linuxBridge_;
     }
     std::vector<VirtualFunctionInfo> virtualFunctions(std::string_view pf) override
     {
-        return recording_->virtualFunctions(pf);
+        return sysfsVirtualFunctions(pf, sysfsRoot_);
     }
     bool isVirtualFunction(const conf::PciAddress& address) override
     {
-        return recording_->isVirtualFunction(address);
+        return sysfsIsVirtualFunction(address, sysfsRoot_);
     }
     DhcpLeaseStore* dhcpLeases() override { return leases_.get(); }
     bool linkExists(std::string_view name) override
@@ -528,17 +530,19 @@ public:
         try {
             return kernel_.get().findLink(name).has_value();
         } catch (const Error&) {
-            return recording_->linkExists(name);
+            std::string copy(name);
+            return if_nametoindex(copy.c_str()) != 0;
         }
     }
 
 private:
-    std::unique_ptr<Backends> recording_;
+    std::string sysfsRoot_;
     Kernel kernel_;
     CreatedLinks created_;
     DirectBackend direct_;
     HostdevBackend hostdev_;
     OvsBackend ovs_;
+    std::unique_ptr<NetworkBackend> linuxBridge_;
     std::unique_ptr<NetworkBackend> virtual_;
     std::shared_ptr<DhcpLeaseStore> leases_;
 };

@@ -116,6 +116,9 @@ BridgeInfo Connection::bridgeInfo(std::string_view name)
         if (br[IFLA_BR_FORWARD_DELAY] != nullptr) {
             info.forwardDelay = nla_get_u32(br[IFLA_BR_FORWARD_DELAY]) / kClockTicks;
         }
+        if (br[IFLA_BR_VLAN_FILTERING] != nullptr) {
+            info.vlanFiltering = nla_get_u8(br[IFLA_BR_VLAN_FILTERING]) != 0;
+        }
         out = info;
     });
     if (ex.error == ENODEV) {
@@ -129,6 +132,20 @@ BridgeInfo Connection::bridgeInfo(std::string_view name)
         raise(ErrorCode::OperationInvalid, "interface '{}' is not a bridge", name);
     }
     return *out;
+}
+
+void Connection::setBridgeVlanFiltering(std::string_view name, bool on)
+{
+    LinkInfo dev = link(name);
+    state_->change(dev.index, fmt::format("Unable to set bridge {} vlan_filtering", name),
+                   [&](nl_msg* msg) {
+                       nlattr* info = nestStart(msg, IFLA_LINKINFO);
+                       put(nla_put_string(msg, IFLA_INFO_KIND, "bridge"));
+                       nlattr* data = nestStart(msg, IFLA_INFO_DATA);
+                       put(nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, on ? 1 : 0));
+                       nla_nest_end(msg, data);
+                       nla_nest_end(msg, info);
+                   });
 }
 
 void Connection::removeBridge(std::string_view name)

@@ -86,6 +86,9 @@ public:
     LinkInfo createBridge(const BridgeConfig& config);
     // The STP settings of a bridge. Throws Error(OperationInvalid) when it is not a bridge.
     BridgeInfo bridgeInfo(std::string_view name);
+    // Turns a bridge's VLAN filtering on or off (libvirt's virNetDevBridgeSetVlanFiltering, for
+    // macTableManager='libvirt'). Throws Error(DeviceMissing) when it does not exist.
+    void setBridgeVlanFiltering(std::string_view name, bool on);
     // Removes a bridge; its ports are released by the kernel. Throws Error(OperationInvalid)
     // when the device is not a bridge; does nothing when it does not exist.
     void removeBridge(std::string_view name);

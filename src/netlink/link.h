@@ -146,6 +146,7 @@ struct BridgeInfo
     bool stp = false;
     // In seconds, rounded down.
     unsigned long forwardDelay = 0;
+    bool vlanFiltering = false;
 };
 
 // One address of a device (an RTM_NEWADDR message).

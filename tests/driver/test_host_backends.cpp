@@ -174,3 +174,43 @@ TEST_CASE("dvsd plugs a direct port itself as a macvtap device, and removes it")
     f.drv->portDelete(ref, 0);
     CHECK_FALSE(kernel.findLink("mvtap0"));
 }
+
+TEST_CASE("a host Linux bridge network needs its bridge and manages its MAC table as libvirt")
+{
+    if (!enterNamespaceOrSkip()) {
+        return;
+    }
+    netlink::Connection kernel;
+    DriverFixture f(true);
+    auto net = f.drv->defineXml(
+        "<network><name>lan</name><forward mode='bridge'/><bridge name='br-lan'/></network>", 0);
+    auto e = thrownError([&] { f.drv->start(net); });
+    CHECK(e.code() == ErrorCode::DeviceMissing);
+    CHECK(e.message() == "network 'lan' cannot start: its bridge 'br-lan' does not exist");
+    CHECK_FALSE(f.drv->isActive(net));
+
+    kernel.createBridgeForTest("br-lan");
+    f.drv->start(net);
+    CHECK(f.drv->status().at(0).backendState == "degraded: bridge 'br-lan' down");
+    kernel.setUp("br-lan", true);
+    CHECK(f.drv->status().at(0).backendState == "ready: bridge 'br-lan' up");
+    f.drv->destroy(net);
+    // The bridge is the host's: it stays.
+    CHECK(kernel.findLink("br-lan").has_value());
+
+    // macTableManager='libvirt': VLAN filtering on, or the kernel's refusal as libvirt gets it.
+    auto managed = f.drv->defineXml("<network><name>lan2</name><forward mode='bridge'/>"
+                                    "<bridge name='br-lan' macTableManager='libvirt'/></network>",
+                                    0);
+    try {
+        f.drv->start(managed);
+        CHECK(kernel.bridgeInfo("br-lan").vlanFiltering);
+        CHECK(f.drv->status().at(1).backendState ==
+              "ready: bridge 'br-lan' up; MAC table managed by libvirt");
+        f.drv->destroy(managed);
+    } catch (const Error& err) {
+        CHECK_THAT(err.message(),
+                   Catch::Matchers::Contains("Unable to set bridge br-lan vlan_filtering"));
+        CHECK_FALSE(f.drv->isActive(managed));
+    }
+}

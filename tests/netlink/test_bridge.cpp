@@ -49,6 +49,14 @@ TEST_CASE("a bridge is created with its MAC, STP, forward delay and MTU, and rem
     info = nl.bridgeInfo("virbr8");
     CHECK_FALSE(info.stp);
     CHECK(info.forwardDelay == 5);
+    CHECK_FALSE(info.vlanFiltering);
+    try {
+        nl.setBridgeVlanFiltering("virbr8", true);
+        CHECK(nl.bridgeInfo("virbr8").vlanFiltering);
+    } catch (const dvs::Error& e) {
+        // Kernels built without CONFIG_BRIDGE_VLAN_FILTERING refuse it.
+        CHECK_THAT(e.message(), Catch::Matchers::Contains("Operation not supported"));
+    }
 
     // libvirt's words for a name that is taken.
     auto taken = thrownError([&] { nl.createBridge(config); });
