@@ -311,6 +311,7 @@ private:
                               static_cast<unsigned>(prefix));
             }
             nl.setUp(br, true);
+            addRoutes(def);
             enableForwarding(def);
             if (options_.dnsmasq) {
                 options_.dnsmasq->start(def, adopt);
@@ -333,6 +334,34 @@ private:
                 }
             }
             throw;
+        }
+    }
+
+    // The network's static <route>s through the bridge. libvirt ignores a route the kernel
+    // refuses (the network starts anyway), and so does dvsd.
+    void addRoutes(const conf::NetworkDef& def)
+    {
+        for (const auto& route : def.routes) {
+            if (!route.gateway.valid()) {
+                continue;
+            }
+            int prefix =
+                util::SocketAddr::ipPrefix(route.address, route.netmask,
+                                           route.hasPrefix ? static_cast<int>(route.prefix) : -1);
+            if (prefix < 0) {
+                continue;
+            }
+            auto destination = route.address.maskByPrefix(static_cast<unsigned>(prefix));
+            if (!destination) {
+                continue;
+            }
+            try {
+                kernel().addRoute(*def.bridge, route.address.family(), destination->toString(),
+                                  static_cast<unsigned>(prefix), route.gateway.toString(),
+                                  route.hasMetric ? route.metric : 0);
+            } catch (const Error&) {
+                // As libvirt: the network runs without it.
+            }
         }
     }
 

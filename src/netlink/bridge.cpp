@@ -201,6 +201,45 @@ void Connection::addAddress(std::string_view name, int family, std::string_view 
     }
 }
 
+void Connection::addRoute(std::string_view name, int family, std::string_view destination,
+                          unsigned prefix, std::string_view gateway, unsigned metric)
+{
+    LinkInfo dev = link(name);
+    unsigned char dst[16] = {};
+    unsigned char gw[16] = {};
+    std::size_t len = family == AF_INET ? 4 : 16;
+    if ((family != AF_INET && family != AF_INET6) ||
+        inet_pton(family, std::string(destination).c_str(), dst) != 1 ||
+        inet_pton(family, std::string(gateway).c_str(), gw) != 1 || prefix > len * 8) {
+        raise(ErrorCode::InvalidArg, "invalid route '{}/{}' via '{}' for interface '{}'",
+              destination, prefix, gateway, name);
+    }
+    NlMsgPtr msg = newMessage(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+    rtmsg rtm{};
+    rtm.rtm_family = static_cast<unsigned char>(family);
+    rtm.rtm_dst_len = static_cast<unsigned char>(prefix);
+    rtm.rtm_table = RT_TABLE_MAIN;
+    rtm.rtm_protocol = RTPROT_BOOT;
+    rtm.rtm_scope = RT_SCOPE_UNIVERSE;
+    rtm.rtm_type = RTN_UNICAST;
+    if (nlmsg_append(msg.get(), &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0) {
+        throw std::bad_alloc();
+    }
+    nl_msg* m = msg.get();
+    put(nla_put(m, RTA_DST, static_cast<int>(len), dst));
+    put(nla_put(m, RTA_GATEWAY, static_cast<int>(len), gw));
+    put(nla_put_u32(m, RTA_OIF, static_cast<std::uint32_t>(dev.index)));
+    if (metric != 0) {
+        put(nla_put_u32(m, RTA_PRIORITY, metric));
+    }
+    Exchange ex = state_->transact(std::move(msg));
+    if (ex.error != 0 && ex.error != EEXIST) {
+        raiseKernel(ex, Action::Change,
+                    fmt::format("Failed to add route {}/{} via {} on {}", destination, prefix,
+                                gateway, name));
+    }
+}
+
 std::vector<IfAddress> Connection::addresses(std::string_view name)
 {
     LinkInfo dev = link(name);

@@ -97,6 +97,10 @@ public:
     // already has is no error. IPv6 addresses skip duplicate address detection (dvsd owns the
     // subnet: libvirt waits for DAD to end instead).
     void addAddress(std::string_view name, int family, std::string_view address, unsigned prefix);
+    // Adds a static route to destination/prefix through gateway on a device (libvirt's
+    // virNetDevIPRouteAdd), with metric when not 0. A route that exists already is no error.
+    void addRoute(std::string_view name, int family, std::string_view destination, unsigned prefix,
+                  std::string_view gateway, unsigned metric);
     // The addresses of a device, in the kernel's order.
     std::vector<IfAddress> addresses(std::string_view name);
 

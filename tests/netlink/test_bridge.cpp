@@ -95,3 +95,26 @@ TEST_CASE("addresses are added to a device and listed")
     CHECK(thrownError([&] { nl.addAddress("nosuch0", AF_INET, "10.0.0.1", 8); }).code() ==
           ErrorCode::DeviceMissing);
 }
+
+TEST_CASE("static routes go through a gateway on a device")
+{
+    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
+        dvs::test::skip(*why);
+        return;
+    }
+    Connection nl;
+    BridgeConfig config;
+    config.name = "virbr0";
+    nl.createBridge(config);
+    nl.addAddress("virbr0", AF_INET, "192.168.122.1", 24);
+    nl.setUp("virbr0", true);
+    nl.addRoute("virbr0", AF_INET, "10.20.0.0", 16, "192.168.122.2", 0);
+    nl.addRoute("virbr0", AF_INET, "10.20.0.0", 16, "192.168.122.2", 0); // there: no error
+    CHECK(dvs::test::thrownError([&] {
+              nl.addRoute("virbr0", AF_INET, "10.30.0.0", 16, "nonsense", 0);
+          }).code() == ErrorCode::InvalidArg);
+    // A gateway the device cannot reach: the kernel's reason.
+    CHECK(dvs::test::thrownError([&] {
+              nl.addRoute("virbr0", AF_INET, "10.40.0.0", 16, "172.16.0.1", 0);
+          }).code() == ErrorCode::SystemError);
+}

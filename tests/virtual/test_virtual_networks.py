@@ -40,6 +40,7 @@ ROUTED_XML = """<network>
   <forward mode='route'/>
   <bridge name='virbr1' stp='off'/>
   <ip address='192.168.150.1' netmask='255.255.255.0'/>
+  <route address='10.99.0.0' prefix='16' gateway='192.168.150.10'/>
 </network>
 """
 
@@ -336,6 +337,8 @@ def routed_network_forwards_without_nat(w):
     g.static("192.168.150.10", "192.168.150.1")
     seen = wait_for(g.whoami, what="the outside service to answer the routed guest")
     check(seen == "192.168.150.10", f"the outside sees the guest's own address ({seen})")
+    route = run("ip", "route", "show", "10.99.0.0/16").stdout
+    check("via 192.168.150.10 dev virbr1" in route, f"the network's static route is there: {route}")
 
 
 @cases.case
