@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "driver/bridge_bandwidth.h"
 #include "netlink/connection.h"
 #include "util/error.h"
 
@@ -26,16 +27,30 @@ public:
             raise(ErrorCode::OperationFailed,
                   "network '{}' cannot start: '{}' is not a Linux bridge", def.name, bridge);
         }
-        // networkStartHandleMACTableManagerMode.
-        if (def.macTableManager == conf::MacTableManager::Libvirt) {
-            nl.setBridgeVlanFiltering(bridge, true);
+        // networkStartNetworkBridge: the network's <bandwidth> on the bridge, then the MAC
+        // table manager.
+        setBridgeBandwidth(bridge, def.bandwidth);
+        try {
+            if (def.macTableManager == conf::MacTableManager::Libvirt) {
+                nl.setBridgeVlanFiltering(bridge, true);
+            }
+        } catch (...) {
+            if (!def.bandwidth.empty()) {
+                clearBridgeBandwidth(bridge);
+            }
+            throw;
         }
     }
 
     // dvsd's restart: the same checks, nothing to undo.
     void resume(const conf::NetworkDef& def) override { start(def); }
 
-    void stop(const conf::NetworkDef&) noexcept override {}
+    void stop(const conf::NetworkDef& def) noexcept override
+    {
+        if (!def.bandwidth.empty() && def.bridge) {
+            clearBridgeBandwidth(*def.bridge);
+        }
+    }
     void portAttached(const conf::NetworkDef&, const conf::NetworkPort&) override {}
     void portDetached(const conf::NetworkDef&, const conf::NetworkPort&) noexcept override {}
     void networkUpdated(const conf::NetworkDef&,

@@ -12,7 +12,8 @@ namespace dvs::driver {
 // the host's (created and removed by the administrator, never by dvsd) and must exist at start;
 // with macTableManager='libvirt' its VLAN filtering is turned on, so that libvirt (which plugs
 // each tap with learning and unicast flooding off and the guest's MAC in the FDB) manages its
-// MAC table. Taps, their bandwidth and their FDB entries are virtqemud's, as with libvirt.
+// MAC table. The network's <bandwidth> is set on the bridge with tc, as libvirt sets it. Taps,
+// their bandwidth and their FDB entries are virtqemud's, as with libvirt.
 std::unique_ptr<NetworkBackend> makeLinuxBridgeBackend();
 
 } // namespace dvs::driver

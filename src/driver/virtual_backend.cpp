@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "driver/bridge_bandwidth.h"
 #include "firewall/firewall.h"
 #include "netlink/connection.h"
 #include "util/error.h"
@@ -316,7 +317,14 @@ private:
             if (options_.dnsmasq) {
                 options_.dnsmasq->start(def, adopt);
             }
+            // The network's <bandwidth> on its bridge (kept as it is on a bridge adopted).
+            if (created) {
+                setBridgeBandwidth(br, def.bandwidth);
+            }
         } catch (...) {
+            if (options_.dnsmasq && !adopt) {
+                options_.dnsmasq->stop(def);
+            }
             if (inFirewall) {
                 active_.erase(def.name);
                 try {

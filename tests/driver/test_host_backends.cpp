@@ -4,6 +4,7 @@
 // and removed (or refused with the kernel's reason where bonding is missing).
 #include <catch2/catch.hpp>
 
+#include "driver/bridge_bandwidth.h"
 #include "driver_fixture.h"
 #include "netlink/connection.h"
 #include "netns.h"
@@ -212,5 +213,53 @@ TEST_CASE("a host Linux bridge network needs its bridge and manages its MAC tabl
         CHECK_THAT(err.message(),
                    Catch::Matchers::Contains("Unable to set bridge br-lan vlan_filtering"));
         CHECK_FALSE(f.drv->isActive(managed));
+    }
+}
+
+TEST_CASE("a network's bandwidth goes on its bridge with libvirt's tc commands")
+{
+    conf::Bandwidth bw;
+    bw.in = conf::BandwidthRate{1000, 2000, 0, 256};
+    bw.out = conf::BandwidthRate{500, 0, 0, 0};
+    auto cmds = driver::bridgeBandwidthCommands("br0", bw);
+    REQUIRE(cmds.size() == 7);
+    auto joined = [&](std::size_t i) {
+        std::string out;
+        for (const auto& a : cmds[i]) {
+            out += (out.empty() ? "" : " ") + a;
+        }
+        return out;
+    };
+    CHECK(joined(0) == "qdisc add dev br0 root handle 1: htb default 2");
+    CHECK(joined(1) ==
+          "class add dev br0 parent 1: classid 1:1 htb rate 1000kbps ceil 2000kbps burst 256kb");
+    CHECK(joined(2) ==
+          "class add dev br0 parent 1:1 classid 1:2 htb rate 1000kbps ceil 2000kbps burst 256kb");
+    CHECK(joined(3) == "qdisc add dev br0 parent 1:2 handle 2: sfq perturb 10");
+    CHECK(joined(4) == "filter add dev br0 parent 1:0 protocol all prio 1 handle 1 fw flowid 1");
+    CHECK(joined(5) == "qdisc add dev br0 ingress");
+    CHECK(joined(6) == "filter add dev br0 parent ffff: protocol all u32 match u32 0 0 police "
+                       "rate 500kbps burst 500kb mtu 64kb drop flowid :1");
+    CHECK(driver::bridgeBandwidthCommands("br0", conf::Bandwidth{}).empty());
+
+    if (!enterNamespaceOrSkip()) {
+        return;
+    }
+    netlink::Connection kernel;
+    kernel.createBridgeForTest("br-bw");
+    DriverFixture f(true);
+    auto net = f.drv->defineXml("<network><name>bw</name><forward mode='bridge'/>"
+                                "<bridge name='br-bw'/><bandwidth><inbound average='1000'/>"
+                                "<outbound average='500'/></bandwidth></network>",
+                                0);
+    try {
+        f.drv->start(net);
+        CHECK(f.drv->isActive(net));
+        f.drv->destroy(net);
+    } catch (const Error& e) {
+        // A kernel without htb, sfq, fw or police refuses, as it does libvirt's.
+        CHECK_THAT(e.message(),
+                   Catch::Matchers::StartsWith("Cannot set the bandwidth of bridge 'br-bw': tc "));
+        CHECK_FALSE(f.drv->isActive(net));
     }
 }
