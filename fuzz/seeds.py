@@ -92,6 +92,39 @@ def update_seeds(libvirt):
         put("net-update", head + read(upd))
 
 
+# ---- virtual networks: dnsmasq's files and DHCP leases ----------------------------------------
+
+def virtnet_seeds(libvirt):
+    for path in xml_files(os.path.join(ROOT, "tests", "data", "network", "in")):
+        put("dnsmasq-conf", read(path))
+    if libvirt:
+        for path in xml_files(os.path.join(libvirt, "networkxml2confdata")):
+            put("dnsmasq-conf", read(path))
+    v4 = {"ip-address": "192.168.122.10", "mac-address": "52:54:00:aa:00:01",
+          "hostname": "web", "client-id": "01:52:54:00:aa:00:01", "expiry-time": 1700003600}
+    v6 = {"iaid": "1234", "ip-address": "fd00::20", "mac-address": "52:54:00:aa:00:03",
+          "client-id": "00:04:7e:7d:f0:7d", "server-duid": "00:01:00:01:aa:bb",
+          "expiry-time": 1700007200}
+    infinite = {"ip-address": "192.168.122.11", "mac-address": "52:54:00:AA:00:02"}
+    put("dhcp-lease", b"\x00" + json.dumps([v4, v6, infinite], indent=2).encode())
+    put("dhcp-lease", b"\x00" + json.dumps([]).encode())
+    calls = [
+        ("add 52:54:00:aa:00:01 192.168.122.10 web",
+         ["DNSMASQ_INTERFACE=virbr0", "DNSMASQ_LEASE_EXPIRES=1700003600",
+          "DNSMASQ_CLIENT_ID=01:52:54:00:aa:00:01"]),
+        ("old 00:04:7e:7d:f0:7d fd00::20",
+         ["VIR_BRIDGE_NAME=virbr0", "DNSMASQ_IAID=1234", "DNSMASQ_MAC=52:54:00:aa:00:03",
+          "DNSMASQ_SERVER_DUID=00:01:00:01:aa:bb", "DNSMASQ_LEASE_EXPIRES=0",
+          "DNSMASQ_OLD_HOSTNAME=six"]),
+        ("add 52:54:00:aa:00:01 192.168.122.10",
+         ["DNSMASQ_INTERFACE=virbr0", "DNSMASQ_LEASE_LENGTH=3600"]),
+        ("del 52:54:00:aa:00:01 192.168.122.10", ["DNSMASQ_INTERFACE=virbr0"]),
+        ("init", ["VIR_BRIDGE_NAME=virbr0"]),
+    ]
+    for args, env in calls:
+        put("dhcp-lease", b"\x01" + "\n".join([args] + env).encode())
+
+
 # ---- RPC ---------------------------------------------------------------------------------------
 
 REMOTE, DVS = 0x20008086, 0x44565300
@@ -349,6 +382,7 @@ def ovsdb_seeds():
 def main():
     libvirt = sys.argv[1] if len(sys.argv) > 1 else None
     xml_seeds(libvirt)
+    virtnet_seeds(libvirt)
     rpc_seeds()
     ovsdb_seeds()
     for target in sorted(os.listdir(CORPUS)):

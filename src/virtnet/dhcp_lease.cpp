@@ -133,7 +133,9 @@ std::string LeaseTable::format() const
     for (const auto& lease : leases_) {
         root.push_back(leaseToJson(lease));
     }
-    return root.dump(2) + "\n";
+    // A client can name itself with bytes that are not UTF-8; they become U+FFFD rather than
+    // make the file unwritable.
+    return root.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 std::optional<std::string> LeaseTable::firstServerDuid() const

@@ -47,7 +47,7 @@ public:
     // with fields of the wrong type ("failed to parse json").
     static LeaseTable parse(std::string_view json);
     // The table as a pretty-printed JSON array (two spaces per level, fields in libvirt's
-    // order), ending with a newline.
+    // order), ending with a newline. Bytes that are not UTF-8 are written as U+FFFD.
     std::string format() const;
 
     const std::vector<Lease>& leases() const noexcept { return leases_; }

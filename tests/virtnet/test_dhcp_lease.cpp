@@ -212,6 +212,11 @@ TEST_CASE("the lease file: libvirt's JSON")
     CHECK(libvirt.leases()[1].hostname == "h");
     CHECK(LeaseTable::parse("").empty());
 
+    // A client's name that is not UTF-8 does not make the file unwritable.
+    LeaseTable odd(std::vector<Lease>{Lease{"10.0.0.7", "52:54:00:00:00:07", std::string("a\xff"),
+                                            std::nullopt, std::nullopt, std::nullopt, 5}});
+    CHECK(LeaseTable::parse(odd.format()).leases()[0].hostname == "a\xef\xbf\xbd");
+
     CHECK(codeOf([] { LeaseTable::parse("[{"); }) == ErrorCode::InternalError);
     CHECK(codeOf([] { LeaseTable::parse("{}"); }) == ErrorCode::InternalError);
     CHECK(codeOf([] { LeaseTable::parse(R"([{"mac-address":"x"}])"); }) ==
