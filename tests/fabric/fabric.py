@@ -104,8 +104,10 @@ class Host:
         runs without it)."""
         conf = {"ovs": {"remote": self.ovs.remote, "datapath-type": "netdev"}}
         if self.fabric.management:
+            # A heartbeat every second: switch-status calls a host unreachable after a few
+            # missed ones, and tests should not wait long for that.
             conf["management"] = {"remote": remote or self.fabric.host_remote(),
-                                  "host": self.name}
+                                  "host": self.name, "heartbeat-interval": 1}
         return conf
 
     # ---- dvsd and its clients
@@ -306,7 +308,7 @@ class Fabric:
 
     def start_controller(self, i):
         name = f"controller{i + 1}"
-        d = t.Daemon([self.controller_binary, "--db", self.admin_remote(), "--name", name],
+        d = t.Daemon([self.controller_binary, "--db", self.admin_remote(), "--id", name],
                      os.path.join(self.root, f"{name}.log"), name=name)
         d.start()
         self.controllers.append(d)
@@ -316,6 +318,11 @@ class Fabric:
 
     def diagnostics(self):
         out = [h.diagnostics() for h in self.hosts.values()]
+        for table in ("Member", "Member_Status", "Host_Status", "Rollout", "Rollout_Host"):
+            try:
+                out.append(f"---- {table} ----\n" + "\n".join(map(str, self.rows(table))))
+            except Exception as e:  # noqa: BLE001 - diagnostics of a broken database
+                out.append(f"---- {table}: {e}")
         for d in self.controllers:
             out.append(f"---- {d.name} log (tail) ----\n{d.log(3000)}")
         if self.cluster:
