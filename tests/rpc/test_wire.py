@@ -22,10 +22,13 @@ VIR_FROM_RPC = 7
 VIR_ERR_INTERNAL_ERROR = 1
 VIR_ERR_OPERATION_DENIED = 29
 
+# An OVS network: it starts against the harness's private ovsdb-server, where a network on a
+# host Linux bridge would need that bridge on the host.
 NETWORK = """<network>
   <name>wire</name>
   <forward mode='bridge'/>
   <bridge name='br-wire'/>
+  <virtualport type='openvswitch'/>
 </network>
 """
 
