@@ -13,11 +13,13 @@ virsh, and is skipped, saying why, without them. Every wait polls with a deadlin
 """
 
 import glob
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
 
 from dvstest import (Cases, Dvsd, Netns, check, enter_private_netns, fail, read_text, run,
                      temp_root, veth, wait_for)
@@ -395,12 +397,25 @@ def autostart_on_a_fresh_run_directory(w):
     run("ip", "link", "del", "virbr0")
     run("nft", "delete", "table", "inet", "dvsd")
     run("rm", "-rf", os.path.join(w.dvsd.root, "run"))
+    # Leases as virtnetworkd's lease helper leaves them (README "Deploying": the file is copied
+    # over): a guest that had one keeps its address.
+    expiry = int(time.time()) + 3600
+    leases = [{"ip-address": "192.168.122.50", "mac-address": GUEST_MAC,
+               "client-id": "01:" + GUEST_MAC, "expiry-time": expiry},
+              {"ip-address": "192.168.122.77", "mac-address": "52:54:00:aa:00:04",
+               "client-id": "01:52:54:00:aa:00:04", "expiry-time": expiry}]
+    with open(os.path.join(w.dvsd.root, "var/lib/dvs/dnsmasq/virbr0.status"), "w") as f:
+        json.dump(leases, f, indent=2)
     w.dvsd.start()
     check(w.link_index("virbr0") is not None, "the autostarted network has its bridge")
     check(w.dnsmasq_pid("default") is not None, "and its dnsmasq")
     check(w.table() is not None, "and its firewall table")
     run("ip", "link", "set", "vnet0", "master", "virbr0")
     check(w.g1.dhcp() == "192.168.122.50", "and serves the guest its fixed address")
+    g4 = w.guest("g4", "vnet4", "virbr0", "52:54:00:aa:00:04")
+    address = g4.dhcp()
+    check(address == "192.168.122.77",
+          f"a guest with a lease from the lease file keeps its address ({address})")
     w.virsh_ok("net-destroy", "default")
 
 
