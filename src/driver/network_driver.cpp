@@ -289,12 +289,13 @@ public:
     // becomes, its status file (the live definition inside <networkstatus>, two spaces deeper a
     // line), must fit both libvirt's largest string on the wire (REMOTE_STRING_MAX, what
     // net-dumpxml returns) and what we parse (the same size). Linear in the definition.
-    static void checkFitsMessage(const conf::NetworkDef& def)
+    // extra: bytes the definition may still gain before it is stored (a <mac> line).
+    static void checkFitsMessage(const conf::NetworkDef& def, std::size_t extra = 0)
     {
         conf::NetworkStatus status;
         status.def = def;
         std::size_t size = std::char_traits<char>::length(kConfigHeader) + def.name.size() +
-                           status.format().size();
+                           status.format().size() + extra;
         if (size > util::kXmlMaxSize) {
             raise(ErrorCode::ConfigUnsupported,
                   "network '{}' is too large: its XML takes {} bytes, more than the {} bytes "
@@ -1027,7 +1028,68 @@ public:
     std::map<int, LifecycleCallback> callbacks_;
     int nextCallbackId_ = 1;
     std::vector<std::string> notices_;
+
+public:
+    // The definition prepareDefinition() parsed ahead, for the next define or create of it.
+    std::shared_ptr<NetworkDriver::PreparedDefinition> prepared_;
+
+    // The prepared definition of xml and flags, when that is what was prepared; else parses.
+    // checked: whether checkFitsMessage() already ran (on the prepared one).
+    std::unique_ptr<conf::NetworkDef> parseOrTakePrepared(std::string_view xml, unsigned flags,
+                                                          bool& checked);
 };
+
+struct NetworkDriver::PreparedDefinition
+{
+    std::string xml;
+    unsigned flags = 0;
+    std::unique_ptr<conf::NetworkDef> def;
+};
+
+namespace {
+
+// The longest line validateForDriver() may add to a definition: a generated bridge <mac>.
+constexpr std::size_t kMacLine = 64;
+
+std::unique_ptr<conf::NetworkDef> parseDefinition(std::string_view xml, unsigned flags)
+{
+    return std::make_unique<conf::NetworkDef>(conf::NetworkDef::parseString(
+        xml, (flags & DefineFlags::Validate) != 0 ? conf::NetworkParseFlags::Validate : 0));
+}
+
+} // namespace
+
+std::shared_ptr<NetworkDriver::PreparedDefinition> NetworkDriver::prepareDefinition(std::string xml,
+                                                                                    unsigned flags)
+{
+    auto prepared = std::make_shared<PreparedDefinition>();
+    try {
+        prepared->def = parseDefinition(xml, flags);
+        NetworkDriverImpl::checkFitsMessage(*prepared->def, kMacLine);
+    } catch (const Error&) {
+        prepared->def.reset(); // the call parses again and reports it
+    }
+    prepared->xml = std::move(xml);
+    prepared->flags = flags;
+    return prepared;
+}
+
+void NetworkDriver::adoptPrepared(std::shared_ptr<PreparedDefinition> prepared)
+{
+    impl_->prepared_ = prepared && prepared->def ? std::move(prepared) : nullptr;
+}
+
+std::unique_ptr<conf::NetworkDef>
+NetworkDriverImpl::parseOrTakePrepared(std::string_view xml, unsigned flags, bool& checked)
+{
+    auto prepared = std::move(prepared_);
+    if (prepared && prepared->flags == flags && prepared->xml == xml) {
+        checked = true;
+        return std::move(prepared->def);
+    }
+    checked = false;
+    return parseDefinition(xml, flags);
+}
 
 void NetworkDriverImpl::loadState()
 {
@@ -1311,11 +1373,13 @@ NetworkRef NetworkDriver::lookupByUuid(const util::Uuid& uuid) const
 NetworkRef NetworkDriver::defineXml(std::string_view xml, unsigned flags)
 {
     checkFlags(flags, DefineFlags::Validate, "virNetworkDefineXMLFlags");
-    auto def = std::make_unique<conf::NetworkDef>(conf::NetworkDef::parseString(
-        xml, (flags & DefineFlags::Validate) != 0 ? conf::NetworkParseFlags::Validate : 0));
+    bool checked = false;
+    auto def = impl_->parseOrTakePrepared(xml, flags, checked);
     impl_->validateForDriver(*def);
     checkManagedDefinition(*def, ManagedOp::Define);
-    NetworkDriverImpl::checkFitsMessage(*def);
+    if (!checked) {
+        NetworkDriverImpl::checkFitsMessage(*def);
+    }
     bool existed = impl_->findByUuid(def->uuid) != nullptr;
     auto copy = *def;
     auto& obj = impl_->assignDef(std::move(def), false);
@@ -1334,11 +1398,13 @@ NetworkRef NetworkDriver::defineXml(std::string_view xml, unsigned flags)
 NetworkRef NetworkDriver::createXml(std::string_view xml, unsigned flags)
 {
     checkFlags(flags, DefineFlags::Validate, "virNetworkCreateXMLFlags");
-    auto def = std::make_unique<conf::NetworkDef>(conf::NetworkDef::parseString(
-        xml, (flags & DefineFlags::Validate) != 0 ? conf::NetworkParseFlags::Validate : 0));
+    bool checked = false;
+    auto def = impl_->parseOrTakePrepared(xml, flags, checked);
     impl_->validateForDriver(*def);
     checkManagedDefinition(*def, ManagedOp::Create);
-    NetworkDriverImpl::checkFitsMessage(*def);
+    if (!checked) {
+        NetworkDriverImpl::checkFitsMessage(*def);
+    }
     bool existed = impl_->findByUuid(def->uuid) != nullptr;
     std::unique_ptr<conf::NetworkDef> previous;
     if (existed) {

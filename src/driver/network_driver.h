@@ -168,6 +168,15 @@ public:
     // dropped, autostart failures, ...): one sentence each, for the daemon to log.
     std::vector<std::string> takeNotices();
 
+    // Large definitions off the driver's thread. prepareDefinition() parses a definition and
+    // checks that it fits libvirt's message limit; it touches no driver state and may run on any
+    // thread. adoptPrepared() hands the result to the driver: the next defineXml() or
+    // createXml() of exactly that text and those flags takes it instead of parsing again. A
+    // definition that fails to parse is not kept: the call parses again and reports the error.
+    struct PreparedDefinition;
+    static std::shared_ptr<PreparedDefinition> prepareDefinition(std::string xml, unsigned flags);
+    void adoptPrepared(std::shared_ptr<PreparedDefinition> prepared);
+
     // Distributed switches (managed.cpp). A network a switch manages is read-only for every
     // caller but the host agent: update(), undefine(), destroy(), setAutostart() and a
     // defineXml() or createXml() over it throw Error(OperationDenied) naming the switch and the

@@ -145,21 +145,48 @@ public:
             lastInput_ = std::chrono::steady_clock::now();
             pingsUnanswered_ = 0;
             reader_.feed(buffer, static_cast<std::size_t>(n));
-            try {
-                while (auto message = reader_.next()) {
-                    if (!handle(*message, reason)) {
-                        return false;
-                    }
-                }
-            } catch (const Error& error) {
-                reason = error.message();
-                return false;
-            }
+            return processBuffered(reason);
         } else if ((condition & (G_IO_HUP | G_IO_ERR)) != 0 && !hasOutput()) {
             reason = "";
             return false;
         }
         return true;
+    }
+
+    // Handles the complete messages read so far, up to a call that waits for the definition
+    // worker; false with a reason when the client must go.
+    bool processBuffered(std::string& reason)
+    {
+        try {
+            while (!waiting_) {
+                auto message = reader_.next();
+                if (!message) {
+                    break;
+                }
+                if (!handle(*message, reason)) {
+                    return false;
+                }
+            }
+        } catch (const Error& error) {
+            reason = error.message();
+            return false;
+        }
+        return true;
+    }
+
+    // The definition worker parsed this client's define or create: the call runs now, then the
+    // client's next messages.
+    bool finishPrepared(DefinitionWorker::Done done, std::string& reason)
+    {
+        server_.driver_.adoptPrepared(std::move(done.prepared));
+        Message reply = server_.dispatcher().dispatch(session_, done.call);
+        server_.driver_.adoptPrepared(nullptr);
+        waiting_ = false;
+        if (!afterCall(reply, reason)) {
+            return false;
+        }
+        updateCondition();
+        return processBuffered(reason);
     }
 
 private:
@@ -212,15 +239,22 @@ private:
         nullptr, nullptr, &Client::dispatchTrampoline, nullptr, nullptr, nullptr,
     };
 
+    // Tells GLib which readiness to wait for, only when it changed: GLib wakes its loop (an
+    // eventfd write and read) on every g_source_modify_unix_fd, which would otherwise cost two
+    // system calls per reply.
     void updateCondition()
     {
         unsigned condition = 0;
-        if (reading_ && outSize_ < kOutputPauseReading) {
+        if (reading_ && !waiting_ && outSize_ < kOutputPauseReading) {
             condition |= G_IO_IN;
         }
         if (!out_.empty()) {
             condition |= G_IO_OUT;
         }
+        if (condition == condition_) {
+            return;
+        }
+        condition_ = condition;
         g_source_modify_unix_fd(source_, tag_, static_cast<GIOCondition>(condition));
     }
 
@@ -239,7 +273,20 @@ private:
             reason = fmt::format("unexpected message type {}", static_cast<int>(header.type));
             return false;
         }
-        Message reply = server_.dispatcher().dispatch(session_, message);
+        if (server_.worker_ && DefinitionWorker::wanted(message)) {
+            // Parsed off the loop; this client's later messages wait for it (libvirt's
+            // clients match replies by serial, but keep to the order of one connection).
+            waiting_ = true;
+            updateCondition();
+            server_.worker_->submit(id_, message);
+            return true;
+        }
+        return afterCall(server_.dispatcher().dispatch(session_, message), reason);
+    }
+
+    // Sends a call's reply and starts the keepalive the call may have asked for.
+    bool afterCall(const Message& reply, std::string& reason)
+    {
         if (!send(reply)) {
             reason = "write failed";
             return false;
@@ -284,8 +331,10 @@ private:
     std::size_t outOffset_ = 0;
     std::size_t outSize_ = 0;
     bool reading_ = true;
+    bool waiting_ = false; // a call of ours is with the definition worker
     GSource* source_ = nullptr;
     gpointer tag_ = nullptr;
+    unsigned condition_ = G_IO_IN; // what tag_ waits for
     GSource* keepaliveSource_ = nullptr;
     std::chrono::steady_clock::time_point lastInput_;
     unsigned pingsUnanswered_ = 0;
@@ -301,6 +350,7 @@ Server::Server(driver::NetworkDriver& driver, ServerConfig config)
 
 Server::~Server()
 {
+    worker_.reset();
     if (subscription_) {
         driver_.unsubscribe(*subscription_);
     }
@@ -378,6 +428,25 @@ void Server::adoptListener(util::UniqueFd fd, bool readOnly)
 
 void Server::start()
 {
+    if (!worker_) {
+        worker_ = std::make_unique<DefinitionWorker>([this](DefinitionWorker::Done done) {
+            std::uint64_t id = done.client;
+            auto it = clients_.find(id);
+            if (it == clients_.end()) {
+                return; // gone meanwhile
+            }
+            std::string reason;
+            bool keep = false;
+            try {
+                keep = it->second->finishPrepared(std::move(done), reason);
+            } catch (const std::exception& error) {
+                reason = error.what();
+            }
+            if (!keep) {
+                dropClient(id, reason);
+            }
+        });
+    }
     for (auto& listener : listeners_) {
         if (listener->sourceId == 0 && listener->fd) {
             listener->sourceId =
@@ -410,6 +479,10 @@ void Server::flush(std::chrono::milliseconds timeout)
 {
     deliverEvents();
     auto deadline = std::chrono::steady_clock::now() + timeout;
+    // Calls with the definition worker are answered too.
+    if (worker_) {
+        worker_->drain(deadline);
+    }
     for (auto& [id, client] : clients_) {
         client->stopReading();
     }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "driver/network_driver.h"
+#include "rpc/definition_worker.h"
 #include "rpc/dispatcher.h"
 #include "util/cdeleter.h"
 
@@ -100,6 +101,10 @@ private:
     };
     std::vector<PendingEvent> pendingEvents_;
     unsigned eventsIdleId_ = 0;
+    // Parses large definitions off the loop (created by start()).
+    std::unique_ptr<DefinitionWorker> worker_;
+
+    friend class Client;
 };
 
 } // namespace dvs::rpc
