@@ -291,6 +291,11 @@ void OvsSandbox::stopVswitchd()
     stopProcess(vswitchdPid_, SIGTERM);
 }
 
+void OvsSandbox::killVswitchd(int signal)
+{
+    stopProcess(vswitchdPid_, signal);
+}
+
 void OvsSandbox::stopProcess(pid_t& pid, int signal)
 {
     if (pid <= 0) {

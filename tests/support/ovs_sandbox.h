@@ -73,6 +73,9 @@ public:
 
     void startVswitchd();
     void stopVswitchd();
+    // A crash of ovs-vswitchd: signal (SIGKILL) and reap it; startVswitchd() brings it back.
+    void killVswitchd(int signal);
+    bool vswitchdRunning() const { return vswitchdPid_ > 0; }
 
     // Runs ovs-vsctl against the sandbox (--no-wait unless vswitchd runs) and returns its
     // standard output without the trailing newline.
