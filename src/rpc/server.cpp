@@ -54,6 +54,10 @@ public:
         source_ = g_source_new(&kSourceFuncs, sizeof(FdSource));
         reinterpret_cast<FdSource*>(source_)->client = this;
         tag_ = g_source_add_unix_fd(source_, fd_.get(), G_IO_IN);
+        // GLib takes a source that cannot recurse out of its poll set around every dispatch and
+        // puts it back after, waking its own loop each time (two eventfd writes and a read per
+        // call). Nothing here runs a nested loop, so the client's source may "recurse".
+        g_source_set_can_recurse(source_, TRUE);
         g_source_attach(source_, g_main_context_get_thread_default());
         lastInput_ = std::chrono::steady_clock::now();
     }
