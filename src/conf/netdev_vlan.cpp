@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "conf/netdev_vlan.h"
 
+#include <algorithm>
 #include <strings.h>
 
 #include "util/error.h"
@@ -52,6 +53,11 @@ Vlan Vlan::parse(const util::XmlNode& vlanElement)
             vlan.nativeTag = static_cast<unsigned>(*id);
         }
         vlan.tags.push_back(static_cast<unsigned>(*id));
+    }
+    // The native mode is written on every tag with the native id: a repeated native id would
+    // read back as two native settings, so it is refused as that.
+    if (nativeSeen && std::count(vlan.tags.begin(), vlan.tags.end(), vlan.nativeTag) > 1) {
+        raise(ErrorCode::XmlError, "duplicate native vlan setting");
     }
 
     vlan.trunk = vlan.tags.size() > 1;

@@ -102,6 +102,11 @@ NetworkPort NetworkPort::parse(const util::XmlNode& root)
     // here and checked at allocation.
     if (auto bandwidth = root.child("bandwidth")) {
         port.bandwidth = Bandwidth::parse(*bandwidth, true, &port.classId);
+        // The class id is written inside <bandwidth>, which an empty one leaves out: such a
+        // port reads back without it, so it has none.
+        if (port.bandwidth.empty()) {
+            port.classId = 0;
+        }
     }
     if (auto vlan = root.child("vlan")) {
         port.vlan = Vlan::parse(*vlan);
