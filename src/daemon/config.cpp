@@ -273,6 +273,18 @@ DaemonConfig loadConfig(const std::filesystem::path& file, bool mustExist)
             config.keepaliveCount = static_cast<unsigned>(parseNumber(file, key, value, 0, 1000));
         } else if (key == "max_clients") {
             config.maxClients = static_cast<unsigned>(parseNumber(file, key, value, 1, 1000000));
+        } else if (key == "max_anonymous_clients") {
+            config.maxAnonymousClients =
+                static_cast<unsigned>(parseNumber(file, key, value, 0, 1000000));
+        } else if (key == "max_client_requests") {
+            config.maxClientRequests =
+                static_cast<unsigned>(parseNumber(file, key, value, 1, 1000000));
+        } else if (key == "min_workers") {
+            config.minWorkers = static_cast<unsigned>(parseNumber(file, key, value, 0, 100000));
+        } else if (key == "max_workers") {
+            config.maxWorkers = static_cast<unsigned>(parseNumber(file, key, value, 1, 100000));
+        } else if (key == "prio_workers") {
+            config.prioWorkers = static_cast<unsigned>(parseNumber(file, key, value, 0, 100000));
         } else if (key == "log_level") {
             static constexpr std::array<std::pair<const char*, GLogLevelFlags>, 5> kLevels = {{
                 {"error", G_LOG_LEVEL_CRITICAL},

@@ -41,7 +41,18 @@ struct DaemonConfig
     std::string unixSockGroup;
     int keepaliveInterval = 5;
     unsigned keepaliveCount = 5;
+    // libvirt's max_clients: at this many connections dvsd stops accepting; more wait.
     unsigned maxClients = 5000;
+    // libvirt's other daemon limits, with its defaults. dvsd reads them so that a libvirt
+    // configuration carries over; they bind nothing further here: with no authentication no
+    // client stays anonymous, dvsd answers one connection's calls one at a time, in order (at
+    // most max_client_requests), and one loop thread serves every client, with one more thread
+    // for large definitions.
+    unsigned maxAnonymousClients = 20;
+    unsigned maxClientRequests = 5;
+    unsigned minWorkers = 5;
+    unsigned maxWorkers = 20;
+    unsigned prioWorkers = 5;
     // The most verbose level written: G_LOG_LEVEL_{CRITICAL,WARNING,MESSAGE,INFO,DEBUG}.
     GLogLevelFlags logLevel = G_LOG_LEVEL_INFO;
 

@@ -430,8 +430,22 @@ void Server::adoptListener(util::UniqueFd fd, bool readOnly)
     listeners_.push_back(std::move(listener));
 }
 
+void Server::watchListeners(bool on)
+{
+    for (auto& listener : listeners_) {
+        if (on && listener->sourceId == 0 && listener->fd) {
+            listener->sourceId =
+                g_unix_fd_add(listener->fd.get(), G_IO_IN, &acceptTrampoline, listener.get());
+        } else if (!on && listener->sourceId != 0) {
+            g_source_remove(listener->sourceId);
+            listener->sourceId = 0;
+        }
+    }
+}
+
 void Server::start()
 {
+    accepting_ = true;
     if (!worker_) {
         worker_ = std::make_unique<DefinitionWorker>([this](DefinitionWorker::Done done) {
             std::uint64_t id = done.client;
@@ -451,12 +465,7 @@ void Server::start()
             }
         });
     }
-    for (auto& listener : listeners_) {
-        if (listener->sourceId == 0 && listener->fd) {
-            listener->sourceId =
-                g_unix_fd_add(listener->fd.get(), G_IO_IN, &acceptTrampoline, listener.get());
-        }
-    }
+    watchListeners(clients_.size() < config_.maxClients);
     if (!subscription_) {
         subscription_ =
             driver_.subscribe([this](const driver::NetworkRef& net, driver::LifecycleEvent event,
@@ -466,6 +475,7 @@ void Server::start()
 
 void Server::stopAccepting()
 {
+    accepting_ = false;
     for (auto& listener : listeners_) {
         if (listener->sourceId != 0) {
             g_source_remove(listener->sourceId);
@@ -525,6 +535,9 @@ void Server::dropClient(std::uint64_t id, const std::string& reason)
     auto client = std::move(it->second);
     clients_.erase(it);
     client.reset();
+    if (accepting_ && clients_.size() < config_.maxClients) {
+        watchListeners(true); // a connection waiting at max_clients gets its turn
+    }
     if (!reason.empty() && config_.clientDropped) {
         config_.clientDropped(id, reason);
     }
@@ -562,11 +575,14 @@ void Server::accept(Listener& listener)
         if (!fd) {
             return; // EAGAIN, or a connection that went away before we took it
         }
-        if (clients_.size() >= config_.maxClients) {
-            continue; // closed by fd's destructor
-        }
         std::uint64_t id = ++lastClientId_;
         clients_.emplace(id, std::make_unique<Client>(*this, id, std::move(fd), listener.readOnly));
+        if (clients_.size() >= config_.maxClients) {
+            // As libvirt does at max_clients: stop accepting; further connections wait in the
+            // listen backlog until a client leaves.
+            watchListeners(false);
+            return;
+        }
     }
 }
 

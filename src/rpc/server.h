@@ -26,7 +26,8 @@ struct ServerConfig
     // unanswered (libvirt's keepalive_interval/keepalive_count). interval <= 0 disables it.
     int keepaliveInterval = 5;
     unsigned keepaliveCount = 5;
-    // Connections beyond this many are closed as soon as they are accepted.
+    // libvirt's max_clients: at this many connections the server stops accepting, and further
+    // connections wait (in the listen backlog) until one of them closes.
     std::size_t maxClients = 5000;
     // Told why a client was dropped for a protocol fault or silence (the daemon logs it).
     std::function<void(std::uint64_t clientId, const std::string& reason)> clientDropped;
@@ -82,6 +83,8 @@ private:
 
     static int onEventsIdleTrampoline(void* data) noexcept;
     void accept(Listener& listener);
+    // Watches (or stops watching) every listener for connections.
+    void watchListeners(bool on);
     void queueLifecycle(const driver::NetworkRef& net, driver::LifecycleEvent event, int detail);
     void deliverEvents();
 
@@ -91,6 +94,7 @@ private:
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::map<std::uint64_t, std::unique_ptr<Client>> clients_;
     std::uint64_t lastClientId_ = 0;
+    bool accepting_ = false; // between start() and stopAccepting()
     std::optional<int> subscription_;
 
     struct PendingEvent

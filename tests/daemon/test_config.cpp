@@ -56,7 +56,8 @@ TEST_CASE("every key is read")
     auto path = write(dir, "[dvsd]\nmode=hook\nunix_sock_dir=/x\nunix_sock_rw_perms=0660\n"
                            "unix_sock_ro_perms=0644\nunix_sock_group=root\n"
                            "keepalive_interval=-1\nkeepalive_count=3\nmax_clients=7\n"
-                           "log_level=debug\n");
+                           "max_anonymous_clients=8\nmax_client_requests=9\nmin_workers=1\n"
+                           "max_workers=10\nprio_workers=2\nlog_level=debug\n");
     auto config = loadConfig(path, true);
     CHECK(config.mode == SocketMode::Hook);
     CHECK(config.rwSocket("/") == "/x/dvsd-sock");
@@ -66,6 +67,11 @@ TEST_CASE("every key is read")
     CHECK(config.keepaliveInterval == -1);
     CHECK(config.keepaliveCount == 3);
     CHECK(config.maxClients == 7);
+    CHECK(config.maxAnonymousClients == 8);
+    CHECK(config.maxClientRequests == 9);
+    CHECK(config.minWorkers == 1);
+    CHECK(config.maxWorkers == 10);
+    CHECK(config.prioWorkers == 2);
     CHECK(config.logLevel == G_LOG_LEVEL_DEBUG);
 }
 

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""libvirt's daemon limits in dvsd.conf: at max_clients connections dvsd stops accepting, and a
+further client waits (its call is answered) until one of them leaves, as libvirt's daemons do;
+libvirt's other limit keys are read.
+
+usage: test_limits.py DVSD"""
+
+import select
+import struct
+import sys
+
+from dvstest import Dvsd, check, fail
+from dvstest.wire import DVS_PROGRAM, RawClient, handshake, pack_message
+
+
+def connected_clients(client):
+    reply = client.call(1, prog=DVS_PROGRAM)
+    payload = reply["payload"]
+    (length,) = struct.unpack(">I", payload[:4])
+    offset = 4 + length + (4 - length % 4) % 4 + 8  # daemon_version, uptime_seconds
+    return struct.unpack(">I", payload[offset:offset + 4])[0]
+
+
+def main():
+    if len(sys.argv) != 2:
+        fail(__doc__)
+    config = {"dvsd": {"max_clients": 2, "max_anonymous_clients": 20, "max_client_requests": 5,
+                       "min_workers": 5, "max_workers": 20, "prio_workers": 5}}
+    with Dvsd(sys.argv[1], config_text=config, ovsdb=False) as d:
+        d.start()
+        a = RawClient(d.sock)
+        handshake(a)
+        b = RawClient(d.sock)
+        handshake(b)
+        # A third client: the kernel completes its connection (listen backlog), dvsd does not
+        # take it while two are connected.
+        c = RawClient(d.sock)
+        c.send(pack_message(0x20008086, 1, 66, 0, 7))  # AUTH_LIST
+        check(connected_clients(a) == 2, "at max_clients=2 dvsd serves two clients")
+        readable, _, _ = select.select([c.sock], [], [], 0)
+        check(not readable, "the third client's call is not answered while two are connected")
+        b.close()
+        reply = c.receive()
+        check(reply is not None and reply["serial"] == 7 and reply["status"] == 0,
+              "once a client leaves, the waiting client is taken and answered")
+        check(connected_clients(a) == 2, "and dvsd serves two clients again")
+        a.close()
+        c.close()
+        d.stop()
+
+
+if __name__ == "__main__":
+    main()
