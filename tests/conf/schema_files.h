@@ -25,7 +25,7 @@ inline std::optional<std::string> schemaForRoot(const util::XmlNode& root)
         return std::nullopt;
     }
     if (root.name() == "network" || root.name() == "networkport" ||
-        root.name() == "networkstatus") {
+        root.name() == "networkstatus" || root.name() == "snapshot") {
         return std::string(root.name()) + ".rng";
     }
     return std::nullopt;
