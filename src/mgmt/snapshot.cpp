@@ -158,9 +158,8 @@ std::vector<std::pair<std::string, std::string>> definitionParts(const conf::Net
         rootAttrs += (rootAttrs.empty() ? "" : " ") + name + "='" +
                      doc.root().attr(name.c_str()).value_or("") + "'";
     }
-    if (!rootAttrs.empty()) {
-        parts.emplace_back("network", rootAttrs);
-    }
+    // Always present, so that a change of them comes first.
+    parts.emplace_back("network", rootAttrs);
     // The formatter puts each child of <network> at two spaces, its content deeper and its
     // closing tag at two spaces again.
     std::vector<std::string> lines;

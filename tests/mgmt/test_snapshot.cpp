@@ -260,3 +260,26 @@ TEST_CASE("snapshot: a member without uplink differs from no member")
     CHECK(changes[0].kind == Kind::Added);
     CHECK(formatSnapshotDiff(changes) == "member 'host9': added\n  + (no uplink)\n");
 }
+
+TEST_CASE("snapshot: repeated elements and the network's attributes are told apart")
+{
+    auto snapshot = [](const std::string& attrs, const std::string& second) {
+        return Snapshot::parse("<snapshot version='1'><name>s</name><generation>1</generation>"
+                               "<network" +
+                               attrs +
+                               "><name>iso</name>"
+                               "<uuid>0f1e2d3c-4b5a-4678-9a0b-1c2d3e4f5a6b</uuid>"
+                               "<ip address='192.168.10.1' prefix='24'/>"
+                               "<ip address='" +
+                               second + "' prefix='24'/></network></snapshot>");
+    };
+    auto changes =
+        diffSnapshots(snapshot("", "192.168.20.1"), snapshot(" ipv6='yes'", "192.168.30.1"));
+    REQUIRE(changes.size() == 2);
+    CHECK(changes[0].section == "definition");
+    CHECK(changes[0].subject == "network");
+    CHECK(changes[0].kind == Kind::Added);
+    CHECK(changes[0].after == "ipv6='yes'");
+    CHECK(changes[1].subject == "ip[2]");
+    CHECK(changes[1].before == "<ip address='192.168.20.1' prefix='24'>\n</ip>");
+}
