@@ -343,6 +343,13 @@ int run(int argc, char** argv)
         logMessage(G_LOG_LEVEL_INFO, "Closed client {}: {}", id, reason);
     };
     daemon.server = std::make_unique<rpc::Server>(*daemon.driver, serverConfig);
+    // Every change with who made it: the identity the client set (virConnectSetIdentity), and
+    // the peer of the socket.
+    daemon.server->dispatcher().setChangeHandler(
+        [](const rpc::Session& session, std::string_view api) {
+            logMessage(G_LOG_LEVEL_INFO, "{} by {}{}", api,
+                       session.identity.empty() ? "" : session.identity + ", ", session.peer);
+        });
 
     auto rwPath = daemon.config.rwSocket(daemon.options.root);
     auto roPath = daemon.config.roSocket(daemon.options.root);

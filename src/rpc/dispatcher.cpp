@@ -313,7 +313,28 @@ void addConnectProcs(ProcTable& t)
     // no per-identity policy; a read-write connection may set it.
     t[REMOTE_PROC_CONNECT_SET_IDENTITY] = makeProc<remote_connect_set_identity_args, Nothing>(
         xp(xdr_remote_connect_set_identity_args), kNothing, kWrite, "virConnectSetIdentity",
-        [](Call&, remote_connect_set_identity_args&, Nothing&) {});
+        [](Call& call, remote_connect_set_identity_args& args, Nothing&) {
+            // Kept for the log of every change this connection makes.
+            std::string identity;
+            auto params = toParams(args.params.params_val, args.params.params_len);
+            for (const auto& [field, value] : params) {
+                if (!identity.empty()) {
+                    identity += ' ';
+                }
+                identity += field + '=';
+                std::visit(
+                    [&](const auto& v) {
+                        using V = std::decay_t<decltype(v)>;
+                        if constexpr (std::is_same_v<V, std::string>) {
+                            identity += v;
+                        } else {
+                            identity += fmt::format("{}", v);
+                        }
+                    },
+                    value);
+            }
+            call.session.identity = std::move(identity);
+        });
 
     t[REMOTE_PROC_CONNECT_GET_TYPE] = makeProc<Nothing, remote_connect_get_type_ret>(
         kNothing, xp(xdr_remote_connect_get_type_ret), 0, "virConnectGetType",
@@ -771,6 +792,9 @@ Message Dispatcher::dispatchRemote(Session& session, const Message& call)
     reply.payload = proc.invoke(state, call.payload);
     if ((proc.flags & kWrite) != 0 && networksChanged_) {
         networksChanged_();
+    }
+    if ((proc.flags & kWrite) != 0 && changed_) {
+        changed_(session, proc.api);
     }
     return reply;
 }

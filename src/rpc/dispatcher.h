@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "driver/network_driver.h"
 #include "rpc/message.h"
@@ -28,6 +29,11 @@ struct Session
     std::string uri;
     // The client asked for PROGRAM_KEEPALIVE: the server may ping it.
     bool keepaliveRequested = false;
+    // Who the peer is, from the socket (SO_PEERCRED): "pid=N uid=N gid=N".
+    std::string peer;
+    // Who the client says it acts for (virConnectSetIdentity: virtqemud passes the guest's
+    // owner), "key=value" pairs; empty until it says.
+    std::string identity;
     // Registered lifecycle callbacks: callbackID -> network filter (none = every network).
     std::map<int, std::optional<util::Uuid>> lifecycleCallbacks;
 };
@@ -74,6 +80,12 @@ public:
     {
         networksChanged_ = std::move(handler);
     }
+    // Called after every remote-program call that changes state succeeded, with the caller's
+    // session and the call's libvirt API name: the daemon logs who changed what.
+    void setChangeHandler(std::function<void(const Session&, std::string_view api)> handler)
+    {
+        changed_ = std::move(handler);
+    }
 
     // Hook mode: what dvsctl status adds to a network's dataplane state (its copy in libvirtd).
     void setPublicationState(std::function<std::string(const std::string& network)> state)
@@ -97,6 +109,7 @@ private:
     int lastCallbackId_ = 0;
     std::function<void(const NetworkHookCall&)> networkHook_;
     std::function<void()> networksChanged_;
+    std::function<void(const Session&, std::string_view)> changed_;
     std::function<std::string(const std::string&)> publicationState_;
 };
 

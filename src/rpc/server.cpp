@@ -51,6 +51,11 @@ public:
         : server_(server), id_(id), fd_(std::move(fd))
     {
         session_.readOnlySocket = readOnly;
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (::getsockopt(fd_.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+            session_.peer = fmt::format("pid={} uid={} gid={}", cred.pid, cred.uid, cred.gid);
+        }
         source_ = g_source_new(&kSourceFuncs, sizeof(FdSource));
         reinterpret_cast<FdSource*>(source_)->client = this;
         tag_ = g_source_add_unix_fd(source_, fd_.get(), G_IO_IN);

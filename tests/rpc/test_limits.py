@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """libvirt's daemon limits in dvsd.conf: at max_clients connections dvsd stops accepting, and a
 further client waits (its call is answered) until one of them leaves, as libvirt's daemons do;
-libvirt's other limit keys are read.
+libvirt's other limit keys are read. Every change is logged with the caller's identity.
 
 usage: test_limits.py DVSD"""
 
+import os
 import select
 import struct
 import sys
@@ -47,6 +48,23 @@ def main():
         check(connected_clients(a) == 2, "and dvsd serves two clients again")
         a.close()
         c.close()
+
+        # Every change is logged with the identity the client set (virtqemud sets the guest
+        # owner's) and the socket's peer.
+        import libvirt
+
+        conn = d.open()
+        conn.setIdentity({libvirt.VIR_CONNECT_IDENTITY_USER_NAME: "alice",
+                          libvirt.VIR_CONNECT_IDENTITY_UNIX_USER_ID: 1000})
+        offset = d.log_size()
+        conn.networkDefineXML("<network><name>who</name><forward mode='bridge'/>"
+                              "<bridge name='br-who'/></network>")
+        line = next((l for l in d.log_since(offset).splitlines()
+                     if "virNetworkDefineXML by" in l), "")
+        check("user-name=alice" in line and "unix-user-id=1000" in line
+              and f"uid={os.getuid()}" in line,
+              f"the define is logged with the caller's identity and peer: {line.strip()}")
+        conn.close()
         d.stop()
 
 
