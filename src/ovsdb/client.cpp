@@ -34,7 +34,8 @@ void warn(fmt::format_string<Args...> format, Args&&... args)
 
 Client::Client(GMainContext* context, ClientOptions options)
     : context_(context), options_(std::move(options)),
-      connection_(std::make_unique<Connection>(context, options_.connection))
+      connection_(std::make_unique<Connection>(context, options_.connection)),
+      conditions_(options_.conditions)
 {
     connection_->setStateHandler([this](const Error* error) { onConnectionState(error); });
     connection_->setNotificationHandler([this](const std::string& method, Json&& params) {
@@ -196,7 +197,7 @@ void Client::afterSchema(const Json& schemaJson)
         columns_ = columns;
         replica_.setSchema(schema, columns_);
     }
-    if (!cacheTried_ && !options_.replicaCache.empty()) {
+    if (!cacheTried_ && !options_.replicaCache.empty() && conditions_.empty()) {
         cacheTried_ = true;
         loadCache();
     }
@@ -270,11 +271,16 @@ bool Client::checkServer()
     return true;
 }
 
-Json Client::monitorRequests(MonitorMethod) const
+Json Client::monitorRequests(MonitorMethod method) const
 {
     Json requests = Json::object();
     for (const auto& [table, columns] : columns_) {
-        requests[table] = Json::array({Json{{"columns", columns}}});
+        Json request{{"columns", columns}};
+        if (auto it = conditions_.find(table);
+            method != MonitorMethod::Plain && it != conditions_.end() && !it->second.is_null()) {
+            request["where"] = it->second;
+        }
+        requests[table] = Json::array({std::move(request)});
     }
     return requests;
 }
@@ -283,28 +289,37 @@ void Client::sendMonitor(MonitorMethod method)
 {
     Json params = Json::array({options_.database, options_.database, monitorRequests(method)});
     if (method == MonitorMethod::CondSince) {
-        params.push_back(lastTxnId_.empty() ? std::string(kZeroTxnId) : lastTxnId_);
+        // Rows that new conditions select but that did not change since the last transaction
+        // would be missing from a resumed monitor: start over from a snapshot then, and also
+        // when a condition change was acknowledged with no update since (its rows may not have
+        // come).
+        bool resumable = !lastTxnId_.empty() && conditions_ == ackedConditions_ &&
+                         (conditionAckTxnId_.empty() || conditionAckTxnId_ != lastTxnId_);
+        params.push_back(resumable ? lastTxnId_ : std::string(kZeroTxnId));
     }
-    connection_->call(std::string(util::toString(method)), std::move(params),
-                      [this, method, session = session_](Result<Json> reply) {
-                          if (session != session_ || !connection_->connected()) {
-                              return;
-                          }
-                          if (!reply.ok()) {
-                              if (method == MonitorMethod::Plain) {
-                                  connection_->reset(reply.error());
-                              } else {
-                                  sendMonitor(
-                                      static_cast<MonitorMethod>(static_cast<int>(method) + 1));
-                              }
-                              return;
-                          }
-                          try {
-                              afterMonitor(method, std::move(reply.value()));
-                          } catch (const Error& e) {
-                              connection_->reset(e);
-                          }
-                      });
+    requestedConditions_ = conditions_;
+    connection_->call(
+        std::string(util::toString(method)), std::move(params),
+        [this, method, session = session_, sent = conditions_](Result<Json> reply) mutable {
+            if (session != session_ || !connection_->connected()) {
+                return;
+            }
+            if (!reply.ok()) {
+                if (method == MonitorMethod::Plain) {
+                    connection_->reset(reply.error());
+                } else {
+                    sendMonitor(static_cast<MonitorMethod>(static_cast<int>(method) + 1));
+                }
+                return;
+            }
+            ackedConditions_ = std::move(sent);
+            conditionAckTxnId_.clear();
+            try {
+                afterMonitor(method, std::move(reply.value()));
+            } catch (const Error& e) {
+                connection_->reset(e);
+            }
+        });
 }
 
 void Client::afterMonitor(MonitorMethod method, Json&& reply)
@@ -339,7 +354,62 @@ void Client::afterMonitor(MonitorMethod method, Json&& reply)
     }
     activeMonitor_ = method;
     becomeReady();
+    sendConditionChanges();
     scheduleCacheSave();
+}
+
+void Client::setCondition(const std::string& table, Json where)
+{
+    if (where.is_null()) {
+        conditions_.erase(table);
+    } else {
+        conditions_[table] = std::move(where);
+    }
+    if (state_ == ClientState::Ready) {
+        sendConditionChanges();
+    }
+}
+
+const Json& Client::condition(const std::string& table) const
+{
+    static const Json kNone;
+    auto it = conditions_.find(table);
+    return it == conditions_.end() ? kNone : it->second;
+}
+
+void Client::sendConditionChanges()
+{
+    if (activeMonitor_ == MonitorMethod::Plain) {
+        ackedConditions_ = requestedConditions_ = conditions_; // every row is replicated anyway
+        return;
+    }
+    Json changes = Json::object();
+    for (const auto& [table, columns] : columns_) {
+        auto want = conditions_.find(table);
+        auto have = requestedConditions_.find(table);
+        Json wanted = want == conditions_.end() ? Json::array() : want->second;
+        Json had = have == requestedConditions_.end() ? Json::array() : have->second;
+        if (wanted != had) {
+            changes[table] = Json::array({Json{{"where", std::move(wanted)}}});
+        }
+    }
+    requestedConditions_ = conditions_;
+    if (changes.empty()) {
+        return;
+    }
+    connection_->call("monitor_cond_change",
+                      Json::array({options_.database, options_.database, std::move(changes)}),
+                      [this, session = session_, sent = conditions_](Result<Json> reply) mutable {
+                          if (session != session_ || !connection_->connected()) {
+                              return;
+                          }
+                          if (!reply.ok()) {
+                              connection_->reset(reply.error());
+                              return;
+                          }
+                          ackedConditions_ = std::move(sent);
+                          conditionAckTxnId_ = lastTxnId_.empty() ? kZeroTxnId : lastTxnId_;
+                      });
 }
 
 void Client::onNotification(const std::string& method, Json&& params)

@@ -64,6 +64,12 @@ struct ClientOptions
     // Tables to replicate and their columns; an empty list means every column of the table.
     // Columns the server's schema lacks are left out.
     std::map<std::string, std::vector<std::string>> monitor;
+    // Monitor conditions: per table, the "where" clauses of monitor_cond (ovsdb-server ORs
+    // them; [false] matches no row), so only matching rows are replicated. A table without one
+    // replicates every row. Changed later with Client::setCondition(). The plain "monitor"
+    // method has no conditions: the replica then holds every row. The replica cache file is not
+    // used for a client with conditions.
+    std::map<std::string, Json> conditions;
     // The first monitor method tried.
     MonitorMethod monitorMethod = MonitorMethod::CondSince;
     // Follow _Server.Database for the database: a clustered server that is not connected to
@@ -150,6 +156,15 @@ public:
     // while the request is in flight, done gets the error: the outcome is then unknown.
     void transact(std::string comment, Builder builder, Completion done);
 
+    // Changes the monitor condition of a table (see ClientOptions::conditions; a null Json
+    // removes it): sent with monitor_cond_change when the session is ready, else with the next
+    // monitor request. The replica gains and loses rows when the server answers. A session
+    // whose replica was built under other conditions resynchronises from a full snapshot
+    // rather than from its last transaction id.
+    void setCondition(const std::string& table, Json where);
+    // The condition of a table as last set, or null.
+    const Json& condition(const std::string& table) const;
+
     // Sends any request on the session (e.g. "list_dbs", "get_server_id"); fails without one.
     void call(std::string method, Json params, Connection::ReplyHandler reply);
 
@@ -181,6 +196,7 @@ private:
     void scheduleCacheSave();
     static gboolean onCacheSave(gpointer self) noexcept;
     Json monitorRequests(MonitorMethod method) const;
+    void sendConditionChanges();
     void becomeReady();
     void attempt(std::uint64_t id);
     void finish(std::uint64_t id, Result<TxnResult> result);
@@ -198,6 +214,11 @@ private:
     std::optional<MonitorMethod> activeMonitor_;
     std::string lastTxnId_;
     std::map<std::string, std::vector<std::string>> columns_;
+    // The conditions wanted, and those the replica's rows were selected by.
+    std::map<std::string, Json> conditions_;
+    std::map<std::string, Json> requestedConditions_; // sent on this session
+    std::map<std::string, Json> ackedConditions_;
+    std::string conditionAckTxnId_; // lastTxnId_ when a condition change was acknowledged
     std::string schemaVersion_;
     std::uint64_t session_ = 0;
 
