@@ -52,7 +52,8 @@ Remote Remote::parse(std::string_view text)
         remote.path = std::string(text.substr(5));
         return remote;
     }
-    if (text.starts_with("tcp:")) {
+    if (text.starts_with("tcp:") || text.starts_with("ssl:")) {
+        const bool ssl = text.starts_with("ssl:");
         std::string_view rest = text.substr(4);
         std::string_view host;
         std::string_view port;
@@ -71,14 +72,15 @@ Remote Remote::parse(std::string_view text)
         if (!host.empty() && !port.empty() && ec == std::errc() &&
             end == port.data() + port.size() && value > 0 && value < 65536 &&
             g_hostname_is_ip_address(std::string(host).c_str())) {
-            remote.kind = Kind::Tcp;
+            remote.kind = ssl ? Kind::Ssl : Kind::Tcp;
             remote.host = std::string(host);
             remote.port = static_cast<std::uint16_t>(value);
             return remote;
         }
     }
     raise(ErrorCode::InvalidArg,
-          "OVSDB remote '{}' is not of the form 'unix:PATH' or 'tcp:IP:PORT'.", text);
+          "OVSDB remote '{}' is not of the form 'unix:PATH', 'tcp:IP:PORT' or 'ssl:IP:PORT'.",
+          text);
 }
 
 std::string Remote::toString() const
@@ -86,10 +88,11 @@ std::string Remote::toString() const
     if (kind == Kind::Unix) {
         return "unix:" + path;
     }
+    const char* scheme = kind == Kind::Ssl ? "ssl" : "tcp";
     if (host.find(':') != std::string::npos) {
-        return fmt::format("tcp:[{}]:{}", host, port);
+        return fmt::format("{}:[{}]:{}", scheme, host, port);
     }
-    return fmt::format("tcp:{}:{}", host, port);
+    return fmt::format("{}:{}:{}", scheme, host, port);
 }
 
 Connection::Connection(GMainContext* context, ConnectionOptions options)
@@ -100,6 +103,13 @@ Connection::Connection(GMainContext* context, ConnectionOptions options)
     }
     for (const auto& text : options_.remotes) {
         remotes_.push_back(Remote::parse(text));
+        if (remotes_.back().kind == Remote::Kind::Ssl &&
+            (options_.tls.privateKey.empty() || options_.tls.certificate.empty() ||
+             options_.tls.caCert.empty())) {
+            raise(ErrorCode::InvalidArg,
+                  "OVSDB remote '{}' needs a private key, a certificate and a CA certificate.",
+                  text);
+        }
     }
     options_.window = std::max<std::size_t>(options_.window, 1);
     options_.backoffMin = std::max(options_.backoffMin, std::chrono::milliseconds(1));
@@ -218,6 +228,8 @@ gboolean Connection::onConnectDone(GSocket* socket, GIOCondition, gpointer data)
     }
     try {
         self->established();
+    } catch (const Error& e) {
+        self->drop(e, true);
     } catch (const std::exception& e) {
         self->drop(Error(ErrorCode::InternalError, e.what()), true);
     }
@@ -226,8 +238,6 @@ gboolean Connection::onConnectDone(GSocket* socket, GIOCondition, gpointer data)
 
 void Connection::established()
 {
-    state_ = State::Connected;
-    ++stats_.connects;
     stream_.reset();
     readSource_.reset(g_socket_create_source(
         socket_.get(), static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr));
@@ -235,8 +245,24 @@ void Connection::established()
     g_source_attach(readSource_.get(), context_);
 
     const Remote& remote = remotes_[(remoteIndex_ + remotes_.size() - 1) % remotes_.size()];
+    if (remote.kind == Remote::Kind::Ssl) {
+        // The session is up once the handshake is done (readAvailable() drives it).
+        tls_ = std::make_unique<TlsSession>(options_.tls, remote.toString());
+        tls_->handshake();
+        tls_->takeCipher(tlsOut_);
+        armWrite();
+        return;
+    }
+    sessionUp();
+}
+
+void Connection::sessionUp()
+{
+    state_ = State::Connected;
+    ++stats_.connects;
+    const Remote& remote = remotes_[(remoteIndex_ + remotes_.size() - 1) % remotes_.size()];
     if (options_.probeInterval.count() > 0 &&
-        (remote.kind == Remote::Kind::Tcp || options_.probeUnix)) {
+        (remote.kind != Remote::Kind::Unix || options_.probeUnix)) {
         receivedSinceProbe_ = true;
         probeId_.reset();
         probeTimer_ =
@@ -287,7 +313,14 @@ void Connection::readAvailable()
             raise(ErrorCode::SystemError, "Cannot read from OVSDB server '{}': {}", remote(),
                   error->message);
         }
-        stream_.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+        if (tls_) {
+            feedTls(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+            if (!*alive || generation != generation_) {
+                return;
+            }
+        } else {
+            stream_.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+        }
         while (auto message = stream_.next()) {
             handleMessage(std::move(*message));
             if (!*alive || generation != generation_) {
@@ -297,6 +330,42 @@ void Connection::readAvailable()
         if (static_cast<std::size_t>(n) < buffer.size()) {
             return;
         }
+    }
+}
+
+void Connection::feedTls(std::string_view cipher)
+{
+    tls_->feed(cipher);
+    if (!tls_->established()) {
+        bool done = tls_->handshake();
+        tls_->takeCipher(tlsOut_);
+        armWrite();
+        if (!done) {
+            return;
+        }
+        std::shared_ptr<bool> alive = alive_;
+        std::uint64_t generation = generation_;
+        sessionUp();
+        if (!*alive || generation != generation_) {
+            return;
+        }
+    }
+    std::array<char, 16384> plain;
+    while (std::size_t n = tls_->readPlain(plain.data(), plain.size())) {
+        stream_.feed(std::string_view(plain.data(), n));
+    }
+    // Reading may have produced records to send (e.g. a key update).
+    tls_->takeCipher(tlsOut_);
+    armWrite();
+}
+
+void Connection::armWrite()
+{
+    bool pending = outOffset_ < out_.size() || tlsOffsetPending();
+    if (!writeSource_ && socket_ && pending) {
+        writeSource_.reset(g_socket_create_source(socket_.get(), G_IO_OUT, nullptr));
+        g_source_set_callback(writeSource_.get(), G_SOURCE_FUNC(&onWritable), this, nullptr);
+        g_source_attach(writeSource_.get(), context_);
     }
 }
 
@@ -395,10 +464,8 @@ void Connection::pump()
 void Connection::send(const Json& message)
 {
     out_ += message.dump(-1, ' ', false, Json::error_handler_t::replace);
-    if (!writeSource_ && state_ == State::Connected) {
-        writeSource_.reset(g_socket_create_source(socket_.get(), G_IO_OUT, nullptr));
-        g_source_set_callback(writeSource_.get(), G_SOURCE_FUNC(&onWritable), this, nullptr);
-        g_source_attach(writeSource_.get(), context_);
+    if (state_ == State::Connected) {
+        armWrite();
     }
 }
 
@@ -411,7 +478,7 @@ gboolean Connection::onWritable(GSocket*, GIOCondition, gpointer data) noexcept
         self->drop(e, true);
         return G_SOURCE_REMOVE;
     }
-    if (self->outOffset_ == self->out_.size()) {
+    if (self->outOffset_ == self->out_.size() && !self->tlsOffsetPending()) {
         self->out_.clear();
         self->outOffset_ = 0;
         self->writeSource_.reset();
@@ -422,10 +489,26 @@ gboolean Connection::onWritable(GSocket*, GIOCondition, gpointer data) noexcept
 
 void Connection::flush()
 {
-    while (outOffset_ < out_.size()) {
+    if (tls_) {
+        // Plaintext goes through the session once it is up; the socket gets the ciphertext.
+        if (tls_->established() && outOffset_ < out_.size()) {
+            tls_->writePlain(std::string_view(out_).substr(outOffset_));
+            out_.clear();
+            outOffset_ = 0;
+        }
+        tls_->takeCipher(tlsOut_);
+        sendBuffer(tlsOut_, tlsOutOffset_);
+        return;
+    }
+    sendBuffer(out_, outOffset_);
+}
+
+void Connection::sendBuffer(std::string& out, std::size_t& offset)
+{
+    while (offset < out.size()) {
         GError* rawError = nullptr;
-        gssize n = g_socket_send(socket_.get(), out_.data() + outOffset_, out_.size() - outOffset_,
-                                 nullptr, &rawError);
+        gssize n = g_socket_send(socket_.get(), out.data() + offset, out.size() - offset, nullptr,
+                                 &rawError);
         util::GErrorPtr error(rawError);
         if (n < 0) {
             if (g_error_matches(error.get(), G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
@@ -434,11 +517,14 @@ void Connection::flush()
             raise(ErrorCode::SystemError, "Cannot write to OVSDB server '{}': {}", remote(),
                   error->message);
         }
-        outOffset_ += static_cast<std::size_t>(n);
+        offset += static_cast<std::size_t>(n);
     }
-    if (outOffset_ > (1 << 20)) {
-        out_.erase(0, outOffset_);
-        outOffset_ = 0;
+    if (offset == out.size()) {
+        out.clear();
+        offset = 0;
+    } else if (offset > (1 << 20)) {
+        out.erase(0, offset);
+        offset = 0;
     }
 }
 
@@ -483,6 +569,9 @@ void Connection::drop(const Error& error, bool reconnect)
     stream_.reset();
     out_.clear();
     outOffset_ = 0;
+    tls_.reset();
+    tlsOut_.clear();
+    tlsOutOffset_ = 0;
     probeId_.reset();
 
     std::vector<ReplyHandler> failed;

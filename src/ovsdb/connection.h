@@ -16,22 +16,24 @@
 
 #include "ovsdb/json_stream.h"
 #include "ovsdb/result.h"
+#include "ovsdb/tls.h"
 #include "util/glib_ptr.h"
 
 namespace dvs::ovsdb {
 
-// Where an OVSDB server listens: "unix:PATH" or "tcp:IP:PORT" (IPv6 as "tcp:[ADDR]:PORT"), the
-// spellings ovsdb-server and ovs-vsctl use.
+// Where an OVSDB server listens: "unix:PATH", "tcp:IP:PORT" or "ssl:IP:PORT" (IPv6 as
+// "tcp:[ADDR]:PORT"), the spellings ovsdb-server and ovs-vsctl use.
 struct Remote
 {
     enum class Kind
     {
         Unix,
-        Tcp
+        Tcp,
+        Ssl
     };
     Kind kind = Kind::Unix;
     std::string path; // Unix
-    std::string host; // Tcp, a numeric address
+    std::string host; // Tcp and Ssl, a numeric address
     std::uint16_t port = 0;
 
     // Throws Error(InvalidArg) for anything else.
@@ -43,14 +45,16 @@ struct ConnectionOptions
 {
     // Tried in turn, one per connection attempt.
     std::vector<std::string> remotes;
+    // The key, certificate and CA of ssl: remotes.
+    TlsOptions tls;
     // Largest JSON text accepted from the server; a bigger one resets the connection.
     std::size_t maxMessageSize = 64 << 20;
     // Requests sent and not yet answered; more wait in a queue. ovsdb-server stops reading a
     // session that has unsent output, so an unbounded window can deadlock.
     std::size_t window = 32;
-    // With nothing received for this long on tcp, an echo request is sent; with no answer after
-    // as long again, the connection is reset. Zero disables. Unix sockets are not probed unless
-    // probeUnix is set.
+    // With nothing received for this long on tcp or ssl, an echo request is sent; with no answer
+    // after as long again, the connection is reset. Zero disables. Unix sockets are not probed
+    // unless probeUnix is set.
     std::chrono::milliseconds probeInterval{5000};
     bool probeUnix = false;
     // Reconnect delays: exponential from backoffMin up to backoffMax, each with up to 50 %
@@ -147,8 +151,13 @@ private:
 
     void connectNow();
     void established();
+    void sessionUp();
+    void feedTls(std::string_view cipher);
+    void armWrite();
     void readAvailable();
     void flush();
+    void sendBuffer(std::string& out, std::size_t& offset);
+    bool tlsOffsetPending() const noexcept { return tlsOutOffset_ < tlsOut_.size(); }
     void handleMessage(Json&& message);
     void send(const Json& message);
     void pump();
@@ -175,6 +184,10 @@ private:
     std::vector<char> readBuffer_;
     std::string out_;
     std::size_t outOffset_ = 0;
+    // ssl: the session, and the ciphertext waiting for the socket.
+    std::unique_ptr<TlsSession> tls_;
+    std::string tlsOut_;
+    std::size_t tlsOutOffset_ = 0;
     std::int64_t nextId_ = 1;
     std::map<std::int64_t, Request> pending_;
     std::deque<Request> queue_;

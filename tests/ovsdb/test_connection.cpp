@@ -97,7 +97,9 @@ TEST_CASE("remotes are parsed as ovs-vsctl spells them", "[connection]")
     CHECK(Remote::parse("tcp:[::1]:6640").toString() == "tcp:[::1]:6640");
     CHECK_THROWS_AS(Remote::parse("tcp:127.0.0.1"), dvs::Error);
     CHECK_THROWS_AS(Remote::parse("tcp:example.org:6640"), dvs::Error);
-    CHECK_THROWS_AS(Remote::parse("ssl:1.2.3.4:6640"), dvs::Error);
+    CHECK(Remote::parse("ssl:1.2.3.4:6640").kind == Remote::Kind::Ssl);
+    CHECK_THROWS_AS(Remote::parse("ssl:1.2.3.4"), dvs::Error);
+    CHECK_THROWS_AS(Remote::parse("pssl:6640"), dvs::Error);
     CHECK_THROWS_AS(Remote::parse("unix:"), dvs::Error);
 }
 

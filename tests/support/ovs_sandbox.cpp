@@ -257,6 +257,9 @@ void OvsSandbox::startServer(int index)
     if (tcpPort_ != 0 && index == 0) {
         argv.push_back("--remote=ptcp:" + std::to_string(tcpPort_) + ":127.0.0.1");
     }
+    if (index == 0) {
+        argv.insert(argv.end(), options_.serverArgs.begin(), options_.serverArgs.end());
+    }
     if (database_ == "Open_vSwitch") {
         argv.push_back("--remote=db:Open_vSwitch,Open_vSwitch,manager_options");
     }

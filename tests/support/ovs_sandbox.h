@@ -28,6 +28,8 @@ struct OvsSandboxOptions
     bool vswitchd = false;
     // Initialise the Open_vSwitch table (ovs-vsctl init), as the system's ovs-ctl does.
     bool init = true;
+    // More arguments for server 0 (e.g. --remote=pssl:PORT:127.0.0.1 and its key files).
+    std::vector<std::string> serverArgs{};
 };
 
 // A private Open vSwitch in a temporary folder: ovsdb-server on a unix socket (and optionally
