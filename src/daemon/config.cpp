@@ -159,7 +159,91 @@ void loadOvsGroup(GKeyFile* keys, const std::filesystem::path& file, DaemonConfi
     }
 }
 
+// One OVSDB remote of [management] remote: unix:, tcp: or ssl: (the same address form as tcp:).
+bool isManagementRemote(std::string_view value)
+{
+    if (value.rfind("ssl:", 0) == 0) {
+        return isOvsRemote(std::string("tcp:") + std::string(value.substr(4)));
+    }
+    return isOvsRemote(value);
+}
+
+// [management]: the distributed switch's database (the host agent runs when remote is set).
+void loadManagementGroup(GKeyFile* keys, const std::filesystem::path& file, DaemonConfig& config)
+{
+    constexpr const char* kManagementGroup = "management";
+    auto& mgmt = config.management;
+    gsize nkeys = 0;
+    std::unique_ptr<gchar*, decltype(&g_strfreev)> names(
+        g_key_file_get_keys(keys, kManagementGroup, &nkeys, nullptr), &g_strfreev);
+    for (gsize i = 0; i < nkeys; ++i) {
+        std::string key = names.get()[i];
+        std::string value = keyValue(keys, kManagementGroup, key.c_str());
+        auto path = [&] {
+            if (value.empty() || value[0] != '/') {
+                raiseBad(file, key, value, "expected an absolute path");
+            }
+            return std::filesystem::path(value);
+        };
+        if (key == "remote") {
+            mgmt.remotes.clear();
+            std::size_t start = 0;
+            while (start <= value.size()) {
+                auto comma = value.find(',', start);
+                if (comma == std::string::npos) {
+                    comma = value.size();
+                }
+                auto item = value.substr(start, comma - start);
+                item.erase(0, item.find_first_not_of(" \t"));
+                item.erase(item.find_last_not_of(" \t") + 1);
+                if (!isManagementRemote(item)) {
+                    raiseBad(file, key, value,
+                             "expected comma-separated unix:ABSOLUTE-PATH, tcp:IP:PORT or "
+                             "ssl:IP:PORT remotes");
+                }
+                mgmt.remotes.push_back(item);
+                start = comma + 1;
+            }
+        } else if (key == "host") {
+            if (value.empty() || value.size() > 255 ||
+                value.find_first_of(" \t\r\n,") != std::string::npos) {
+                raiseBad(file, key, value, "expected a host name");
+            }
+            mgmt.host = value;
+        } else if (key == "private-key") {
+            mgmt.privateKey = path();
+        } else if (key == "certificate") {
+            mgmt.certificate = path();
+        } else if (key == "ca-cert") {
+            mgmt.caCert = path();
+        } else if (key == "heartbeat-interval") {
+            mgmt.heartbeatInterval = static_cast<unsigned>(parseNumber(file, key, value, 0, 3600));
+        } else {
+            throw Error(ErrorCode::ConfSyntax, fmt::format("{}: unknown key '{}' in group '{}'",
+                                                           file.native(), key, kManagementGroup));
+        }
+    }
+    bool ssl = false;
+    for (const auto& remote : mgmt.remotes) {
+        ssl = ssl || remote.rfind("ssl:", 0) == 0;
+    }
+    if (ssl && (mgmt.privateKey.empty() || mgmt.certificate.empty() || mgmt.caCert.empty())) {
+        throw Error(ErrorCode::ConfSyntax,
+                    fmt::format("{}: ssl: remotes in group '{}' need private-key, certificate "
+                                "and ca-cert",
+                                file.native(), kManagementGroup));
+    }
+}
+
 } // namespace
+
+std::string ManagementConfig::hostName() const
+{
+    if (!host.empty()) {
+        return host;
+    }
+    return g_get_host_name();
+}
 
 std::string DaemonConfig::ovsRemoteUnder(const std::filesystem::path& root) const
 {
@@ -233,9 +317,12 @@ DaemonConfig loadConfig(const std::filesystem::path& file, bool mustExist)
             loadLibvirtGroup(keys.get(), file, config);
         } else if (group == "ovs") {
             loadOvsGroup(keys.get(), file, config);
+        } else if (group == "management") {
+            loadManagementGroup(keys.get(), file, config);
         } else {
             throw Error(ErrorCode::ConfSyntax,
-                        fmt::format("{}: unknown group '{}', expected 'dvsd', 'libvirt' or 'ovs'",
+                        fmt::format("{}: unknown group '{}', expected 'dvsd', 'libvirt', 'ovs' or "
+                                    "'management'",
                                     file.native(), group));
         }
     }

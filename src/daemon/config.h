@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 #include <glib.h>
 
@@ -17,7 +18,27 @@ enum class SocketMode
     Hook,   // our own, beside monolithic libvirtd: /run/dvs/dvsd-sock, -sock-ro
 };
 
-// dvsd.conf: groups [dvsd] and [libvirt]. Every path is a host path, placed under --root.
+// [management]: the distributed switch's management database and this host's name in it.
+struct ManagementConfig
+{
+    // remote: one or more OVSDB remotes, comma-separated (unix:PATH, tcp:IP:PORT,
+    // ssl:IP:PORT), tried in turn. Empty: no host agent, dvsd is a single-host driver.
+    std::vector<std::string> remotes;
+    // host: this host's name in the database; empty = the hostname.
+    std::string host;
+    // private-key, certificate, ca-cert: PEM files for ssl: remotes (under --root).
+    std::filesystem::path privateKey;
+    std::filesystem::path certificate;
+    std::filesystem::path caCert;
+    // heartbeat-interval: seconds between refreshes of Host_Status.last_seen (0: none).
+    unsigned heartbeatInterval = 15;
+
+    // host, or the machine's hostname.
+    std::string hostName() const;
+};
+
+// dvsd.conf: groups [dvsd], [libvirt], [ovs] and [management]. Every path is a host path, placed
+// under --root.
 struct DaemonConfig
 {
     // [libvirt] mode: driver (dvsd is libvirt's network driver) or hook (dvsd publishes its
@@ -55,6 +76,7 @@ struct DaemonConfig
     unsigned prioWorkers = 5;
     // The most verbose level written: G_LOG_LEVEL_{CRITICAL,WARNING,MESSAGE,INFO,DEBUG}.
     GLogLevelFlags logLevel = G_LOG_LEVEL_INFO;
+    ManagementConfig management;
 
     // The read-write and read-only socket paths under root.
     std::filesystem::path rwSocket(const std::filesystem::path& root) const;

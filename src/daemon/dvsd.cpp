@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <glib-unix.h>
 #include <glib.h>
 
@@ -30,6 +31,7 @@
 #include "driver/virtual_backend.h"
 #include "dvs_config.h"
 #include "hook/hook_mode.h"
+#include "mgmt/agent.h"
 #include "rpc/server.h"
 #include "util/error.h"
 
@@ -201,6 +203,7 @@ struct Daemon
     std::unique_ptr<driver::NetworkDriver> driver;
     std::unique_ptr<rpc::Server> server;
     std::unique_ptr<hook::HookMode> hookMode; // in hook mode only
+    std::unique_ptr<mgmt::HostAgent> agent;   // with [management] remote only
     GMainLoop* loop = nullptr;
     bool stopping = false;
 };
@@ -275,6 +278,39 @@ gboolean onHangup(gpointer data) noexcept
     }
     notify("READY=1");
     return G_SOURCE_CONTINUE;
+}
+
+// The host agent of the distributed switch ([management] remote=): follows this host's
+// memberships in the management database and applies them through the driver.
+void startAgent(Daemon& daemon, const driver::DriverPaths& paths)
+{
+    const auto& config = daemon.config.management;
+    const auto& root = daemon.options.root;
+    mgmt::AgentOptions options;
+    options.remotes = config.remotes;
+    options.host = config.hostName();
+    if (!config.privateKey.empty()) {
+        options.privateKey = underRoot(root, config.privateKey);
+        options.certificate = underRoot(root, config.certificate);
+        options.caCert = underRoot(root, config.caCert);
+    }
+    options.heartbeatInterval = std::chrono::seconds(config.heartbeatInterval);
+    options.sysfsRoot = root / "sys";
+    options.stateDir = paths.libDir / "mgmt";
+    options.agentVersion = DVS_VERSION;
+    daemon.agent = std::make_unique<mgmt::HostAgent>(g_main_context_default(), *daemon.driver,
+                                                     std::move(options));
+    daemon.agent->setNoticeHandler(
+        [](const std::string& text) { logMessage(G_LOG_LEVEL_INFO, "{}", text); });
+    daemon.agent->setNetworksChangedHandler([&daemon] {
+        logDriverNotices(*daemon.driver);
+        if (daemon.hookMode) {
+            daemon.hookMode->networksChanged();
+        }
+    });
+    daemon.agent->start();
+    logMessage(G_LOG_LEVEL_INFO, "Host agent: host '{}' of the management database at '{}'",
+               daemon.agent->options().host, fmt::join(config.remotes, ","));
 }
 
 int run(int argc, char** argv)
@@ -377,6 +413,10 @@ int run(int argc, char** argv)
                    daemon.config.libvirtUri);
     }
 
+    if (!daemon.config.management.remotes.empty()) {
+        startAgent(daemon, paths);
+    }
+
     daemon.server->start();
     logMessage(G_LOG_LEVEL_INFO, "dvsd {} listening on '{}' and '{}'", DVS_VERSION, rwPath.native(),
                roPath.native());
@@ -389,6 +429,7 @@ int run(int argc, char** argv)
     g_source_remove(hupId);
     // The server first: a hook that libvirtd runs for a call the publisher is waiting on then
     // finds dvsd gone and lets libvirtd go on, so the publisher's thread can be joined.
+    daemon.agent.reset();
     daemon.server.reset();
     daemon.hookMode.reset();
     daemon.driver.reset();

@@ -178,3 +178,42 @@ TEST_CASE("[ovs] sets the OVSDB remote and the datapath type")
         }
     }
 }
+
+TEST_CASE("[management] sets the host agent's database, host name and TLS files")
+{
+    DaemonConfig defaults;
+    CHECK(defaults.management.remotes.empty());
+    CHECK(defaults.management.hostName() == g_get_host_name());
+
+    dvs::test::TempDir dir;
+    auto config = loadConfig(write(dir, "[management]\n"
+                                        "remote=ssl:10.0.0.1:6644, ssl:10.0.0.2:6644,unix:/run/d\n"
+                                        "host=hv01\nprivate-key=/etc/dvs/k.pem\n"
+                                        "certificate=/etc/dvs/c.pem\nca-cert=/etc/dvs/ca.pem\n"
+                                        "heartbeat-interval=0\n"),
+                             true);
+    CHECK(config.management.remotes ==
+          std::vector<std::string>{"ssl:10.0.0.1:6644", "ssl:10.0.0.2:6644", "unix:/run/d"});
+    CHECK(config.management.hostName() == "hv01");
+    CHECK(config.management.privateKey == "/etc/dvs/k.pem");
+    CHECK(config.management.certificate == "/etc/dvs/c.pem");
+    CHECK(config.management.caCert == "/etc/dvs/ca.pem");
+    CHECK(config.management.heartbeatInterval == 0);
+
+    for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+             {"[management]\nremote=\n", "invalid value '' for 'remote'"},
+             {"[management]\nremote=tcp:127.0.0.1:1,http://x\n", "ssl:IP:PORT remotes"},
+             {"[management]\nremote=ssl:127.0.0.1:6644\n", "need private-key, certificate"},
+             {"[management]\nhost=two words\n", "expected a host name"},
+             {"[management]\nca-cert=relative.pem\n", "expected an absolute path"},
+             {"[management]\nuser=admin\n", "unknown key 'user' in group 'management'"},
+         }) {
+        try {
+            loadConfig(write(dir, text), true);
+            FAIL("accepted " << text);
+        } catch (const dvs::Error& e) {
+            CHECK(e.code() == dvs::ErrorCode::ConfSyntax);
+            CHECK_THAT(e.message(), Catch::Contains(message));
+        }
+    }
+}

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "mgmt/agent.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "mgmt/agent_network.h"
+#include "mgmt/database.h"
+#include "mgmt/dvs_db.h"
+#include "util/error.h"
+#include "util/file.h"
+
+namespace dvs::mgmt {
+
+namespace {
+
+namespace db = ovsdb::dvsdb;
+using ovsdb::Json;
+
+Json uuidAtom(const util::Uuid& uuid)
+{
+    return Json::array({"uuid", uuid.toString()});
+}
+
+// "where" clauses matching rows whose column references one of the switches ([false]: none).
+Json anyOf(std::string_view column, const std::set<util::Uuid>& switches)
+{
+    Json where = Json::array();
+    for (const auto& uuid : switches) {
+        where.push_back(Json::array({column, "==", uuidAtom(uuid)}));
+    }
+    if (where.empty()) {
+        where.push_back(false);
+    }
+    return where;
+}
+
+void addTimeout(util::AttachedSource& slot, GMainContext* context, std::chrono::milliseconds delay,
+                GSourceFunc callback, gpointer data)
+{
+    slot.reset(g_timeout_source_new(static_cast<guint>(std::max<std::int64_t>(0, delay.count()))));
+    g_source_set_callback(slot.get(), callback, data, nullptr);
+    g_source_attach(slot.get(), context);
+}
+
+} // namespace
+
+HostAgent::HostAgent(GMainContext* context, driver::NetworkDriver& driver, AgentOptions options)
+    : context_(context), driver_(driver), options_(std::move(options))
+{
+    if (options_.host.empty() || options_.host.find_first_of("\n\r") != std::string::npos) {
+        raise(ErrorCode::InvalidArg, "invalid host name '{}' for the management database",
+              options_.host);
+    }
+    ovsdb::ClientOptions client;
+    client.database = std::string(kDatabase);
+    client.connection.remotes = options_.remotes;
+    client.connection.backoffMin = options_.backoffMin;
+    client.connection.backoffMax = options_.backoffMax;
+    client.connection.probeInterval = options_.probeInterval;
+    client.connection.probeUnix = true;
+    client.connection.tls = {options_.privateKey, options_.certificate, options_.caCert};
+    // A host reads only its own membership and its switches; it writes only its status.
+    client.monitor[std::string(db::Member::kTable)] = {};
+    client.monitor[std::string(db::Switch::kTable)] = {std::string(db::Switch::Col::kName),
+                                                       std::string(db::Switch::Col::kNetworkUuid),
+                                                       std::string(db::Switch::Col::kGeneration)};
+    client.monitor[std::string(db::SwitchGeneration::kTable)] = {
+        std::string(db::SwitchGeneration::Col::kSwitch),
+        std::string(db::SwitchGeneration::Col::kGeneration),
+        std::string(db::SwitchGeneration::Col::kDefinition)};
+    client.monitor[std::string(db::HostStatus::kTable)] = {};
+    client.monitor[std::string(db::MemberStatus::kTable)] = {};
+    client.conditions[std::string(db::Member::kTable)] =
+        Json::array({Json::array({db::Member::Col::kHost, "==", options_.host})});
+    client.conditions[std::string(db::HostStatus::kTable)] =
+        Json::array({Json::array({db::HostStatus::Col::kName, "==", options_.host})});
+    client.conditions[std::string(db::MemberStatus::kTable)] =
+        Json::array({Json::array({db::MemberStatus::Col::kHost, "==", options_.host})});
+    client.conditions[std::string(db::Switch::kTable)] = anyOf("_uuid", {});
+    client.conditions[std::string(db::SwitchGeneration::kTable)] =
+        anyOf(db::SwitchGeneration::Col::kSwitch, {});
+    client_ = std::make_unique<ovsdb::Client>(context_, std::move(client));
+    stateListener_ = client_->addStateListener(
+        [this](ovsdb::ClientState state, const Error* error) { onClientState(state, error); });
+    replicaListener_ = client_->replica().addListener(
+        [this](const std::vector<ovsdb::RowChange>&) { scheduleReconcile(); });
+
+    // What the driver already runs for its switches, before the database answers.
+    for (const auto& [name, by] : driver_.managedNetworks()) {
+        auto& state = members_[name];
+        state.switchName = name;
+        state.applied = loadApplied(name);
+        state.state = "applying";
+        state.reason = "not connected to the management database yet";
+        observeNetwork(state);
+    }
+}
+
+HostAgent::~HostAgent()
+{
+    *alive_ = false;
+    client_->removeStateListener(stateListener_);
+    client_->replica().removeListener(replicaListener_);
+}
+
+void HostAgent::start()
+{
+    client_->start();
+}
+
+void HostAgent::stop()
+{
+    client_->stop();
+    heartbeatSource_.reset();
+    retrySource_.reset();
+    reconcileSource_.reset();
+}
+
+bool HostAgent::connected() const noexcept
+{
+    return client_->state() == ovsdb::ClientState::Ready;
+}
+
+void HostAgent::notice(std::string text)
+{
+    if (noticeHandler_) {
+        noticeHandler_(text);
+    } else {
+        notices_.push_back(std::move(text));
+    }
+}
+
+void HostAgent::onClientState(ovsdb::ClientState state, const Error* error)
+{
+    if (state == ovsdb::ClientState::Ready) {
+        connectedAt_ = nowMs();
+        if (cutOffSince_) {
+            notice(fmt::format("Reconnected to the management database at '{}'",
+                               client_->connection().remote()));
+        }
+        cutOffSince_.reset();
+        heartbeatDue_ = true;
+        // The new session's replica is the reference for which status rows exist.
+        statusRows_.clear();
+        hostStatusRow_.reset();
+        if (options_.heartbeatInterval.count() > 0) {
+            addTimeout(heartbeatSource_, context_, options_.heartbeatInterval,
+                       &HostAgent::onHeartbeat, this);
+        }
+        scheduleReconcile();
+        return;
+    }
+    if (state == ovsdb::ClientState::Connecting && error != nullptr) {
+        if (!cutOffSince_) {
+            cutOffSince_ = nowMs();
+            notice(fmt::format("Cut off from the management database: {}; keeping the networks "
+                               "as they are",
+                               error->fullMessage()));
+        }
+        heartbeatSource_.reset();
+        statusInFlight_ = false;
+    }
+}
+
+void HostAgent::scheduleReconcile()
+{
+    if (reconcileSource_) {
+        return;
+    }
+    reconcileSource_.reset(g_idle_source_new());
+    g_source_set_callback(reconcileSource_.get(), &HostAgent::onReconcile, this, nullptr);
+    g_source_attach(reconcileSource_.get(), context_);
+}
+
+gboolean HostAgent::onReconcile(gpointer data) noexcept
+{
+    auto* self = static_cast<HostAgent*>(data);
+    self->reconcileSource_.reset();
+    try {
+        self->reconcile();
+    } catch (const std::exception& e) {
+        self->notice(fmt::format("The host agent could not reconcile: {}", e.what()));
+    }
+    return G_SOURCE_REMOVE;
+}
+
+gboolean HostAgent::onHeartbeat(gpointer data) noexcept
+{
+    auto* self = static_cast<HostAgent*>(data);
+    self->heartbeatDue_ = true;
+    self->writeStatus();
+    return G_SOURCE_CONTINUE;
+}
+
+gboolean HostAgent::onRetry(gpointer data) noexcept
+{
+    auto* self = static_cast<HostAgent*>(data);
+    self->retrySource_.reset();
+    self->failedXml_.clear();
+    self->scheduleReconcile();
+    return G_SOURCE_REMOVE;
+}
+
+void HostAgent::armRetry()
+{
+    if (!retrySource_) {
+        addTimeout(retrySource_, context_, options_.retryInterval, &HostAgent::onRetry, this);
+    }
+}
+
+bool HostAgent::updateConditions(const std::set<util::Uuid>& switches)
+{
+    bool changed = false;
+    auto set = [&](std::string_view table, Json where) {
+        if (client_->condition(std::string(table)) != where) {
+            client_->setCondition(std::string(table), std::move(where));
+            changed = true;
+        }
+    };
+    set(db::Switch::kTable, anyOf("_uuid", switches));
+    set(db::SwitchGeneration::kTable, anyOf(db::SwitchGeneration::Col::kSwitch, switches));
+    return changed;
+}
+
+void HostAgent::reconcile()
+{
+    // Without a session the replica may be stale: keep what is applied, change nothing.
+    if (!connected()) {
+        return;
+    }
+    ++stats_.reconciles;
+    const auto& replica = client_->replica();
+    std::set<util::Uuid> switches;
+    std::vector<util::Uuid> mine;
+    for (const auto& member : db::Member::all(replica)) {
+        if (member.host() == options_.host) {
+            switches.insert(member.switchColumn());
+            mine.push_back(member.uuid());
+        }
+    }
+    updateConditions(switches);
+
+    std::set<std::string> wanted;
+    bool complete = true;
+    for (const auto& uuid : mine) {
+        reconcileMember(uuid, wanted, complete);
+    }
+    if (!complete) {
+        return; // the rows of a switch are on their way: status once they are here
+    }
+    teardownDeparted(wanted);
+    writeStatus();
+}
+
+void HostAgent::reconcileMember(const util::Uuid& memberUuid, std::set<std::string>& wanted,
+                                bool& complete)
+{
+    const auto& replica = client_->replica();
+    auto member = db::Member::get(replica, memberUuid);
+    auto sw = db::Switch::get(replica, member->switchColumn());
+    if (!sw) {
+        complete = false; // its row is on its way (the condition just changed)
+        return;
+    }
+    const std::string name = sw->name();
+    wanted.insert(name);
+    auto& state = members_[name];
+    state.switchName = name;
+    state.portsHolding.clear();
+    const std::int64_t generation = member->targetGeneration().value_or(sw->generation());
+    state.desired = generation;
+
+    std::optional<db::SwitchGeneration::View> row;
+    for (const auto& candidate : db::SwitchGeneration::all(replica)) {
+        if (candidate.switchColumn() == sw->uuid() && candidate.generation() == generation) {
+            row = candidate;
+            break;
+        }
+    }
+    if (!row) {
+        state.state = "applying";
+        state.applying = generation;
+        state.reason = fmt::format("waiting for generation {} of switch '{}'", generation, name);
+        observeNetwork(state);
+        return;
+    }
+
+    const driver::ManagedBy by{name, options_.host};
+    auto fail = [&](const Error& e, const std::string& xml) {
+        failedXml_[name] = xml;
+        state.state = "failed";
+        state.applying.reset();
+        state.reason =
+            fmt::format("generation {} could not be applied: {}", generation, e.fullMessage());
+        state.lastError = e.fullMessage();
+        state.lastErrorAt = nowMs();
+        notice(fmt::format("Switch '{}': {}", name, state.reason));
+        armRetry();
+    };
+    std::string xml;
+    try {
+        xml = composeMemberNetwork(row->definition(), name, sw->networkUuid(), member->uplink());
+    } catch (const Error& e) {
+        if (failedXml_[name] != row->definition()) {
+            fail(e, row->definition());
+        }
+        failedXml_[name] = row->definition();
+        observeNetwork(state);
+        return;
+    }
+
+    bool inPlace = false;
+    if (auto it = appliedXml_.find(name); it != appliedXml_.end() && it->second == xml) {
+        try {
+            auto net = driver_.lookupByName(name);
+            inPlace = driver_.isActive(net) && driver_.managedBy(name) == by;
+        } catch (const Error&) {
+        }
+    }
+    if (!inPlace && failedXml_.count(name) != 0 && failedXml_[name] == xml) {
+        observeNetwork(state); // already failed: retried on a change or by the retry timer
+        return;
+    }
+    if (!inPlace) {
+        state.applying = generation;
+        try {
+            auto outcome = applyMemberNetwork(driver_, by, xml);
+            appliedXml_[name] = xml;
+            failedXml_.erase(name);
+            if (outcome.changed) {
+                ++stats_.applies;
+                notice(fmt::format("Switch '{}': applied generation {}", name, generation));
+                if (networksChanged_) {
+                    networksChanged_();
+                }
+            }
+            if (outcome.pending) {
+                state.state = "applying";
+                state.reason = outcome.pendingReason;
+                armRetry();
+                appliedXml_.erase(name);
+                observeNetwork(state);
+                return;
+            }
+            state.applying.reset();
+            if (state.applied != generation) {
+                recordApplied(name, generation);
+            }
+            state.applied = generation;
+        } catch (const Error& e) {
+            fail(e, xml);
+            observeNetwork(state);
+            return;
+        }
+    }
+    state.state = "in-sync";
+    state.reason.clear();
+    state.applying.reset();
+    state.applied = generation;
+    observeNetwork(state);
+}
+
+void HostAgent::teardownDeparted(const std::set<std::string>& wanted)
+{
+    for (const auto& [name, by] : driver_.managedNetworks()) {
+        if (wanted.count(name) != 0) {
+            continue;
+        }
+        auto& state = members_[name];
+        state.switchName = name;
+        try {
+            auto holding = teardownMemberNetwork(driver_, name);
+            if (holding.empty()) {
+                ++stats_.teardowns;
+                notice(fmt::format("Switch '{}': this host left it; its network is removed", name));
+                members_.erase(name);
+                appliedXml_.erase(name);
+                failedXml_.erase(name);
+                recordApplied(name, 0);
+                if (networksChanged_) {
+                    networksChanged_();
+                }
+                continue;
+            }
+            state.state = "removing";
+            state.desired.reset();
+            state.applying.reset();
+            state.portsHolding = std::move(holding);
+            state.reason = fmt::format("this host left the switch; the network stays until no "
+                                       "port uses it ({} port(s) do)",
+                                       state.portsHolding.size());
+            armRetry();
+        } catch (const Error& e) {
+            state.state = "removing";
+            state.lastError = e.fullMessage();
+            state.lastErrorAt = nowMs();
+            state.reason = fmt::format("this host left the switch; removing its network failed: {}",
+                                       e.fullMessage());
+            armRetry();
+        }
+        observeNetwork(state);
+    }
+    // Switches left without a network of ours: nothing to report any more.
+    std::erase_if(members_, [&](const auto& entry) {
+        return wanted.count(entry.first) == 0 && !driver_.managedBy(entry.first);
+    });
+}
+
+void HostAgent::observeNetwork(MemberState& state)
+{
+    state.networkState.clear();
+    state.networkReason.clear();
+    state.portCount = 0;
+    state.uplinkState.clear();
+    std::vector<std::string> uplinks;
+    for (const auto& net : driver_.status()) {
+        if (net.name != state.switchName) {
+            continue;
+        }
+        state.portCount = static_cast<std::int64_t>(net.ports);
+        if (!net.active) {
+            state.networkState = "inactive";
+        } else if (net.backendState.starts_with("degraded")) {
+            state.networkState = "degraded";
+            state.networkReason = net.backendState;
+        } else {
+            state.networkState = "ready";
+            state.networkReason = net.backendState;
+        }
+    }
+    if (auto it = appliedXml_.find(state.switchName); it != appliedXml_.end()) {
+        try {
+            auto def = conf::NetworkDef::parseString(it->second);
+            if (def.dvs && def.dvs->uplink) {
+                uplinks = def.dvs->uplink->interfaces;
+            }
+        } catch (const Error&) {
+        }
+    }
+    for (const auto& nic : uplinks) {
+        std::string operstate = "missing";
+        try {
+            operstate = util::readFile(options_.sysfsRoot / "class/net" / nic / "operstate", 64);
+            while (!operstate.empty() && (operstate.back() == '\n' || operstate.back() == ' ')) {
+                operstate.pop_back();
+            }
+        } catch (const Error&) {
+        }
+        state.uplinkState[nic] = operstate;
+    }
+}
+
+void HostAgent::recordApplied(const std::string& switchName, std::int64_t generation)
+{
+    if (options_.stateDir.empty() || !util::isSafeFileName(switchName)) {
+        return;
+    }
+    auto path = options_.stateDir / (switchName + ".applied");
+    try {
+        if (generation == 0) {
+            util::removeFileDurable(path);
+        } else {
+            std::filesystem::create_directories(options_.stateDir);
+            util::writeFileAtomic(path, fmt::format("generation={}\n", generation), 0600);
+        }
+    } catch (const std::exception& e) {
+        notice(fmt::format("Cannot record the generation applied for switch '{}': {}", switchName,
+                           e.what()));
+    }
+}
+
+std::optional<std::int64_t> HostAgent::loadApplied(const std::string& switchName) const
+{
+    if (options_.stateDir.empty() || !util::isSafeFileName(switchName)) {
+        return std::nullopt;
+    }
+    try {
+        auto text = util::readFile(options_.stateDir / (switchName + ".applied"), 256);
+        if (text.starts_with("generation=")) {
+            return std::stoll(text.substr(11));
+        }
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+}
+
+} // namespace dvs::mgmt

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <glib.h>
+
+#include "driver/network_driver.h"
+#include "ovsdb/client.h"
+#include "util/glib_ptr.h"
+
+// The host agent: dvsd's side of the distributed switch.
+namespace dvs::mgmt {
+
+struct AgentOptions
+{
+    // The management database's remotes ([management] remote=), tried in turn.
+    std::vector<std::string> remotes;
+    // This host's name in the database ([management] host=).
+    std::string host;
+    // TLS for ssl: remotes ([management] private-key=, certificate=, ca-cert=).
+    std::filesystem::path privateKey;
+    std::filesystem::path certificate;
+    std::filesystem::path caCert;
+    // How often Host_Status.last_seen is refreshed while connected; zero: never.
+    std::chrono::milliseconds heartbeatInterval{15000};
+    // Reconnect delays (exponential, with jitter) and the inactivity probe.
+    std::chrono::milliseconds backoffMin{250};
+    std::chrono::milliseconds backoffMax{8000};
+    std::chrono::milliseconds probeInterval{5000};
+    // How long a failed apply waits before it is tried again when nothing changed.
+    std::chrono::milliseconds retryInterval{30000};
+    // Where uplink link states are read (class/net/NIC/operstate).
+    std::filesystem::path sysfsRoot = "/sys";
+    // Where the generation applied per switch is kept across restarts (empty: nowhere).
+    std::filesystem::path stateDir;
+    // Host_Status.agent_version.
+    std::string agentVersion;
+};
+
+// Where one switch stands on this host: what Member_Status says of it.
+struct MemberState
+{
+    std::string switchName;
+    std::optional<std::int64_t> desired; // the generation wanted
+    std::optional<std::int64_t> applied; // the generation the network runs
+    std::optional<std::int64_t> applying;
+    std::string state; // applying, in-sync, failed, removing
+    std::string reason;
+    std::string networkState; // ready, degraded, inactive (empty: no network)
+    std::string networkReason;
+    std::map<std::string, std::string> uplinkState; // NIC -> up, down, missing, ...
+    std::int64_t portCount = 0;
+    std::vector<std::string> portsHolding; // removing: the ports that keep the network
+    std::string lastError;
+    std::optional<std::int64_t> lastErrorAt; // ms since the epoch
+
+    bool operator==(const MemberState&) const = default;
+};
+
+// Counters, for tests and the bench.
+struct AgentStats
+{
+    std::uint64_t reconciles = 0;
+    std::uint64_t applies = 0;   // applies that changed the driver's networks
+    std::uint64_t teardowns = 0; // networks torn down
+    std::uint64_t statusWrites = 0;
+};
+
+// One host's agent on a GLib main context: follows this host's Member rows and its switches'
+// rows in the management database (small, stable monitor conditions), composes each member
+// network and brings the driver's network of the same name in line, tears networks down when
+// the host leaves a switch and no port holds them, and writes its own Host_Status and
+// Member_Status rows. Without the database it keeps what it applied and touches nothing; it
+// reconnects with jittered exponential backoff and resumes with monitor_cond_since.
+//
+// No global state: several agents (each with its own driver) can run in one process and on one
+// context, as the bench's simulated fleet does.
+class HostAgent
+{
+public:
+    // driver must outlive the agent. Throws Error(InvalidArg) for unusable options (no remote,
+    // an unparsable remote, an empty host name).
+    HostAgent(GMainContext* context, driver::NetworkDriver& driver, AgentOptions options);
+    ~HostAgent();
+    HostAgent(const HostAgent&) = delete;
+    HostAgent& operator=(const HostAgent&) = delete;
+
+    // Connects; returns at once.
+    void start();
+    // Closes the session; the networks stay as they are.
+    void stop();
+
+    // Called after the agent changed the driver's networks (hook mode publishes them again).
+    void setNetworksChangedHandler(std::function<void()> handler)
+    {
+        networksChanged_ = std::move(handler);
+    }
+    // What the agent did or could not do, one sentence each, for the daemon to log: given to
+    // the handler as they happen, or kept for takeNotices() without one.
+    void setNoticeHandler(std::function<void(const std::string&)> handler)
+    {
+        noticeHandler_ = std::move(handler);
+    }
+    std::vector<std::string> takeNotices() { return std::exchange(notices_, {}); }
+
+    const AgentOptions& options() const noexcept { return options_; }
+    bool connected() const noexcept;
+    // Since when the database is unreachable (ms since the epoch), or nullopt when connected
+    // or never connected.
+    std::optional<std::int64_t> cutOffSince() const noexcept { return cutOffSince_; }
+    // Every switch this host is (or is leaving) a member of, by name.
+    const std::map<std::string, MemberState>& members() const noexcept { return members_; }
+    const AgentStats& stats() const noexcept { return stats_; }
+    ovsdb::Client& client() noexcept { return *client_; }
+
+private:
+    void onClientState(ovsdb::ClientState state, const Error* error);
+    void scheduleReconcile();
+    static gboolean onReconcile(gpointer self) noexcept;
+    static gboolean onHeartbeat(gpointer self) noexcept;
+    static gboolean onRetry(gpointer self) noexcept;
+    void reconcile();
+    bool updateConditions(const std::set<util::Uuid>& switches);
+    void reconcileMember(const util::Uuid& memberUuid, std::set<std::string>& wanted,
+                         bool& complete);
+    void teardownDeparted(const std::set<std::string>& wanted);
+    void observeNetwork(MemberState& state);
+    void recordApplied(const std::string& switchName, std::int64_t generation);
+    std::optional<std::int64_t> loadApplied(const std::string& switchName) const;
+    void writeStatus();
+    void armRetry();
+    void notice(std::string text);
+
+    GMainContext* context_;
+    driver::NetworkDriver& driver_;
+    AgentOptions options_;
+    std::unique_ptr<ovsdb::Client> client_;
+
+    std::map<std::string, MemberState> members_;
+    // Per switch: the composed XML last applied (or last failed), so an unchanged generation
+    // costs no driver call, and a failure is retried only on a change or by the retry timer.
+    std::map<std::string, std::string> appliedXml_;
+    std::map<std::string, std::string> failedXml_;
+    // Member_Status rows this agent inserted, by switch, until the replica shows them.
+    std::map<std::string, util::Uuid> statusRows_;
+    std::optional<util::Uuid> hostStatusRow_;
+    // The rows the status transaction being built inserts.
+    std::map<std::string, ovsdb::Ref> insertRefs_;
+    std::optional<ovsdb::Ref> hostInsertRef_;
+    std::optional<std::int64_t> connectedAt_;
+    std::optional<std::int64_t> cutOffSince_;
+    bool heartbeatDue_ = false;
+    bool statusInFlight_ = false;
+    bool statusDirty_ = false;
+
+    util::AttachedSource reconcileSource_;
+    util::AttachedSource heartbeatSource_;
+    util::AttachedSource retrySource_;
+    std::function<void()> networksChanged_;
+    std::function<void(const std::string&)> noticeHandler_;
+    std::vector<std::string> notices_;
+    AgentStats stats_;
+    std::uint64_t stateListener_ = 0;
+    std::uint64_t replicaListener_ = 0;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+} // namespace dvs::mgmt
