@@ -406,15 +406,23 @@ int run(int argc, char** argv)
         dispatcher.setNetworkHookHandler(
             [&daemon](const rpc::NetworkHookCall& call) { daemon.hookMode->handle(call); });
         dispatcher.setNetworksChangedHandler([&daemon] { daemon.hookMode->networksChanged(); });
-        dispatcher.setPublicationState([&daemon](const std::string& network) {
-            return daemon.hookMode->publicationState(network);
-        });
         logMessage(G_LOG_LEVEL_INFO, "Hook mode: publishing networks into libvirtd at '{}'",
                    daemon.config.libvirtUri);
     }
 
     if (!daemon.config.management.remotes.empty()) {
         startAgent(daemon, paths);
+    }
+    if (daemon.hookMode || daemon.agent) {
+        // dvsctl status: where each network stands in libvirtd and in its switch.
+        daemon.server->dispatcher().setPublicationState([&daemon](const std::string& network) {
+            std::string text = daemon.hookMode ? daemon.hookMode->publicationState(network) : "";
+            std::string member = daemon.agent ? daemon.agent->describe(network) : "";
+            if (!text.empty() && !member.empty()) {
+                text += "; ";
+            }
+            return text + member;
+        });
     }
 
     daemon.server->start();

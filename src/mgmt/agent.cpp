@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "mgmt/agent_network.h"
@@ -116,6 +117,7 @@ void HostAgent::stop()
     client_->stop();
     heartbeatSource_.reset();
     retrySource_.reset();
+    removeSource_.reset();
     reconcileSource_.reset();
 }
 
@@ -202,6 +204,21 @@ gboolean HostAgent::onRetry(gpointer data) noexcept
     self->failedXml_.clear();
     self->scheduleReconcile();
     return G_SOURCE_REMOVE;
+}
+
+void HostAgent::armRemoveCheck()
+{
+    if (!removeSource_) {
+        addTimeout(
+            removeSource_, context_, std::min(options_.removeInterval, options_.retryInterval),
+            [](gpointer data) noexcept -> gboolean {
+                auto* self = static_cast<HostAgent*>(data);
+                self->removeSource_.reset();
+                self->scheduleReconcile();
+                return G_SOURCE_REMOVE;
+            },
+            this);
+    }
 }
 
 void HostAgent::armRetry()
@@ -392,7 +409,7 @@ void HostAgent::teardownDeparted(const std::set<std::string>& wanted)
             state.reason = fmt::format("this host left the switch; the network stays until no "
                                        "port uses it ({} port(s) do)",
                                        state.portsHolding.size());
-            armRetry();
+            armRemoveCheck();
         } catch (const Error& e) {
             state.state = "removing";
             state.lastError = e.fullMessage();
@@ -451,6 +468,33 @@ void HostAgent::observeNetwork(MemberState& state)
         }
         state.uplinkState[nic] = operstate;
     }
+}
+
+std::string HostAgent::describe(const std::string& network) const
+{
+    auto it = members_.find(network);
+    if (it == members_.end()) {
+        return "";
+    }
+    const auto& state = it->second;
+    std::string text = fmt::format("switch '{}': {}", network, state.state);
+    if (state.applied) {
+        text += fmt::format(" at generation {}", *state.applied);
+    }
+    if (state.applying) {
+        text += fmt::format(", applying generation {}", *state.applying);
+    }
+    if (!state.reason.empty()) {
+        text += ": " + state.reason;
+    }
+    if (cutOffSince_) {
+        auto seconds = std::chrono::sys_seconds(std::chrono::seconds(*cutOffSince_ / 1000));
+        text += fmt::format("; management database unreachable since {:%Y-%m-%d %H:%M:%S} UTC",
+                            fmt::gmtime(std::chrono::system_clock::to_time_t(seconds)));
+    } else if (!connected()) {
+        text += "; management database not reached yet";
+    }
+    return text;
 }
 
 void HostAgent::recordApplied(const std::string& switchName, std::int64_t generation)

@@ -39,6 +39,8 @@ struct AgentOptions
     std::chrono::milliseconds probeInterval{5000};
     // How long a failed apply waits before it is tried again when nothing changed.
     std::chrono::milliseconds retryInterval{30000};
+    // How often a network the host left is checked for ports while ports hold it.
+    std::chrono::milliseconds removeInterval{2000};
     // Where uplink link states are read (class/net/NIC/operstate).
     std::filesystem::path sysfsRoot = "/sys";
     // Where the generation applied per switch is kept across restarts (empty: nowhere).
@@ -121,6 +123,10 @@ public:
     // Every switch this host is (or is leaving) a member of, by name.
     const std::map<std::string, MemberState>& members() const noexcept { return members_; }
     const AgentStats& stats() const noexcept { return stats_; }
+    // One line on where the network stands in its switch, for dvsctl status ("" when no switch
+    // manages it), e.g. "switch 'sw1': in-sync at generation 3; management database
+    // unreachable since 2026-12-04 18:03:11 UTC".
+    std::string describe(const std::string& network) const;
     ovsdb::Client& client() noexcept { return *client_; }
 
 private:
@@ -139,6 +145,7 @@ private:
     std::optional<std::int64_t> loadApplied(const std::string& switchName) const;
     void writeStatus();
     void armRetry();
+    void armRemoveCheck();
     void notice(std::string text);
 
     GMainContext* context_;
@@ -166,6 +173,7 @@ private:
     util::AttachedSource reconcileSource_;
     util::AttachedSource heartbeatSource_;
     util::AttachedSource retrySource_;
+    util::AttachedSource removeSource_;
     std::function<void()> networksChanged_;
     std::function<void(const std::string&)> noticeHandler_;
     std::vector<std::string> notices_;

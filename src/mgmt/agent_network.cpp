@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "conf/network_def.h"
+#include "mgmt/compose.h"
 #include "util/error.h"
 
 namespace dvs::mgmt {
@@ -33,43 +34,15 @@ std::string composeMemberNetwork(std::string_view generationXml, std::string_vie
         def.uuid = *uuid;
         def.uuidSpecified = true;
     }
-    for (const auto& nic : uplink) {
-        if (!conf::isValidInterfaceName(nic)) {
-            raise(ErrorCode::XmlError, "uplink NIC '{}' of this host is not a valid interface name",
-                  nic);
-        }
-    }
-    if (def.dvs && def.dvs->uplink) {
-        auto& up = *def.dvs->uplink;
-        if (uplink.empty()) {
-            raise(ErrorCode::ConfigUnsupported,
-                  "switch '{}' has a {} uplink but this host's membership names no uplink NIC",
-                  switchName, util::toString(up.type));
-        }
-        if (up.type == conf::UplinkType::Interface && uplink.size() != 1) {
-            raise(ErrorCode::ConfigUnsupported,
-                  "switch '{}' has a single-interface uplink but this host's membership names {} "
-                  "NICs",
-                  switchName, uplink.size());
-        }
-        up.interfaces = uplink;
-    } else if (uplink.size() == 1) {
-        if (!def.dvs) {
-            def.dvs.emplace();
-        }
-        conf::Uplink up;
-        up.type = conf::UplinkType::Interface;
-        up.interfaces = uplink;
-        def.dvs->uplink = std::move(up);
-    } else if (uplink.size() > 1) {
+    if (def.dvs && def.dvs->uplink && uplink.empty()) {
         raise(ErrorCode::ConfigUnsupported,
-              "switch '{}' has no dvs:uplink to bond {} NICs: a member of it takes one NIC",
-              switchName, uplink.size());
+              "switch '{}' has a {} uplink but this host's membership names no uplink NIC",
+              switchName, util::toString(def.dvs->uplink->type));
     }
-    // Whatever parse checks, on the composed result, as a define would.
+    def = memberNetwork(std::move(def), uplink);
+    // What the driver will parse: the canonical text, checked once more as a define would.
     auto xml = def.format(conf::NetworkFormatFlags::Inactive);
-    auto check = conf::NetworkDef::parseString(xml);
-    check.validate();
+    (void)conf::NetworkDef::parseString(xml);
     return xml;
 }
 

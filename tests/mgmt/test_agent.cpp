@@ -229,6 +229,9 @@ TEST_CASE("a host cut off from the database keeps its networks and converges aft
 
     dbs.killServer(SIGKILL);
     REQUIRE(runUntil([&] { return host.agent().cutOffSince().has_value(); }));
+    CHECK_THAT(host.agent().describe("sw1"),
+               Catch::Matchers::StartsWith("switch 'sw1': in-sync at generation 1") &&
+                   Catch::Matchers::Contains("management database unreachable since"));
     CHECK_FALSE(host.agent().connected());
     CHECK(isActive(drv, "sw1"));
     CHECK(drv.managedBy("sw1").has_value());
@@ -353,7 +356,7 @@ TEST_CASE("a member's network is the generation with the member's uplink NICs", 
           }) == ErrorCode::ConfigUnsupported);
     CHECK(codeOf([&] {
               mgmt::composeMemberNetwork(switchXml("sw1"), "sw1", kNetUuid, {"bad/name"});
-          }) == ErrorCode::XmlError);
+          }) == ErrorCode::InvalidArg);
     CHECK(codeOf([&] { mgmt::composeMemberNetwork(switchXml("sw1"), "sw1", "not-a-uuid", {}); }) ==
           ErrorCode::XmlError);
     CHECK(codeOf([&] { mgmt::composeMemberNetwork("<network>", "sw1", kNetUuid, {}); }) !=
