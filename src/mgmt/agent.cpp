@@ -337,6 +337,21 @@ void HostAgent::reconcileMember(const util::Uuid& memberUuid, std::set<std::stri
         } catch (const Error&) {
         }
     }
+    if (!inPlace && options_.checkUplinks) {
+        for (const auto& nic : member->uplink()) {
+            std::error_code ec;
+            if (!std::filesystem::exists(options_.sysfsRoot / "class/net" / nic, ec)) {
+                Error missing(ErrorCode::DeviceMissing,
+                              fmt::format("uplink NIC '{}' does not exist on this host", nic));
+                if (failedXml_[name] != xml) {
+                    fail(missing, xml);
+                }
+                observeNetwork(state);
+                return;
+            }
+        }
+    }
+
     if (!inPlace && failedXml_.count(name) != 0 && failedXml_[name] == xml) {
         observeNetwork(state); // already failed: retried on a change or by the retry timer
         return;

@@ -43,6 +43,9 @@ struct AgentOptions
     std::chrono::milliseconds removeInterval{2000};
     // Where uplink link states are read (class/net/NIC/operstate).
     std::filesystem::path sysfsRoot = "/sys";
+    // Refuse a generation whose uplink NICs do not exist under sysfsRoot (a simulated host
+    // without devices turns it off).
+    bool checkUplinks = true;
     // Where the generation applied per switch is kept across restarts (empty: nowhere).
     std::filesystem::path stateDir;
     // Host_Status.agent_version.

@@ -139,6 +139,7 @@ Host::Host(std::string name, std::vector<std::string> remotes) : name_(std::move
     options_.retryInterval = std::chrono::milliseconds(100);
     options_.heartbeatInterval = std::chrono::milliseconds(0);
     options_.sysfsRoot = root_.path() / "sys";
+    options_.checkUplinks = false;
     options_.stateDir = root_.path() / "var/lib/dvs/mgmt";
     options_.agentVersion = "test";
     open();

@@ -11,6 +11,7 @@
 #include "conf/network_def.h"
 #include "conf/network_port.h"
 #include "mgmt/agent_network.h"
+#include "util/file.h"
 
 using namespace dvs;
 using namespace dvs::test;
@@ -361,4 +362,28 @@ TEST_CASE("a member's network is the generation with the member's uplink NICs", 
           ErrorCode::XmlError);
     CHECK(codeOf([&] { mgmt::composeMemberNetwork("<network>", "sw1", kNetUuid, {}); }) !=
           ErrorCode::Ok);
+}
+
+TEST_CASE("a generation whose uplink NIC is missing fails until the NIC appears", "[agent]")
+{
+    SKIP_WITHOUT_OVSDB();
+    OvsSandbox dbs(dvsDatabaseOptions());
+    Admin admin({dbs.unixRemote()});
+    Host host("host-a", {dbs.unixRemote()});
+    host.options().checkUplinks = true;
+    host.restart();
+    admin.defineSwitch("sw1", kNetUuid, switchXml("sw1"));
+    admin.addMember("sw1", "host-a", {"eth9"});
+    REQUIRE(runUntil([&] {
+        auto row = admin.memberStatus("host-a", "sw1");
+        return row && row->state() == "failed";
+    }));
+    CHECK_THAT(admin.memberStatus("host-a", "sw1")->reason(),
+               Catch::Matchers::Contains("uplink NIC 'eth9' does not exist"));
+    CHECK_FALSE(exists(host.driver(), "sw1"));
+
+    std::filesystem::create_directories(host.root().path() / "sys/class/net/eth9");
+    util::writeFileAtomic(host.root().path() / "sys/class/net/eth9/operstate", "up\n");
+    REQUIRE(runUntil([&] { return inSync(admin, "host-a", "sw1", 1); }));
+    CHECK(admin.memberStatus("host-a", "sw1")->uplinkState().at("eth9") == "up");
 }

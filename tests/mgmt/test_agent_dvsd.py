@@ -138,6 +138,11 @@ def main():
         xml = os.path.join(folder, "sw.xml")
         with open(xml, "w") as f:
             f.write(SWITCH_XML)
+        # The host's uplink NIC, as dvsd sees devices under ROOT/sys.
+        nic = os.path.join(folder, "hv1", "sys", "class", "net", "eth1")
+        os.makedirs(nic)
+        with open(os.path.join(nic, "operstate"), "w") as f:
+            f.write("up\n")
         dvsd = Dvsd(dvsd_bin, root=os.path.join(folder, "hv1"),
                     config_text={"management": {"remote": remote, "host": "hv1",
                                                 "heartbeat-interval": "0"}})
