@@ -387,3 +387,39 @@ TEST_CASE("a generation whose uplink NIC is missing fails until the NIC appears"
     REQUIRE(runUntil([&] { return inSync(admin, "host-a", "sw1", 1); }));
     CHECK(admin.memberStatus("host-a", "sw1")->uplinkState().at("eth9") == "up");
 }
+
+TEST_CASE("on a clustered database a host resumes without a full download", "[agent][cluster]")
+{
+    if (auto why = OvsSandbox::unavailable(dvsDatabaseOptions(true))) {
+        skip(*why);
+        return;
+    }
+    OvsSandbox dbs(dvsDatabaseOptions(true));
+    std::vector<std::string> remotes;
+    for (int i = 0; i < dbs.serverCount(); ++i) {
+        remotes.push_back(dbs.unixRemote(i));
+    }
+    Admin admin(remotes);
+    Host host("host-a", remotes);
+    admin.defineSwitch("sw1", kNetUuid, switchXml("sw1"));
+    admin.addMember("sw1", "host-a", {"eth1"});
+    auto gen = admin.bumpGeneration("sw1", switchXml("sw1", 11));
+    REQUIRE(runUntil([&] { return inSync(admin, "host-a", "sw1", gen); }));
+    const auto snapshots = host.agent().client().stats().snapshots;
+
+    // SIGKILL the server the host talks to, then change the switch through the others.
+    int server = 0;
+    for (int i = 0; i < dbs.serverCount(); ++i) {
+        if (host.agent().client().connection().remote() == dbs.unixRemote(i)) {
+            server = i;
+        }
+    }
+    dbs.killServer(SIGKILL, server);
+    REQUIRE(runUntil([&] { return admin.client().state() == ovsdb::ClientState::Ready; }));
+    gen = admin.bumpGeneration("sw1", switchXml("sw1", 12));
+    REQUIRE(
+        runUntil([&] { return inSync(admin, "host-a", "sw1", gen); }, std::chrono::seconds(30)));
+    CHECK(host.agent().client().stats().fastResyncs >= 1);
+    CHECK(host.agent().client().stats().snapshots == snapshots);
+    CHECK(host.agent().stats().applies == 3);
+}
