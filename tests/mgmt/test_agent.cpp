@@ -406,6 +406,7 @@ TEST_CASE("on a clustered database a host resumes without a full download", "[ag
     auto gen = admin.bumpGeneration("sw1", switchXml("sw1", 11));
     REQUIRE(runUntil([&] { return inSync(admin, "host-a", "sw1", gen); }));
     const auto snapshots = host.agent().client().stats().snapshots;
+    const auto applies = host.agent().stats().applies;
 
     // SIGKILL the server the host talks to, then change the switch through the others.
     int server = 0;
@@ -421,5 +422,5 @@ TEST_CASE("on a clustered database a host resumes without a full download", "[ag
         runUntil([&] { return inSync(admin, "host-a", "sw1", gen); }, std::chrono::seconds(30)));
     CHECK(host.agent().client().stats().fastResyncs >= 1);
     CHECK(host.agent().client().stats().snapshots == snapshots);
-    CHECK(host.agent().stats().applies == 3);
+    CHECK(host.agent().stats().applies == applies + 1); // the new generation, once
 }
