@@ -2,14 +2,14 @@
 """The distributed switch end to end, with the real parts (tests/fabric/fabric.py): a 3-server
 Raft cluster of ovsdb-server for the DVS database, four hosts each with its own ovsdb-server,
 ovs-vswitchd (userspace datapath) and dvsd in a network namespace, their uplinks on a physical
-bridge, guests plugged with `dvsctl port-plug`, and two rollout controllers. An administrator
-drives it all with dvsctl (switch-define, host-add, switch-update, wait, switch-status,
-switch-rollout-policy, rollout-status, ...).
+bridge, and guests plugged with `dvsctl port-plug`. An administrator drives it all with dvsctl
+(switch-define, host-add, switch-update, wait, switch-status, ...). Rollouts are in
+test_rollout.py, TLS and RBAC in test_tls.py.
 
 The cases share one cluster and one set of hosts and run in order; each is named, and one
 failing does not stop the next (DVS_TEST_CASES=a,b runs a subset, in order).
 
-    test_switch.py DVSD DVSCTL [DVS-CONTROLLER]
+    test_switch.py DVSD DVSCTL
 """
 
 import os
@@ -317,78 +317,8 @@ def host_added_later_gets_the_current_definition(w):
     check(w.g.reaches(w.a), "a guest on h4 reaches a on h1 on web")
 
 
-@cases.case
-def controller_killed_mid_rollout_is_replaced(w):
-    f = w.fabric
-    if not f.controllers:
-        fail("no dvs-controller was given: the rollout controller is part of the switch")
-    members = ["h1", "h2", "h4"]
-    f.dvsctl("switch-rollout-policy", SWITCH, "--batch", "1", "--soak", "2", "--deadline", "60")
-    before = f.generation(SWITCH)
-    update(f, "add-last", "portgroup", X.portgroup("ops", 70))
-    gen = f.generation(SWITCH)
-
-    def rollout():
-        rows = [r for r in f.rows("Rollout") if r["to_generation"] == gen]
-        return rows[0] if rows else None
-
-    t.wait_for(lambda: (r := rollout()) and r["state"] == "running" and r["batch"] >= 1, WAIT,
-               "the rollout to start its batches")
-    done = [h for h in members if applied(f, [h], gen)]
-    check(len(done) < len(members), f"the rollout goes host by host (done so far: {done})")
-    active = rollout()["controller"]
-    victim = next((d for d in f.controllers if d.running() and
-                   (d.name == active or str(d.pid) in active)), None)
-    check(victim is not None, f"the rollout names its controller ({active!r})")
-    victim.kill(signal.SIGKILL)
-    t.wait_for(lambda: (r := rollout()) and r["state"] == "done", WAIT * 2,
-               "the standby controller to finish the rollout")
-    check(rollout()["controller"] != active, "another controller finished it")
-    check_wait_ok(f, "after the rollout")
-    check(applied(f, members, gen) and gen == before + 1, "every member is on the new generation")
-    status = f.dvsctl("rollout-status", SWITCH).stdout
-    check("done" in status, f"rollout-status says done ({status.strip()[:120]!r})")
-
-
-@cases.case
-def canary_with_a_missing_uplink_halts_and_reverts(w):
-    f = w.fabric
-    others = ["h1", "h2", "h4"]
-    f.dvsctl("host-add", SWITCH, "h3", "--uplink", "nosuch0")
-    f.dvsctl("switch-rollout-policy", SWITCH, "--canary", "h3", "--batch", "50%",
-             "--max-failed", "0", "--soak", "1", "--deadline", "30")
-    before = f.generation(SWITCH)
-    tags = {h: portgroup_tags(f.hosts[h]) for h in others}
-    update(f, "modify", "portgroup", X.portgroup("web", 80, default=True))
-
-    def halted():
-        p = f.dvsctl("rollout-status", SWITCH, check_rc=False)
-        return "halted" in p.stdout and p.stdout
-
-    out = t.wait_for(halted, WAIT, "rollout-status to say halted")
-    check("h3" in out, f"rollout-status names the failed canary h3 ({out.strip()[:300]!r})")
-    check("nosuch0" in out, "and why: its uplink NIC does not exist")
-    st = statuses(f)
-    check(all(st[h]["generation"] == before for h in others),
-          f"the other hosts are untouched at generation {before}")
-    check({h: portgroup_tags(f.hosts[h]) for h in others} == tags,
-          "their networks did not change")
-    check(f.hosts["h1"].port_tag(w.a.ifname) == "30", "their ports did not move")
-    t.wait_for(lambda: statuses(f)["h3"].get("generation") != before + 1 and
-               statuses(f)["h3"]["state"] in ("reverted", "failed"), WAIT,
-               "the canary back on the previous generation")
-    f.dvsctl("rollout-abort", SWITCH)
-    t.wait_for(lambda: "aborted" in f.dvsctl("rollout-status", SWITCH).stdout, WAIT,
-               "rollout-status to say aborted")
-    f.dvsctl("host-remove", SWITCH, "h3")
-    check_wait_ok(f, "after the abort, without the broken host")
-    check({h: portgroup_tags(f.hosts[h]) for h in others} == tags,
-          "every host is back on the previous definition")
-    check(w.a.reaches(w.b), "a and b still reach each other")
-
-
 def main():
-    if len(sys.argv) < 3:
+    if len(sys.argv) != 3:
         print(__doc__)
         return 2
     why = missing_parts()
@@ -396,11 +326,10 @@ def main():
         t.skip(why)
     t.enter_private_netns(mounts=True)
     dvsd, dvsctl = sys.argv[1], sys.argv[2]
-    controller = sys.argv[3] if len(sys.argv) > 3 else None
     w = type("World", (), {})()
     start = time.monotonic()
     try:
-        f = Fabric(dvsd, dvsctl, controller, hosts=("h1", "h2", "h3", "h4"))
+        f = Fabric(dvsd, dvsctl, hosts=("h1", "h2", "h3", "h4"))
     except t.TestFailure as e:
         print(f"FAIL: the fabric did not come up: {e}")
         return 1
