@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dvs::cli {
 
@@ -19,16 +20,51 @@ public:
 
 // One dvsctl subcommand. run() gets the arguments after the subcommand's name, writes its
 // result to out and returns the exit status; it throws UsageError or dvs::Error on failure.
+//
+// The usage line is the command's grammar: help, the man page's check and bash completion read
+// it. Options are "[--name]" or "[--name VALUE]" ("--name VALUE" when required); positionals are
+// "WORD" or "[WORD]", where
+// lower-case alternatives ("network|networkport") are completed as given, NETWORK with the
+// daemon's networks, PORT-UUID with the ports of the NETWORK before it, IFNAME with the host's
+// interfaces, and FILE, DIR and PATH with file names.
 struct Command
 {
     std::string_view name;
-    std::string_view usage;
-    std::string_view summary;
+    std::string_view usage;   // "name [--option VALUE] POSITIONAL ..."
+    std::string_view summary; // one sentence, for `dvsctl help`
     int (*run)(std::span<const std::string> args, std::ostream& out);
+    // More for `dvsctl help NAME`: what each option does, the exit status. May be empty.
+    std::string_view details = {};
 };
 
 // Every subcommand, in the order help lists them.
 std::span<const Command> commands();
+
+// The subcommand of that name; nullptr when there is none.
+const Command* findCommand(std::string_view name);
+
+// A command's usage line taken apart (see Command).
+struct UsageOption
+{
+    std::string name;  // "--root"
+    std::string value; // "DIR"; empty for a flag
+};
+struct UsageGrammar
+{
+    std::vector<UsageOption> options;
+    std::vector<std::string> positionals; // "NETWORK", "[IFNAME]", "network|networkport"
+};
+UsageGrammar parseUsage(std::string_view usage);
+
+// `dvsctl help [COMMAND]` and `dvsctl COMMAND --help`.
+void printHelp(std::ostream& out);
+void printCommandHelp(const Command& command, std::ostream& out);
+
+// `dvsctl __complete WORD...`: the candidates for the last word, one a line (see complete.cpp).
+int runComplete(std::span<const std::string> args, std::ostream& out);
+
+// What `dvsctl status` returns when an active network is not ready (0: all are).
+constexpr int kStatusNotReady = 2;
 
 // Subcommands (one file each).
 int runXmlFormat(std::span<const std::string> args, std::ostream& out);

@@ -11,27 +11,62 @@ constexpr std::array kCommands{
     Command{"xml-format", "xml-format network|networkport [--inactive] [--validate] FILE",
             "parse FILE ('-' for standard input) and print it in canonical form; --validate "
             "checks it against the schema first, --inactive leaves out live state",
-            runXmlFormat},
-    Command{"status", "status [--root DIR] [--socket PATH]",
-            "show the daemon and its networks: state, ports, connections and the dataplane "
-            "(uplink and pool link state)",
-            runStatus},
+            runXmlFormat,
+            "Does what libvirt's parser does with a <network> or <networkport> document: parse,\n"
+            "validate, print in libvirt's canonical form.\n"
+            "\n"
+            "Options:\n"
+            "  --inactive  leave out the live state (as virsh net-dumpxml --inactive)\n"
+            "  --validate  check the document against the RelaxNG schema first\n"},
+    Command{"status", "status [--root DIR] [--socket PATH] [--json]",
+            "show the daemon and its networks: state, ports, connections and what each "
+            "network's dataplane is and whether it is ready",
+            runStatus,
+            "Options:\n"
+            "  --root DIR     the dvsd whose host paths are under DIR (default /)\n"
+            "  --socket PATH  the dvsd listening at PATH (default: its read-only socket)\n"
+            "  --json         print one JSON document (schema: dvsctl-status.json in the\n"
+            "                 package's schema folder) instead of the table\n"
+            "\n"
+            "Exit status: 0 when every active network is ready, 2 when one is not (its\n"
+            "dataplane degraded or unknown, or in hook mode its copy not running in libvirtd),\n"
+            "1 on error.\n"},
     Command{"port-plug", "port-plug [--root DIR] [--socket PATH] NETWORK PORT-UUID [IFNAME]",
             "on a host without libvirt, have dvsd create the port's device (macvtap for a "
             "direct port) and print its name",
-            runPortPlug},
+            runPortPlug,
+            "IFNAME names the device to create (macvtap) or the existing device to add as the\n"
+            "port's OVS Port and Interface (a tap, a veth end).\n"
+            "\n"
+            "Options:\n"
+            "  --root DIR     the dvsd whose host paths are under DIR (default /)\n"
+            "  --socket PATH  the dvsd listening at PATH (default: its read-write socket)\n"},
     Command{"port-unplug", "port-unplug [--root DIR] [--socket PATH] NETWORK PORT-UUID",
-            "remove the device dvsd created for the port", runPortUnplug},
+            "remove the device dvsd created for the port", runPortUnplug,
+            "Options:\n"
+            "  --root DIR     the dvsd whose host paths are under DIR (default /)\n"
+            "  --socket PATH  the dvsd listening at PATH (default: its read-write socket)\n"},
     Command{"hook-network",
             "hook-network [--config FILE] [--root DIR] [--socket PATH] NETWORK OP SUBOP [-]",
             "libvirtd's network hook (hooks/network): hand the hook data on standard input to "
             "dvsd in hook mode; a port of a dvsd network fails when dvsd refuses it or is down",
-            runHookNetwork},
+            runHookNetwork,
+            "libvirtd runs it as NETWORK OP SUBOP - with the <hookData> document on standard\n"
+            "input. Networks dvsd did not publish exit 0 at once.\n"
+            "\n"
+            "Options:\n"
+            "  --config FILE  dvsd.conf, to find dvsd's socket (default /etc/dvs/dvsd.conf)\n"
+            "  --root DIR     host paths under DIR (default /)\n"
+            "  --socket PATH  the dvsd listening at PATH (overrides the configuration)\n"},
     Command{"dnsmasq-conf", "dnsmasq-conf [--state-dir DIR] [--hostsfile] FILE",
             "print the dnsmasq configuration (with --hostsfile: the DHCP hosts file) dvsd writes "
             "for the virtual network defined in FILE ('-' for standard input), its files in DIR "
             "(default /var/lib/dvs/dnsmasq)",
-            runDnsmasqConf},
+            runDnsmasqConf,
+            "Options:\n"
+            "  --state-dir DIR  the folder the configuration names for the network's hosts\n"
+            "                   files (default /var/lib/dvs/dnsmasq)\n"
+            "  --hostsfile      print the DHCP hosts file instead of the configuration\n"},
     Command{"switch-define", "switch-define [--db REMOTE] [--generation N] FILE",
             "define a distributed switch from a <network> XML file (its portgroups, and a "
             "dvs:uplink without interface names) in the management database; with --generation, "

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "config.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <array>
 #include <cerrno>
@@ -25,6 +26,65 @@ struct GErrorDeleter
 {
     void operator()(GError* error) const noexcept { g_error_free(error); }
 };
+
+constexpr std::array kConfigKeys{
+    ConfigKey{"dvsd", "mode"},
+    ConfigKey{"dvsd", "unix_sock_dir"},
+    ConfigKey{"dvsd", "unix_sock_rw_perms"},
+    ConfigKey{"dvsd", "unix_sock_ro_perms"},
+    ConfigKey{"dvsd", "unix_sock_group"},
+    ConfigKey{"dvsd", "keepalive_interval"},
+    ConfigKey{"dvsd", "keepalive_count"},
+    ConfigKey{"dvsd", "max_clients"},
+    ConfigKey{"dvsd", "max_anonymous_clients"},
+    ConfigKey{"dvsd", "max_client_requests"},
+    ConfigKey{"dvsd", "min_workers"},
+    ConfigKey{"dvsd", "max_workers"},
+    ConfigKey{"dvsd", "prio_workers"},
+    ConfigKey{"dvsd", "log_level"},
+    ConfigKey{"libvirt", "mode"},
+    ConfigKey{"libvirt", "uri"},
+    ConfigKey{"ovs", "remote"},
+    ConfigKey{"ovs", "datapath-type"},
+    ConfigKey{"management", "remote"},
+    ConfigKey{"management", "host"},
+    ConfigKey{"management", "private-key"},
+    ConfigKey{"management", "certificate"},
+    ConfigKey{"management", "ca-cert"},
+    ConfigKey{"management", "heartbeat-interval"},
+};
+
+// Refuses a group or key that kConfigKeys does not list, before any value is read.
+void checkKnownKeys(GKeyFile* keys, const std::filesystem::path& file)
+{
+    gsize ngroups = 0;
+    std::unique_ptr<gchar*, decltype(&g_strfreev)> groups(g_key_file_get_groups(keys, &ngroups),
+                                                          &g_strfreev);
+    for (gsize i = 0; i < ngroups; ++i) {
+        std::string_view group = groups.get()[i];
+        auto known = [&](std::string_view key) {
+            return std::any_of(kConfigKeys.begin(), kConfigKeys.end(), [&](const ConfigKey& k) {
+                return k.group == group && (key.empty() || k.key == key);
+            });
+        };
+        if (!known({})) {
+            throw Error(ErrorCode::ConfSyntax,
+                        fmt::format("{}: unknown group '{}', expected 'dvsd', 'libvirt', 'ovs' or "
+                                    "'management'",
+                                    file.native(), group));
+        }
+        gsize nkeys = 0;
+        std::unique_ptr<gchar*, decltype(&g_strfreev)> names(
+            g_key_file_get_keys(keys, groups.get()[i], &nkeys, nullptr), &g_strfreev);
+        for (gsize j = 0; j < nkeys; ++j) {
+            if (!known(names.get()[j])) {
+                throw Error(ErrorCode::ConfSyntax,
+                            fmt::format("{}: unknown key '{}' in group '{}'", file.native(),
+                                        names.get()[j], group));
+            }
+        }
+    }
+}
 
 [[noreturn]] void raiseBad(const std::filesystem::path& file, std::string_view key,
                            std::string_view value, std::string_view want)
@@ -290,6 +350,11 @@ std::optional<gid_t> DaemonConfig::socketGroup() const
     return entry->gr_gid;
 }
 
+std::span<const ConfigKey> configKeys()
+{
+    return kConfigKeys;
+}
+
 DaemonConfig loadConfig(const std::filesystem::path& file, bool mustExist)
 {
     DaemonConfig config;
@@ -305,6 +370,7 @@ DaemonConfig loadConfig(const std::filesystem::path& file, bool mustExist)
                     fmt::format("cannot read '{}': {}", file.native(), error->message));
     }
 
+    checkKnownKeys(keys.get(), file);
     gsize ngroups = 0;
     std::unique_ptr<gchar*, decltype(&g_strfreev)> groups(
         g_key_file_get_groups(keys.get(), &ngroups), &g_strfreev);

@@ -3,7 +3,9 @@
 
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <sys/types.h>
 #include <vector>
 
@@ -86,6 +88,17 @@ struct DaemonConfig
     // The group id of unixSockGroup; nullopt when unset. Throws Error(ConfSyntax) when unknown.
     std::optional<gid_t> socketGroup() const;
 };
+
+// One key dvsd.conf may hold.
+struct ConfigKey
+{
+    std::string_view group;
+    std::string_view key;
+};
+
+// Every key dvsd.conf may hold, by group; loadConfig() refuses any other, so this list is what
+// the documentation must cover (the test suite checks dvsd.conf(5) against it).
+std::span<const ConfigKey> configKeys();
 
 // Reads dvsd.conf. A file that does not exist gives the defaults unless mustExist; a file that
 // cannot be read or parsed, an unknown key or a bad value throws Error(ConfSyntax) naming the

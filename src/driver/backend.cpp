@@ -39,6 +39,33 @@ BackendKind backendKindFor(const conf::NetworkDef& def)
     throw Error(ErrorCode::InternalError, "unexpected forward mode");
 }
 
+std::string_view dataplaneKindName(BackendKind kind)
+{
+    switch (kind) {
+    case BackendKind::OvsBridge:
+        return "ovs-bridge";
+    case BackendKind::LinuxBridge:
+        return "host-bridge";
+    case BackendKind::Direct:
+        return "macvtap-pool";
+    case BackendKind::Hostdev:
+        return "hostdev-pool";
+    case BackendKind::Virtual:
+        break;
+    }
+    return "libvirt-virtual";
+}
+
+std::pair<std::string, std::string> splitDescription(std::string_view description)
+{
+    for (std::string_view state : {"ready", "degraded", "unknown"}) {
+        if (description.starts_with(state) && description.substr(state.size()).starts_with(": ")) {
+            return {std::string(state), std::string(description.substr(state.size() + 2))};
+        }
+    }
+    return {"unknown", std::string(description)};
+}
+
 std::string NetworkBackend::plugPort(const conf::NetworkDef& def, const conf::NetworkPort&,
                                      std::string_view)
 {
@@ -74,7 +101,8 @@ public:
     {}
     std::string describe(const conf::NetworkDef&) const override
     {
-        return fmt::format("desired state recorded; {} programming is not connected", what_);
+        return fmt::format("unknown: desired state recorded; {} programming is not connected",
+                           what_);
     }
 
 private:

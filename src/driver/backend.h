@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "conf/device_types.h"
@@ -32,6 +33,14 @@ enum class BackendKind
 
 // The explicit switch from a network's forward mode to its backend.
 BackendKind backendKindFor(const conf::NetworkDef& def);
+
+// The name `dvsctl status --json` gives a backend kind's dataplane: "ovs-bridge", "host-bridge",
+// "macvtap-pool", "hostdev-pool", "libvirt-virtual".
+std::string_view dataplaneKindName(BackendKind kind);
+
+// Splits what describe() returned into its state and its words; a line without a known state
+// is "unknown" as a whole.
+std::pair<std::string, std::string> splitDescription(std::string_view description);
 
 // One SR-IOV virtual function of a physical function.
 struct VirtualFunctionInfo
@@ -77,7 +86,10 @@ public:
     virtual void plugRecovered(const conf::NetworkDef& def, const conf::NetworkPort& port,
                                std::string_view device);
 
-    // One line on the state of the dataplane for this network, for `dvsctl status`.
+    // One line on the dataplane of this active network, for `dvsctl status`: "STATE: WORDS",
+    // where STATE is "ready", "degraded" (running, but something it needs is missing or down)
+    // or "unknown" (cannot be told), and WORDS say what the dataplane is for an administrator
+    // (an OVS bridge and its ports, a host bridge, a pool and its links).
     virtual std::string describe(const conf::NetworkDef& def) const = 0;
 };
 

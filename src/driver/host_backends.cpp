@@ -268,7 +268,8 @@ public:
                 }
             }
             if (!pool.empty()) {
-                parts.push_back("pool " + fmt::format("{}", fmt::join(pool, ", ")));
+                parts.insert(parts.begin(),
+                             "macvtap pool " + fmt::format("{}", fmt::join(pool, ", ")));
             }
             return fmt::format("{}: {}", ready ? "ready" : "degraded", fmt::join(parts, "; "));
         } catch (const Error& e) {
@@ -309,7 +310,12 @@ public:
         for (const auto& iface : def.forward.interfaces) {
             used += iface.connections > 0 ? 1 : 0;
         }
-        return fmt::format("ready: {} of {} virtual functions in use", used,
+        std::vector<std::string> pfs;
+        for (const auto& pf : def.forward.pfs) {
+            pfs.push_back(pf.dev);
+        }
+        return fmt::format("ready: SR-IOV pool{}{}, {} of {} virtual functions in use",
+                           pfs.empty() ? "" : " of ", fmt::join(pfs, ", "), used,
                            def.forward.interfaces.size());
     }
 
@@ -435,15 +441,16 @@ public:
     std::string describe(const conf::NetworkDef& def) const override
     {
         if (!switch_) {
-            return "unknown: not connected to Open vSwitch";
+            return fmt::format("unknown: OVS bridge '{}', not connected to Open vSwitch yet",
+                               def.bridge.value_or(""));
         }
         auto state = switch_->networkState(def.name);
         bool ready = state.connection == "ready" && state.bridgePresent;
         std::string text =
-            fmt::format("{}: bridge '{}' {}; ovsdb {} ({}); ports {} programmed, {} pending",
+            fmt::format("{}: OVS bridge '{}' {}, ports {} programmed, {} pending; ovsdb {} ({})",
                         ready ? "ready" : "degraded", def.bridge.value_or(""),
-                        state.bridgePresent ? "present" : "missing", state.connection,
-                        switch_->remote(), state.portsProgrammed, state.portsPending);
+                        state.bridgePresent ? "present" : "missing", state.portsProgrammed,
+                        state.portsPending, state.connection, switch_->remote());
         if (state.connection != "ready" && !state.lastError.empty()) {
             text += "; " + state.lastError;
         }

@@ -64,10 +64,11 @@ public:
             auto& nl = const_cast<LinuxBridgeBackend*>(this)->kernel();
             auto link = nl.findLink(bridge);
             if (!link) {
-                return fmt::format("degraded: bridge '{}' missing", bridge);
+                return fmt::format("degraded: host bridge '{}' missing", bridge);
             }
-            std::string text = fmt::format("{}: bridge '{}' {}", link->up ? "ready" : "degraded",
-                                           bridge, link->up ? "up" : "down");
+            std::string text =
+                fmt::format("{}: host bridge '{}' {}", link->up ? "ready" : "degraded", bridge,
+                            link->up ? "up" : "down");
             if (def.macTableManager == conf::MacTableManager::Libvirt && link->kind == "bridge") {
                 text += nl.bridgeInfo(bridge).vlanFiltering ? "; MAC table managed by libvirt"
                                                             : "; VLAN filtering off";

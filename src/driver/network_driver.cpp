@@ -1856,11 +1856,16 @@ std::vector<NetworkDriver::NetworkStatus> NetworkDriver::status() const
         s.forwardMode = std::string(util::toString(obj->def->forward.mode));
         s.connections = obj->def->connections;
         s.ports = obj->ports.size();
-        if (auto* backend = impl_->backendOf(*obj)) {
-            s.backendState = obj->active ? backend->describe(*obj->def) : "inactive";
+        auto kind = backendKindFor(*obj->def);
+        s.dataplaneKind = std::string(dataplaneKindName(kind));
+        if (!obj->active) {
+            s.dataplaneState = "inactive";
         } else {
-            s.backendState = "libvirt virtual network: not started by dvsd";
+            std::tie(s.dataplaneState, s.dataplane) =
+                splitDescription(impl_->backendOf(*obj)->describe(*obj->def));
         }
+        s.backendState =
+            s.dataplane.empty() ? s.dataplaneState : s.dataplaneState + ": " + s.dataplane;
         out.push_back(std::move(s));
     }
     return out;

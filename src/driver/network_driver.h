@@ -160,7 +160,16 @@ public:
         std::string forwardMode;
         unsigned connections = 0;
         std::size_t ports = 0;
-        std::string backendState; // what the backend says of the dataplane
+        // What the dataplane is: "ovs-bridge", "host-bridge", "macvtap-pool", "hostdev-pool" or
+        // "libvirt-virtual" (from the forward mode, see backendKindFor()).
+        std::string dataplaneKind;
+        // "ready", "degraded", "unknown" or "inactive" (the network is not running).
+        std::string dataplaneState;
+        // What the backend says of the dataplane, in words, without the state; empty when
+        // inactive.
+        std::string dataplane;
+        // dataplaneState and dataplane as one line, "STATE: WORDS" ("inactive" alone).
+        std::string backendState;
     };
     std::vector<NetworkStatus> status() const;
 

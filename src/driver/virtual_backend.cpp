@@ -433,7 +433,7 @@ public:
     {}
     std::string describe(const conf::NetworkDef&) const override
     {
-        return "inactive: run by libvirtd in hook mode";
+        return "unknown: run by libvirtd in hook mode";
     }
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "client.h"
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <poll.h>
@@ -162,12 +163,54 @@ DaemonStatus fetchDaemonStatus(const std::filesystem::path& socket,
     status.readOnly = ret->readonly != 0;
     for (u_int i = 0; i < ret->networks.networks_len; ++i) {
         const auto& n = ret->networks.networks_val[i];
-        status.networks.push_back({n.name != nullptr ? n.name : "", n.active != 0,
-                                   n.persistent != 0, n.autostart != 0,
-                                   n.forward_mode != nullptr ? n.forward_mode : "", n.connections,
-                                   n.ports, n.backend_state != nullptr ? n.backend_state : ""});
+        auto str = [](const char* value) { return std::string(value != nullptr ? value : ""); };
+        status.networks.push_back({str(n.name), n.active != 0, n.persistent != 0, n.autostart != 0,
+                                   str(n.forward_mode), n.connections, n.ports,
+                                   str(n.dataplane_kind), str(n.dataplane_state), str(n.dataplane),
+                                   str(n.libvirtd), str(n.membership)});
     }
     return status;
+}
+
+std::vector<util::Uuid> listNetworkPorts(const std::filesystem::path& socket,
+                                         const std::string& network,
+                                         std::chrono::milliseconds timeout)
+{
+    ClientConnection connection(socket, timeout);
+    remote_connect_open_args open{};
+    open.flags = 1; // VIR_CONNECT_RO
+    connection.call(REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_CONNECT_OPEN,
+                    xdrEncode(reinterpret_cast<xdrproc_t>(xdr_remote_connect_open_args), &open));
+
+    std::string name = network;
+    remote_network_lookup_by_name_args lookup{};
+    lookup.name = name.data();
+    auto payload = connection.call(
+        REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_NETWORK_LOOKUP_BY_NAME,
+        xdrEncode(reinterpret_cast<xdrproc_t>(xdr_remote_network_lookup_by_name_args), &lookup));
+    XdrValue<remote_network_ret> net(reinterpret_cast<xdrproc_t>(xdr_remote_network_ret));
+    if (!net.decode(payload.data(), payload.size())) {
+        raiseRpc("Unable to decode message payload");
+    }
+
+    remote_network_list_all_ports_args list{};
+    list.network = net->net;
+    list.need_results = 1;
+    payload = connection.call(
+        REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_NETWORK_LIST_ALL_PORTS,
+        xdrEncode(reinterpret_cast<xdrproc_t>(xdr_remote_network_list_all_ports_args), &list));
+    XdrValue<remote_network_list_all_ports_ret> ret(
+        reinterpret_cast<xdrproc_t>(xdr_remote_network_list_all_ports_ret));
+    if (!ret.decode(payload.data(), payload.size())) {
+        raiseRpc("Unable to decode message payload");
+    }
+    std::vector<util::Uuid> out;
+    for (u_int i = 0; i < ret->ports.ports_len; ++i) {
+        std::array<unsigned char, 16> bytes{};
+        std::memcpy(bytes.data(), ret->ports.ports_val[i].uuid, bytes.size());
+        out.push_back(util::Uuid(bytes));
+    }
+    return out;
 }
 
 std::string plugPort(const std::filesystem::path& socket, const std::string& network,

@@ -49,7 +49,11 @@ struct NetworkStatusInfo
     std::string forwardMode;
     unsigned connections = 0;
     std::uint64_t ports = 0;
-    std::string backendState;
+    std::string dataplaneKind;  // ovs-bridge, host-bridge, macvtap-pool, hostdev-pool, ...
+    std::string dataplaneState; // ready, degraded, unknown, inactive
+    std::string dataplane;      // what the dataplane is and how it is, in words
+    std::string libvirtd;       // hook mode: the state of libvirtd's copy; empty otherwise
+    std::string membership;     // "switch 'NAME': in-sync at generation N", ...; or empty
 };
 
 // What DVS_PROC_DAEMON_STATUS returns.
@@ -66,6 +70,12 @@ struct DaemonStatus
 // needed; works on the read-only socket). Throws Error as ClientConnection does.
 DaemonStatus fetchDaemonStatus(const std::filesystem::path& socket,
                                std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// The UUIDs of a network's ports, through libvirt's remote program (a read-only connection, as
+// `virsh net-port-list` makes), for completion and scripts.
+std::vector<util::Uuid>
+listNetworkPorts(const std::filesystem::path& socket, const std::string& network,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // Asks the daemon to plug a port itself (DVS_PROC_PORT_PLUG; read-write socket only): creates its
 // guest-side device, named ifname when not empty. Returns the device's name.

@@ -829,9 +829,26 @@ Message Dispatcher::dispatchDvs(Session& session, const Message& call)
         out[i].forward_mode = arena.str(n.forwardMode);
         out[i].connections = n.connections;
         out[i].ports = n.ports;
+        out[i].dataplane_kind = arena.str(n.dataplaneKind);
+        out[i].dataplane_state = arena.str(n.dataplaneState);
+        out[i].dataplane = arena.str(n.dataplane);
+        // "libvirtd: STATE" (hook mode) and "switch 'NAME': STATE" (a managed network), joined
+        // by "; ".
         std::string published = publicationState_ ? publicationState_(n.name) : "";
-        out[i].backend_state =
-            arena.str(published.empty() ? n.backendState : n.backendState + "; " + published);
+        std::string libvirtd;
+        std::string membership;
+        constexpr std::string_view kLibvirtd = "libvirtd: ";
+        constexpr std::string_view kSwitch = "; switch '";
+        auto sw = published.starts_with("switch '") ? 0 : published.find(kSwitch);
+        if (sw != std::string::npos) {
+            membership = published.substr(sw == 0 ? 0 : sw + 2);
+            published.erase(sw);
+        }
+        if (published.starts_with(kLibvirtd)) {
+            libvirtd = published.substr(kLibvirtd.size());
+        }
+        out[i].libvirtd = arena.str(libvirtd);
+        out[i].membership = arena.str(membership);
     }
     dvs_daemon_status_ret ret{};
     ret.daemon_version = arena.str(DVS_VERSION);

@@ -217,3 +217,56 @@ TEST_CASE("[management] sets the host agent's database, host name and TLS files"
         }
     }
 }
+
+// Every key the parser knows is documented: in dvsd.conf(5) under its group, and in the commented
+// dvsd.conf the package installs. configKeys() is what loadConfig() accepts, so a key added to
+// the code without its documentation fails here.
+TEST_CASE("dvsd.conf(5) and the installed dvsd.conf document every key the code knows")
+{
+    auto read = [](const std::filesystem::path& path) {
+        std::ifstream in(path);
+        REQUIRE(in);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+    std::string man = read(dvs::test::sourceRoot() / "docs" / "man" / "dvsd.conf.5.scd");
+    std::string installed = read(dvs::test::sourceRoot() / "systemd" / "dvsd.conf");
+    auto section = [&](std::string_view group) {
+        std::string heading = "\n# [" + std::string(group) + "]\n";
+        auto start = man.find(heading);
+        if (start == std::string::npos) {
+            return std::string();
+        }
+        auto end = man.find("\n# ", start + heading.size());
+        return man.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    };
+    REQUIRE_FALSE(configKeys().empty());
+    for (const auto& [group, key] : configKeys()) {
+        INFO("[" << group << "] " << key);
+        CHECK(section(group).find("*" + std::string(key) + "*=") != std::string::npos);
+        std::string groupLine = "[" + std::string(group) + "]";
+        auto inGroup = installed.find("\n" + groupLine + "\n");
+        CHECK(inGroup != std::string::npos);
+        CHECK(installed.find("#" + std::string(key) + "=", inGroup) != std::string::npos);
+    }
+}
+
+TEST_CASE("every key of configKeys() is read, any other is refused")
+{
+    dvs::test::TempDir dir;
+    for (const auto& [group, key] : configKeys()) {
+        INFO("[" << group << "] " << key);
+        auto e = [&] {
+            try {
+                loadConfig(write(dir, "[" + std::string(group) + "]\n" + std::string(key) +
+                                          "=\x01not-a-value\n"),
+                           true);
+            } catch (const dvs::Error& error) {
+                return std::string(error.fullMessage());
+            }
+            return std::string();
+        }();
+        CHECK(e.find("unknown") == std::string::npos);
+    }
+    CHECK_THROWS_WITH(loadConfig(write(dir, "[ovs]\nbridges=br0\n"), true),
+                      Catch::Matchers::Contains("unknown key 'bridges' in group 'ovs'"));
+}

@@ -45,19 +45,21 @@ TEST_CASE("a direct network checks its pool devices and reports their link state
                                 0);
     f.drv->start(net);
     auto status = f.drv->status().at(0);
-    CHECK_THAT(status.backendState, Catch::Matchers::StartsWith("degraded: pool pool1 down"));
+    CHECK_THAT(status.backendState,
+               Catch::Matchers::StartsWith("degraded: macvtap pool pool1 down"));
 
     for (const char* dev : {"pool1", "pool1p", "pool2", "pool2p"}) {
         kernel.setUp(dev, true);
     }
     MainContext loop;
     // The carrier of a veth follows its peer asynchronously: wait for it.
-    CHECK(loop.runUntil(
-        [&] { return f.drv->status().at(0).backendState == "ready: pool pool1 up, pool2 up"; }));
+    CHECK(loop.runUntil([&] {
+        return f.drv->status().at(0).backendState == "ready: macvtap pool pool1 up, pool2 up";
+    }));
     kernel.setUp("pool2p", false);
     CHECK(loop.runUntil([&] {
         return f.drv->status().at(0).backendState ==
-               "degraded: pool pool1 up, pool2 up (no carrier)";
+               "degraded: macvtap pool pool1 up, pool2 up (no carrier)";
     }));
     f.drv->destroy(net);
 
@@ -192,9 +194,9 @@ TEST_CASE("a host Linux bridge network needs its bridge and manages its MAC tabl
 
     kernel.createBridgeForTest("br-lan");
     f.drv->start(net);
-    CHECK(f.drv->status().at(0).backendState == "degraded: bridge 'br-lan' down");
+    CHECK(f.drv->status().at(0).backendState == "degraded: host bridge 'br-lan' down");
     kernel.setUp("br-lan", true);
-    CHECK(f.drv->status().at(0).backendState == "ready: bridge 'br-lan' up");
+    CHECK(f.drv->status().at(0).backendState == "ready: host bridge 'br-lan' up");
     f.drv->destroy(net);
     // The bridge is the host's: it stays.
     CHECK(kernel.findLink("br-lan").has_value());
@@ -207,7 +209,7 @@ TEST_CASE("a host Linux bridge network needs its bridge and manages its MAC tabl
         f.drv->start(managed);
         CHECK(kernel.bridgeInfo("br-lan").vlanFiltering);
         CHECK(f.drv->status().at(1).backendState ==
-              "ready: bridge 'br-lan' up; MAC table managed by libvirt");
+              "ready: host bridge 'br-lan' up; MAC table managed by libvirt");
         f.drv->destroy(managed);
     } catch (const Error& err) {
         CHECK_THAT(err.message(),

@@ -669,7 +669,15 @@ TEST_CASE("status summarises networks and says the dataplane is not connected")
     CHECK(status[0].ports == 1);
     CHECK(status[0].connections == 1);
     CHECK(status[0].forwardMode == "bridge");
-    CHECK_THAT(status[0].backendState, Catch::Matchers::Contains("not connected"));
+    CHECK(status[0].dataplaneKind == "ovs-bridge");
+    CHECK(status[0].dataplaneState == "unknown");
+    CHECK_THAT(status[0].dataplane, Catch::Matchers::Contains("not connected"));
+    CHECK(status[0].backendState == "unknown: " + status[0].dataplane);
+    f.drv->destroy(net);
+    status = f.drv->status();
+    CHECK(status[0].dataplaneState == "inactive");
+    CHECK(status[0].dataplane.empty());
+    CHECK(status[0].backendState == "inactive");
 }
 
 TEST_CASE("every forward mode resolves to libvirt's plug")

@@ -254,7 +254,11 @@ class Host:
         return sorted(line.strip() for line in out.splitlines() if line.strip())
 
     def dvsctl_status(self):
-        return run(self.dvsctl, "status", "--socket", self.dvsd_socket).stdout
+        # Exit status 2: a network is not ready (libvirtd refused its copy, for one).
+        p = run(self.dvsctl, "status", "--socket", self.dvsd_socket, check=False)
+        if p.returncode not in (0, 2):
+            fail(f"dvsctl status failed ({p.returncode}): {p.stderr}")
+        return p.stdout
 
     def libvirtd_ports(self, network):
         out = self.virsh("net-port-list", network, "--uuid").stdout

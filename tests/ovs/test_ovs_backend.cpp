@@ -54,7 +54,7 @@ TEST_CASE("net-start waits for the bridge; plugged ports reach ovs-vswitchd", "[
     CHECK(pollUntil([&] {
         return ovs.vsctl({"--if-exists", "get", "Interface", "brdvs", "ofport"}) == "65534";
     }));
-    CHECK_THAT(backend.describe(def), Catch::StartsWith("ready: bridge 'brdvs' present"));
+    CHECK_THAT(backend.describe(def), Catch::StartsWith("ready: OVS bridge 'brdvs' present"));
 
     auto port = ovsPort(3);
     port.vlan = accessVlan(10);
