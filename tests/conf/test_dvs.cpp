@@ -16,18 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<fs::path> xmlFiles(const fs::path& dir)
-{
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().extension() == ".xml") {
-            files.push_back(entry.path());
-        }
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
 fs::path dataDir()
 {
     return dvs::test::sourceRoot() / "tests" / "data" / "dvs";
@@ -62,7 +50,7 @@ void checkRoundTrip(const fs::path& input, const fs::path& expected)
 
 TEST_CASE("dvs: golden extensions round-trip")
 {
-    auto files = xmlFiles(dataDir() / "xml2xml");
+    auto files = dvs::test::xmlFiles(dataDir() / "xml2xml");
     REQUIRE(files.size() >= 4);
     for (const auto& file : files) {
         DYNAMIC_SECTION(file.filename().string())
@@ -70,7 +58,7 @@ TEST_CASE("dvs: golden extensions round-trip")
             checkRoundTrip(file, file);
         }
     }
-    for (const auto& file : xmlFiles(dataDir() / "in")) {
+    for (const auto& file : dvs::test::xmlFiles(dataDir() / "in")) {
         DYNAMIC_SECTION("in/" + file.filename().string())
         {
             checkRoundTrip(file, dataDir() / "out" / file.filename());
@@ -80,7 +68,7 @@ TEST_CASE("dvs: golden extensions round-trip")
 
 TEST_CASE("dvs: invalid extensions give clear errors")
 {
-    auto files = xmlFiles(dataDir() / "invalid");
+    auto files = dvs::test::xmlFiles(dataDir() / "invalid");
     REQUIRE(files.size() >= 15);
     for (const auto& file : files) {
         DYNAMIC_SECTION(file.filename().string())

@@ -58,24 +58,12 @@ Result dvsctl(const std::vector<std::string>& args, const std::string* input = n
     return result;
 }
 
-std::vector<fs::path> xmlFiles(const fs::path& dir)
-{
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().extension() == ".xml") {
-            files.push_back(entry.path());
-        }
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
 } // namespace
 
 TEST_CASE("dvsctl: every example formats, validated, to a fixed point")
 {
     dvs::test::TempDir dir;
-    auto files = xmlFiles(dvs::test::sourceRoot() / "examples");
+    auto files = dvs::test::xmlFiles(dvs::test::sourceRoot() / "examples");
     REQUIRE(files.size() >= 6);
     for (const auto& file : files) {
         INFO(file.filename().string());
@@ -95,7 +83,7 @@ TEST_CASE("dvsctl: every example formats, validated, to a fixed point")
 TEST_CASE("dvsctl: ports format canonically, also from standard input")
 {
     auto dir = dvs::test::sourceRoot() / "tests" / "data" / "networkport";
-    for (const auto& file : xmlFiles(dir / "in")) {
+    for (const auto& file : dvs::test::xmlFiles(dir / "in")) {
         INFO(file.filename().string());
         auto result = dvsctl({"xml-format", "networkport", file.string()});
         CHECK(result.status == 0);

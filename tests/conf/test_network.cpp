@@ -22,18 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<fs::path> xmlFiles(const fs::path& dir)
-{
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().extension() == ".xml") {
-            files.push_back(entry.path());
-        }
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
 fs::path dataDir()
 {
     return dvs::test::sourceRoot() / "tests" / "data" / "network";
@@ -121,7 +109,7 @@ const char* kNatNetwork = R"(<network>
 
 TEST_CASE("network: canonical files format to themselves")
 {
-    auto files = xmlFiles(dataDir() / "xml2xml");
+    auto files = dvs::test::xmlFiles(dataDir() / "xml2xml");
     REQUIRE(files.size() >= 5);
     for (const auto& file : files) {
         DYNAMIC_SECTION(file.filename().string())
@@ -133,7 +121,7 @@ TEST_CASE("network: canonical files format to themselves")
 
 TEST_CASE("network: inputs are normalised as libvirt does")
 {
-    auto files = xmlFiles(dataDir() / "in");
+    auto files = dvs::test::xmlFiles(dataDir() / "in");
     REQUIRE(files.size() >= 3);
     for (const auto& file : files) {
         DYNAMIC_SECTION(file.filename().string())
@@ -145,7 +133,7 @@ TEST_CASE("network: inputs are normalised as libvirt does")
 
 TEST_CASE("network: parse errors carry libvirt's codes and messages")
 {
-    auto files = xmlFiles(dataDir() / "parse-error");
+    auto files = dvs::test::xmlFiles(dataDir() / "parse-error");
     REQUIRE(files.size() >= 30);
     for (const auto& file : files) {
         DYNAMIC_SECTION(file.filename().string())
@@ -158,7 +146,7 @@ TEST_CASE("network: parse errors carry libvirt's codes and messages")
 
 TEST_CASE("network: definitions libvirt's driver refuses fail validate()")
 {
-    auto files = xmlFiles(dataDir() / "invalid");
+    auto files = dvs::test::xmlFiles(dataDir() / "invalid");
     REQUIRE(files.size() >= 10);
     for (const auto& file : files) {
         DYNAMIC_SECTION(file.filename().string())
@@ -172,7 +160,7 @@ TEST_CASE("network: definitions libvirt's driver refuses fail validate()")
 
 TEST_CASE("network: every canonical file passes validate()")
 {
-    for (const auto& file : xmlFiles(dataDir() / "xml2xml")) {
+    for (const auto& file : dvs::test::xmlFiles(dataDir() / "xml2xml")) {
         DYNAMIC_SECTION(file.filename().string())
         {
             auto def = NetworkDef::parseString(dvs::util::readFile(file));

@@ -14,22 +14,6 @@
 using namespace dvs::conf;
 namespace fs = std::filesystem;
 
-namespace {
-
-std::vector<fs::path> xmlFiles(const fs::path& dir)
-{
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().extension() == ".xml") {
-            files.push_back(entry.path());
-        }
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
-} // namespace
-
 TEST_CASE("networkport: libvirt's corpus round-trips byte for byte")
 {
     const char* fromEnv = std::getenv("DVS_LIBVIRT_CORPUS");
@@ -43,7 +27,7 @@ TEST_CASE("networkport: libvirt's corpus round-trips byte for byte")
                         "' (set DVS_LIBVIRT_CORPUS)");
         return;
     }
-    auto files = xmlFiles(dir);
+    auto files = dvs::test::xmlFiles(dir);
     REQUIRE_FALSE(files.empty());
     for (const auto& file : files) {
         DYNAMIC_SECTION(file.filename().string())

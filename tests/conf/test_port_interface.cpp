@@ -17,18 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<fs::path> xmlFiles(const fs::path& dir)
-{
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().extension() == ".xml") {
-            files.push_back(entry.path());
-        }
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
 fs::path dataDir(const char* sub)
 {
     return dvs::test::sourceRoot() / "tests" / "data" / sub;
@@ -40,7 +28,7 @@ const dvs::util::Uuid kOwner = *dvs::util::Uuid::parse("b1680f2a-3c1a-4e38-9f5e-
 
 TEST_CASE("interface: status files round-trip with <actual>")
 {
-    auto files = xmlFiles(dataDir("interface") / "status");
+    auto files = dvs::test::xmlFiles(dataDir("interface") / "status");
     REQUIRE(files.size() >= 5);
     for (const auto& file : files) {
         DYNAMIC_SECTION(file.filename().string())
@@ -59,7 +47,7 @@ TEST_CASE("interface: status files round-trip with <actual>")
 
 TEST_CASE("interface: configuration files round-trip")
 {
-    for (const auto& file : xmlFiles(dataDir("interface") / "config")) {
+    for (const auto& file : dvs::test::xmlFiles(dataDir("interface") / "config")) {
         DYNAMIC_SECTION(file.filename().string())
         {
             auto text = dvs::util::readFile(file);
@@ -70,7 +58,7 @@ TEST_CASE("interface: configuration files round-trip")
 
 TEST_CASE("interface: invalid interfaces give libvirt's errors")
 {
-    auto files = xmlFiles(dataDir("interface") / "parse-error");
+    auto files = dvs::test::xmlFiles(dataDir("interface") / "parse-error");
     REQUIRE(files.size() >= 10);
     for (const auto& file : files) {
         DYNAMIC_SECTION(file.filename().string())
@@ -157,7 +145,7 @@ TEST_CASE("port -> actual: the observed bridge port gives libvirt's status XML")
 
 TEST_CASE("port -> actual -> port keeps every plug type (RECLAIM after a restart)")
 {
-    std::vector<fs::path> files = xmlFiles(dataDir("networkport") / "xml2xml");
+    std::vector<fs::path> files = dvs::test::xmlFiles(dataDir("networkport") / "xml2xml");
     REQUIRE(files.size() >= 5);
     for (const auto& file : files) {
         DYNAMIC_SECTION(file.filename().string())

@@ -16,18 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<fs::path> xmlFiles(const fs::path& dir)
-{
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().extension() == ".xml") {
-            files.push_back(entry.path());
-        }
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
 fs::path dataDir()
 {
     return dvs::test::sourceRoot() / "tests" / "data" / "networkport";
@@ -50,7 +38,7 @@ void checkRoundTrip(const fs::path& input, const fs::path& expected)
 
 TEST_CASE("networkport: golden files round-trip")
 {
-    auto files = xmlFiles(dataDir() / "xml2xml");
+    auto files = dvs::test::xmlFiles(dataDir() / "xml2xml");
     REQUIRE(files.size() >= 5);
     for (const auto& file : files) {
         DYNAMIC_SECTION(file.filename().string())
@@ -62,7 +50,7 @@ TEST_CASE("networkport: golden files round-trip")
 
 TEST_CASE("networkport: inputs are normalised as libvirt does")
 {
-    auto files = xmlFiles(dataDir() / "in");
+    auto files = dvs::test::xmlFiles(dataDir() / "in");
     REQUIRE_FALSE(files.empty());
     for (const auto& file : files) {
         DYNAMIC_SECTION(file.filename().string())
@@ -74,7 +62,7 @@ TEST_CASE("networkport: inputs are normalised as libvirt does")
 
 TEST_CASE("networkport: invalid ports give libvirt's errors")
 {
-    auto files = xmlFiles(dataDir() / "parse-error");
+    auto files = dvs::test::xmlFiles(dataDir() / "parse-error");
     REQUIRE(files.size() >= 10);
     for (const auto& file : files) {
         DYNAMIC_SECTION(file.filename().string())

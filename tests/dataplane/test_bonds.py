@@ -18,7 +18,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dataplane as dp  # noqa: E402
-from dataplane import check  # noqa: E402
+from dataplane import Cases, check  # noqa: E402
+
+cases = Cases()
 
 NETWORK = """<network>
   <name>{name}</name>
@@ -62,6 +64,7 @@ def build(w, name, bond, mode, lacp, peer_options, subnet):
     return g1, g2
 
 
+@cases.case
 def active_backup(w):
     ovs = w.ovs
     g1, g2 = build(w, "ab", "bond-ab", "active-backup", None, ["bond_mode=active-backup"],
@@ -76,7 +79,7 @@ def active_backup(w):
 
     # A stream of pings (one every 20 ms, 8 s in all) while the active member's link goes down.
     stream = g1.ping_stream(g2, count=400)
-    dp.wait_for(lambda: stream.replies() >= 10, "the first replies")
+    dp.wait_for(lambda: stream.replies() >= 10, what="the first replies")
     before_down = stream.replies()
     dp.run("ip", "link", "set", active, "down")
     other = "bond-ab-1" if active == "bond-ab-0" else "bond-ab-0"
@@ -91,6 +94,7 @@ def active_backup(w):
     check(g2.reaches(g1), "... and the remote guest reaches the local one over the other member")
 
 
+@cases.case
 def lacp(w):
     ovs = w.ovs
     g1, g2 = build(w, "tcp", "bond-tcp", "balance-tcp", ("active", "fast"),
@@ -115,7 +119,7 @@ def lacp(w):
     check(g1.reaches(g2), "ping crosses the LACP bond")
 
     stream = g1.ping_stream(g2, count=100)
-    dp.wait_for(lambda: stream.replies() >= 10, "the first replies")
+    dp.wait_for(lambda: stream.replies() >= 10, what="the first replies")
     dp.run("ip", "link", "set", "bond-tcp-1", "down")
     dp.wait_bond(ovs, "bond-tcp", r"^member bond-tcp-1: disabled", "a member goes down")
     sent, received = stream.finish()
@@ -139,6 +143,7 @@ SINGLE = """<network>
 </network>"""
 
 
+@cases.case
 def single_interface(w):
     ovs = w.ovs
     dp.veth_pair("up-one", "up-one-p")
@@ -162,10 +167,7 @@ def main():
     dp.enter_private_netns()
     dvsd_binary, dvsctl = sys.argv[1], sys.argv[2]
     with dp.World(dvsd_binary, dvsctl) as w:
-        active_backup(w)
-        lacp(w)
-        single_interface(w)
-    return 0
+        return cases.run(w, on_failure=lambda name, exc: w.dump())
 
 
 if __name__ == "__main__":

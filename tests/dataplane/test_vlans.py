@@ -14,7 +14,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dataplane as dp  # noqa: E402
-from dataplane import check  # noqa: E402
+from dataplane import Cases, check  # noqa: E402
+
+cases = Cases()
 
 NETWORK = """<network>
   <name>dp</name>
@@ -106,97 +108,115 @@ def check_bandwidth_rows(ovs, ifname, vmid, what):
           f"{what}: ovs-vswitchd applied linux-htb to the device ({shown.strip()[:60]!r})")
 
 
+@cases.case
+def three_guests_on_portgroup_vlans(w):
+    w.net = w.define_network(NETWORK)
+    w.ovs.wait_until("Bridge", "br-dp", "datapath_type=netdev")
+    check(True, "net-start created the bridge br-dp with the userspace datapath")
+
+    w.g1 = w.plugged_guest(w.net, "g1", "10.20.0.1", "vdp1")
+    w.g2 = w.plugged_guest(w.net, "g2", "10.20.0.2", "vdp2")
+    w.g3 = w.plugged_guest(w.net, "g3", "10.20.0.3", "vdp3", portgroup="red")
+    for g, tag in ((w.g1, 10), (w.g2, 10), (w.g3, 20)):
+        w.ovs.wait_until("Port", g.ifname, f"tag={tag}")
+        w.ovs.wait_until("Interface", g.ifname,
+                       f'external_ids:iface-id="{dp.interface_id(g.port_xml)}"',
+                       f'external_ids:vm-id="{dp.owner_uuid(g.port_xml)}"',
+                       f'external_ids:attached-mac="{dp.port_mac(g.port_xml)}"',
+                       "external_ids:iface-status=active")
+    check(True, "dvsctl port-plug put three guests on br-dp: VLAN 10, 10 and 20, "
+                "with libvirt's external_ids")
+
+    check(w.g1.reaches(w.g2), "two guests on VLAN 10 ping each other")
+    check(w.g2.reaches(w.g1), "... both ways")
+    check(w.g1.isolated_from(w.g3), "a guest on VLAN 20 cannot reach a guest on VLAN 10")
+    check(w.g3.isolated_from(w.g2), "... nor the other one")
+
+
+@cases.case
+def live_portgroup_change_moves_a_port(w):
+    # A live portgroup change moves the port that is in use.
+    w.virsh("net-update", "dp", "modify", "portgroup", red_portgroup(10), "--live",
+            "--config")
+    w.ovs.wait_until("Port", w.g3.ifname, "tag=10")
+    check(w.g3.reaches(w.g1), "after 'red' moved to VLAN 10 (net-update --live) its live port "
+                          "reaches VLAN 10")
+    w.virsh("net-update", "dp", "modify", "portgroup", red_portgroup(20), "--live",
+            "--config")
+    w.ovs.wait_until("Port", w.g3.ifname, "tag=20")
+    check(w.g3.isolated_from(w.g1), "moved back to VLAN 20, it is cut off again")
+    check(w.g1.reaches(w.g2), "the VLAN 10 guests were not disturbed")
+
+
+@cases.case
+def trunk_with_a_native_vlan(w):
+    # A trunk of VLANs 10 and 20 with 10 native and untagged: the guest's untagged frames
+    # belong to VLAN 10 (the kernel here has no 8021q module for tagged ones).
+    w.g6 = w.plugged_guest(w.net, "g6", "10.20.0.6", "vdp6", portgroup="trunk")
+    w.ovs.wait_until("Port", w.g6.ifname, "vlan_mode=native-untagged", "tag=10",
+                   "trunks=[10,20]")
+    check(True, "a trunk portgroup: vlan_mode native-untagged, tag 10, trunks 10 and 20")
+    check(w.g6.reaches(w.g1), "the trunk guest's untagged traffic reaches VLAN 10")
+    check(w.g6.isolated_from(w.g3), "... and not VLAN 20")
+
+
+@cases.case
+def libvirt_plugged_port_is_adopted(w):
+    # A port plugged by libvirt (ovs-vsctl, exactly its arguments) is adopted, and the QoS
+    # and Queue libvirt created are kept, not duplicated.
+    port_uuid, port_xml = w.create_port(w.net, "limited")
+    w.g4 = w.guest("g4", "10.20.0.4", "vdp4")
+    vmid, w.qos, queue = libvirt_plug(w.ovs, "br-dp", w.g4.ifname, port_xml)
+    w.ovs.wait_until("Port", w.g4.ifname, f'external_ids:dvs-port="{port_uuid}"')
+    check(True, "dvsd adopted the port libvirt plugged (found by its iface-id)")
+    w.ovs.wait_until("QoS", w.qos, f'external_ids:dvs-port="{port_uuid}"')
+    w.ovs.wait_until("Queue", queue, f'external_ids:dvs-port="{port_uuid}"')
+    check(w.ovs.get("Port", w.g4.ifname, "qos") == w.qos and
+          w.ovs.get("QoS", w.qos, "queues:0") == queue,
+          "the QoS and Queue libvirt created are the port's, tagged by dvsd (adopted)")
+    check_bandwidth_rows(w.ovs, w.g4.ifname, vmid, "libvirt-plugged port")
+    check(w.ovs.get("Port", w.g4.ifname, "tag") == "10", "its VLAN is the portgroup's")
+    check(w.g4.reaches(w.g1), "the libvirt-plugged guest reaches VLAN 10")
+
+
+@cases.case
+def bandwidth_on_a_dvsd_plugged_port(w):
+    # The same bandwidth on a port dvsd plugs itself.
+    w.g5 = w.plugged_guest(w.net, "g5", "10.20.0.5", "vdp5", portgroup="limited")
+    w.ovs.wait_until("Port", w.g5.ifname, "tag=10")
+    check_bandwidth_rows(w.ovs, w.g5.ifname, dp.owner_uuid(w.g5.port_xml), "dvsd-plugged port")
+    check(w.g5.reaches(w.g2), "the rate-limited guest reaches VLAN 10")
+    total = len(w.ovs.find("QoS"))
+    check(total == 2, f"two QoS rows in all, one per limited port ({total})")
+
+
+@cases.case
+def live_bandwidth_change_updates_rows_in_place(w):
+    # A live bandwidth change of the portgroup updates both ports' rows in place.
+    w.virsh("net-update", "dp", "modify", "portgroup",
+            "<portgroup name='limited'><vlan><tag id='10'/></vlan><bandwidth>"
+            "<inbound average='3000' peak='4000' burst='256'/>"
+            "<outbound average='700' burst='128'/></bandwidth></portgroup>",
+            "--live", "--config")
+    for g in (w.g4, w.g5):
+        w.ovs.wait_until("Interface", g.ifname, f"ingress_policing_rate={700 * 8}")
+        queue = w.ovs.get("QoS", w.ovs.get("Port", g.ifname, "qos"), "queues:0")
+        w.ovs.wait_until("Queue", queue, f'other_config:min-rate="{3000 * 8000}"',
+                       f'other_config:max-rate="{4000 * 8000}"')
+    check(w.ovs.get("Port", w.g4.ifname, "qos") == w.qos,
+          "net-update of the portgroup's bandwidth changed both ports' rates; the adopted "
+          "port keeps libvirt's QoS row")
+    total = len(w.ovs.find("QoS"))
+    check(total == 2 and len(w.ovs.find("Queue")) == 2,
+          f"still two QoS and two Queue rows ({total})")
+    check(w.g4.reaches(w.g5), "the two rate-limited guests reach each other")
+
+
 def main():
     dp.enter_private_netns()
     dvsd_binary, dvsctl = sys.argv[1], sys.argv[2]
     with dp.World(dvsd_binary, dvsctl) as w:
-        ovs = w.ovs
-        net = w.define_network(NETWORK)
-        ovs.wait_until("Bridge", "br-dp", "datapath_type=netdev")
-        check(True, "net-start created the bridge br-dp with the userspace datapath")
-
-        g1 = w.plugged_guest(net, "g1", "10.20.0.1", "vdp1")
-        g2 = w.plugged_guest(net, "g2", "10.20.0.2", "vdp2")
-        g3 = w.plugged_guest(net, "g3", "10.20.0.3", "vdp3", portgroup="red")
-        for g, tag in ((g1, 10), (g2, 10), (g3, 20)):
-            ovs.wait_until("Port", g.ifname, f"tag={tag}")
-            ovs.wait_until("Interface", g.ifname,
-                           f'external_ids:iface-id="{dp.interface_id(g.port_xml)}"',
-                           f'external_ids:vm-id="{dp.owner_uuid(g.port_xml)}"',
-                           f'external_ids:attached-mac="{dp.port_mac(g.port_xml)}"',
-                           "external_ids:iface-status=active")
-        check(True, "dvsctl port-plug put three guests on br-dp: VLAN 10, 10 and 20, "
-                    "with libvirt's external_ids")
-
-        check(g1.reaches(g2), "two guests on VLAN 10 ping each other")
-        check(g2.reaches(g1), "... both ways")
-        check(g1.isolated_from(g3), "a guest on VLAN 20 cannot reach a guest on VLAN 10")
-        check(g3.isolated_from(g2), "... nor the other one")
-
-        # A live portgroup change moves the port that is in use.
-        w.virsh("net-update", "dp", "modify", "portgroup", red_portgroup(10), "--live",
-                "--config")
-        ovs.wait_until("Port", g3.ifname, "tag=10")
-        check(g3.reaches(g1), "after 'red' moved to VLAN 10 (net-update --live) its live port "
-                              "reaches VLAN 10")
-        w.virsh("net-update", "dp", "modify", "portgroup", red_portgroup(20), "--live",
-                "--config")
-        ovs.wait_until("Port", g3.ifname, "tag=20")
-        check(g3.isolated_from(g1), "moved back to VLAN 20, it is cut off again")
-        check(g1.reaches(g2), "the VLAN 10 guests were not disturbed")
-
-        # A trunk of VLANs 10 and 20 with 10 native and untagged: the guest's untagged frames
-        # belong to VLAN 10 (the kernel here has no 8021q module for tagged ones).
-        g6 = w.plugged_guest(net, "g6", "10.20.0.6", "vdp6", portgroup="trunk")
-        ovs.wait_until("Port", g6.ifname, "vlan_mode=native-untagged", "tag=10",
-                       "trunks=[10,20]")
-        check(True, "a trunk portgroup: vlan_mode native-untagged, tag 10, trunks 10 and 20")
-        check(g6.reaches(g1), "the trunk guest's untagged traffic reaches VLAN 10")
-        check(g6.isolated_from(g3), "... and not VLAN 20")
-
-        # A port plugged by libvirt (ovs-vsctl, exactly its arguments) is adopted, and the QoS
-        # and Queue libvirt created are kept, not duplicated.
-        port_uuid, port_xml = w.create_port(net, "limited")
-        g4 = w.guest("g4", "10.20.0.4", "vdp4")
-        vmid, qos, queue = libvirt_plug(ovs, "br-dp", g4.ifname, port_xml)
-        ovs.wait_until("Port", g4.ifname, f'external_ids:dvs-port="{port_uuid}"')
-        check(True, "dvsd adopted the port libvirt plugged (found by its iface-id)")
-        ovs.wait_until("QoS", qos, f'external_ids:dvs-port="{port_uuid}"')
-        ovs.wait_until("Queue", queue, f'external_ids:dvs-port="{port_uuid}"')
-        check(ovs.get("Port", g4.ifname, "qos") == qos and
-              ovs.get("QoS", qos, "queues:0") == queue,
-              "the QoS and Queue libvirt created are the port's, tagged by dvsd (adopted)")
-        check_bandwidth_rows(ovs, g4.ifname, vmid, "libvirt-plugged port")
-        check(ovs.get("Port", g4.ifname, "tag") == "10", "its VLAN is the portgroup's")
-        check(g4.reaches(g1), "the libvirt-plugged guest reaches VLAN 10")
-
-        # The same bandwidth on a port dvsd plugs itself.
-        g5 = w.plugged_guest(net, "g5", "10.20.0.5", "vdp5", portgroup="limited")
-        ovs.wait_until("Port", g5.ifname, "tag=10")
-        check_bandwidth_rows(ovs, g5.ifname, dp.owner_uuid(g5.port_xml), "dvsd-plugged port")
-        check(g5.reaches(g2), "the rate-limited guest reaches VLAN 10")
-        total = len(ovs.find("QoS"))
-        check(total == 2, f"two QoS rows in all, one per limited port ({total})")
-
-        # A live bandwidth change of the portgroup updates both ports' rows in place.
-        w.virsh("net-update", "dp", "modify", "portgroup",
-                "<portgroup name='limited'><vlan><tag id='10'/></vlan><bandwidth>"
-                "<inbound average='3000' peak='4000' burst='256'/>"
-                "<outbound average='700' burst='128'/></bandwidth></portgroup>",
-                "--live", "--config")
-        for g in (g4, g5):
-            ovs.wait_until("Interface", g.ifname, f"ingress_policing_rate={700 * 8}")
-            queue = ovs.get("QoS", ovs.get("Port", g.ifname, "qos"), "queues:0")
-            ovs.wait_until("Queue", queue, f'other_config:min-rate="{3000 * 8000}"',
-                           f'other_config:max-rate="{4000 * 8000}"')
-        check(ovs.get("Port", g4.ifname, "qos") == qos,
-              "net-update of the portgroup's bandwidth changed both ports' rates; the adopted "
-              "port keeps libvirt's QoS row")
-        total = len(ovs.find("QoS"))
-        check(total == 2 and len(ovs.find("Queue")) == 2,
-              f"still two QoS and two Queue rows ({total})")
-        check(g4.reaches(g5), "the two rate-limited guests reach each other")
-    return 0
+        return cases.run(w, on_failure=lambda name, exc: w.dump())
 
 
 if __name__ == "__main__":

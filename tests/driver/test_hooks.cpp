@@ -77,8 +77,18 @@ TEST_CASE("hook presence is read at start and on reload")
 
 TEST_CASE("a hook that ignores its input does not hang or kill us")
 {
+    // The hook exits without reading a megabyte of input: writing the rest must neither block
+    // (a full pipe) nor raise SIGPIPE, and the hook's exit status 0 is a success.
     dvs::test::TempDir dir;
-    writeScript(dir.path() / "network", "exit 0\n");
+    auto ran = dir.path() / "ran";
+    writeScript(dir.path() / "network", "echo \"$1 $2 $3\" > " + ran.string() + "\nexit 0\n");
     HookRunner hooks(dir.path());
-    hooks.run("web", HookOp::Updated, HookSubOp::Begin, std::string(1 << 20, 'x'));
+    CHECK_NOTHROW(hooks.run("web", HookOp::Updated, HookSubOp::Begin, std::string(1 << 20, 'x')));
+    CHECK(dvs::util::readFile(ran) == "web updated begin\n");
+
+    // The same hook failing is reported, so the success above was the hook's.
+    writeScript(dir.path() / "network", "exit 1\n");
+    hooks.reload();
+    CHECK_THROWS_AS(hooks.run("web", HookOp::Updated, HookSubOp::Begin, std::string(1 << 20, 'x')),
+                    dvs::Error);
 }

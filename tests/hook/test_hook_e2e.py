@@ -30,7 +30,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+from dvstest import (DEADLINE, Cases, enter_private_netns, fail, require_programs, require_root,
+                     run, skip, wait_for)
 
 NET = "dvs-web"
 BRIDGE = "dvsbr0"
@@ -46,7 +48,6 @@ DIRECT_XML = f"""<network>
   </forward>
 </network>
 """
-DEADLINE = 30.0
 
 NETWORK_XML = f"""<network>
   <name>{NET}</name>
@@ -82,31 +83,7 @@ GUEST_XML = f"""<domain type='qemu'>
 """
 
 
-def skip(reason):
-    print(f"SKIP: {reason}")
-    sys.exit(77)
-
-
-def fail(message):
-    raise AssertionError(message)
-
-
-def run(*args, check=True, input=None):
-    proc = subprocess.run(list(args), capture_output=True, text=True, input=input)
-    if check and proc.returncode != 0:
-        fail(f"{' '.join(args)} failed ({proc.returncode}): {proc.stdout}{proc.stderr}")
-    return proc
-
-
-def wait_for(what, predicate, deadline=DEADLINE):
-    end = time.monotonic() + deadline
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
+cases = Cases()
 
 
 class Host:
@@ -197,8 +174,8 @@ class Host:
     def start_libvirtd(self):
         self.libvirtd = subprocess.Popen(["libvirtd"], stdout=subprocess.DEVNULL,
                                          stderr=open(os.path.join(self.work, "libvirtd.err"), "a"))
-        wait_for("libvirtd", lambda: run("virsh", "-c", "qemu:///system", "version",
-                                         check=False).returncode == 0)
+        wait_for(lambda: run("virsh", "-c", "qemu:///system", "version",
+                             check_rc=False).returncode == 0, what="libvirtd")
 
     def stop_libvirtd(self):
         self.libvirtd.send_signal(signal.SIGTERM)
@@ -211,8 +188,8 @@ class Host:
         log = open(log_path, "a")
         self.dvsd = subprocess.Popen([self.dvsd_bin, "--root", self.root, "--verbose"],
                                      stdout=log, stderr=log)
-        wait_for("dvsd's socket", lambda: self.dvsd.poll() is not None or
-                 os.path.exists(self.dvsd_socket))
+        wait_for(lambda: self.dvsd.poll() is not None or
+                 os.path.exists(self.dvsd_socket), what="dvsd's socket")
         if self.dvsd.poll() is not None:
             fail(f"dvsd exited with {self.dvsd.returncode}: {self.dvsd_log_text()}")
 
@@ -230,7 +207,7 @@ class Host:
 
     def teardown(self):
         for guest in (GUEST, GUEST2, GUEST3):
-            run("virsh", "-c", "qemu:///system", "destroy", guest, check=False)
+            run("virsh", "-c", "qemu:///system", "destroy", guest, check_rc=False)
         if self.dvsd is not None:
             self.dvsd.kill()
             self.dvsd.wait()
@@ -238,16 +215,16 @@ class Host:
             self.libvirtd.kill()
             self.libvirtd.wait()
         for daemon in ("ovs-vswitchd", "ovsdb-server"):
-            run("ovs-appctl", "-t", f"{self.ovs}/{daemon}.ctl", "exit", check=False)
+            run("ovs-appctl", "-t", f"{self.ovs}/{daemon}.ctl", "exit", check_rc=False)
 
     # ---- clients --------------------------------------------------------------------------
 
-    def dvs_virsh(self, *args, check=True):
+    def dvs_virsh(self, *args, check_rc=True):
         return run("virsh", "-c", f"network:///system?socket={self.dvsd_socket}", *args,
-                   check=check)
+                   check_rc=check_rc)
 
-    def virsh(self, *args, check=True):
-        return run("virsh", "-c", "qemu:///system", *args, check=check)
+    def virsh(self, *args, check_rc=True):
+        return run("virsh", "-c", "qemu:///system", *args, check_rc=check_rc)
 
     def dvsd_ports(self):
         out = self.dvs_virsh("net-port-list", NET, "--uuid").stdout
@@ -255,7 +232,7 @@ class Host:
 
     def dvsctl_status(self):
         # Exit status 2: a network is not ready (libvirtd refused its copy, for one).
-        p = run(self.dvsctl, "status", "--socket", self.dvsd_socket, check=False)
+        p = run(self.dvsctl, "status", "--socket", self.dvsd_socket, check_rc=False)
         if p.returncode not in (0, 2):
             fail(f"dvsctl status failed ({p.returncode}): {p.stderr}")
         return p.stdout
@@ -302,26 +279,18 @@ def guest_interface(host, network=NET, guest=GUEST):
         bridge.group(1) if bridge else None, xml
 
 
-def scenario(host):
-    host.private_mounts()
-    host.start_ovs()
-    host.configure_libvirtd()
-    host.install_hook()
-    host.start_libvirtd()
-
-    host.configure_dvsd()
-    host.start_dvsd()
-
+@cases.case
+def network_appears_in_libvirtd(host):
     # 1. A DVS network defined on dvsd appears in libvirtd, running.
-    net_file = os.path.join(host.work, "net.xml")
-    with open(net_file, "w") as f:
+    host.net_file = os.path.join(host.work, "net.xml")
+    with open(host.net_file, "w") as f:
         f.write(NETWORK_XML)
-    host.dvs_virsh("net-define", net_file)
+    host.dvs_virsh("net-define", host.net_file)
     host.dvs_virsh("net-start", NET)
     host.dvs_virsh("net-autostart", NET)
-    wait_for(f"network '{NET}' running in libvirtd", host.libvirtd_network_active)
-    wait_for(f"network '{NET}' set to autostart in libvirtd",
-             lambda: re.search(r"Autostart:\s+yes", host.virsh("net-info", NET).stdout))
+    wait_for(host.libvirtd_network_active, what=f"network '{NET}' running in libvirtd")
+    wait_for(lambda: re.search(r"Autostart:\s+yes", host.virsh("net-info", NET).stdout),
+             what=f"network '{NET}' set to autostart in libvirtd")
     published = host.virsh("net-dumpxml", NET).stdout
     for needle in ("<virtualport type='openvswitch'/>", f"<bridge name='{BRIDGE}'/>",
                    "<portgroup name='web' default='yes'>", "<tag id='10'/>",
@@ -329,6 +298,9 @@ def scenario(host):
         if needle not in published:
             fail(f"libvirtd's copy of {NET} lacks {needle}:\n{published}")
 
+
+@cases.case
+def guest_start_lands_on_the_dvs(host):
     # 2. virsh define + start: the tap is on the DVS bridge with VLAN 10 and the policing rate,
     #    dvsd has the port under libvirt's port uuid, the live XML shows the actual bridge.
     guest_file = os.path.join(host.work, "guest.xml")
@@ -336,84 +308,101 @@ def scenario(host):
         f.write(GUEST_XML)
     host.virsh("define", guest_file)
     host.virsh("start", GUEST)
-    tap, portid, bridge, xml = guest_interface(host)
+    host.tap, host.portid, bridge, xml = guest_interface(host)
     if bridge != BRIDGE or "<interface type='bridge'>" not in xml:
         fail(f"the live XML does not show the actual bridge {BRIDGE}:\n{xml}")
-    if run("ovs-vsctl", "port-to-br", tap).stdout.strip() != BRIDGE:
-        fail(f"tap {tap} is not on {BRIDGE}")
-    if ovs_get("Port", tap, "tag") != "10":
-        fail(f"tap {tap} has tag {ovs_get('Port', tap, 'tag')}, expected 10")
+    if run("ovs-vsctl", "port-to-br", host.tap).stdout.strip() != BRIDGE:
+        fail(f"tap {host.tap} is not on {BRIDGE}")
+    if ovs_get("Port", host.tap, "tag") != "10":
+        fail(f"tap {host.tap} has tag {ovs_get('Port', tap, 'tag')}, expected 10")
     # outbound average 1000 KiB/s = 8000 kbit/s, policed where the guest's traffic enters OVS.
-    if ovs_get("Interface", tap, "ingress_policing_rate") != "8000":
-        fail(f"tap {tap} is policed at {ovs_get('Interface', tap, 'ingress_policing_rate')}")
-    if host.dvsd_ports() != [portid]:
-        fail(f"dvsd lists ports {host.dvsd_ports()}, expected libvirt's {portid}")
-    print(f"guest started: tap {tap} on {BRIDGE}, tag 10, port {portid} recorded by dvsd")
+    if ovs_get("Interface", host.tap, "ingress_policing_rate") != "8000":
+        fail(f"tap {host.tap} is policed at {ovs_get('Interface', tap, 'ingress_policing_rate')}")
+    if host.dvsd_ports() != [host.portid]:
+        fail(f"dvsd lists ports {host.dvsd_ports()}, expected libvirt's {host.portid}")
+    print(f"guest started: tap {host.tap} on {BRIDGE}, tag 10, port {host.portid} recorded by "
+          "dvsd")
 
+
+@cases.case
+def portgroup_change_reaches_libvirtd_and_ovs(host):
     # 3. web -> VLAN 30 on dvsd: libvirtd's copy follows; with OVS programming the running
     #    guest's port moves.
     host.dvs_virsh("net-update", NET, "modify", "portgroup", WEB_VLAN30, "--live", "--config")
-    wait_for("libvirtd's portgroup web on VLAN 30",
-             lambda: "<tag id='30'/>" in host.virsh("net-dumpxml", NET).stdout)
-    wait_for("libvirtd's persistent portgroup web on VLAN 30",
-             lambda: "<tag id='30'/>" in host.virsh("net-dumpxml", "--inactive", NET).stdout)
-    wait_for(f"tap {tap} on VLAN 30", lambda: ovs_get("Port", tap, "tag") == "30")
+    wait_for(lambda: "<tag id='30'/>" in host.virsh("net-dumpxml", NET).stdout,
+             what="libvirtd's portgroup web on VLAN 30")
+    wait_for(lambda: "<tag id='30'/>" in host.virsh("net-dumpxml", "--inactive", NET).stdout,
+             what="libvirtd's persistent portgroup web on VLAN 30")
+    wait_for(lambda: ovs_get("Port", host.tap, "tag") == "30", what=f"tap {host.tap} on VLAN 30")
 
+
+@cases.case
+def change_behind_dvsds_back_is_undone(host):
     # A change made in libvirtd behind dvsd's back is undone: dvsd's definition is the reference.
     host.virsh("net-update", NET, "modify", "portgroup",
                "<portgroup name='db'><vlan><tag id='99'/></vlan></portgroup>", "--live")
-    wait_for("dvsd putting portgroup db back on VLAN 20 in libvirtd",
-             lambda: "<tag id='20'/>" in host.virsh("net-dumpxml", NET).stdout)
+    wait_for(lambda: "<tag id='20'/>" in host.virsh("net-dumpxml", NET).stdout,
+             what="dvsd putting portgroup db back on VLAN 20 in libvirtd")
 
+
+@cases.case
+def restarts_change_nothing(host):
     # 4. Restart libvirtd, then dvsd: nothing changes.
     before = ovs_config_snapshot()
     connects = host.dvsd_log_text().count("Connected to libvirtd")
     compared = host.dvsd_log_text().count(f"Compared the ports of network '{NET}'")
     host.stop_libvirtd()
     host.start_libvirtd()
-    wait_for("the guest running again in libvirtd's view",
-             lambda: GUEST in host.virsh("list", "--name").stdout.split())
-    wait_for("dvsd reconnecting to the restarted libvirtd",
-             lambda: host.dvsd_log_text().count("Connected to libvirtd") > connects)
-    wait_for("dvsd comparing its ports with the restarted libvirtd's",
-             lambda: host.dvsd_log_text().count(f"Compared the ports of network '{NET}'") >
-             compared)
-    if host.dvsd_ports() != [portid]:
-        fail(f"after the libvirtd restart dvsd lists {host.dvsd_ports()}, expected [{portid}]")
+    wait_for(lambda: GUEST in host.virsh("list", "--name").stdout.split(),
+             what="the guest running again in libvirtd's view")
+    wait_for(lambda: host.dvsd_log_text().count("Connected to libvirtd") > connects,
+             what="dvsd reconnecting to the restarted libvirtd")
+    wait_for(lambda: host.dvsd_log_text().count(f"Compared the ports of network '{NET}'") >
+             compared, what="dvsd comparing its ports with the restarted libvirtd's")
+    if host.dvsd_ports() != [host.portid]:
+        fail(f"after the libvirtd restart dvsd lists {host.dvsd_ports()}, "
+             f"expected [{host.portid}]")
     host.stop_dvsd()
     host.start_dvsd()
-    wait_for("dvsd comparing its ports with libvirtd's",
-             lambda: f"Compared the ports of network '{NET}'" in host.dvsd_log_text())
-    if host.dvsd_ports() != [portid]:
-        fail(f"after the restarts dvsd lists {host.dvsd_ports()}, expected [{portid}]")
-    if host.libvirtd_ports(NET) != [portid]:
-        fail(f"after the restarts libvirtd lists {host.libvirtd_ports(NET)}, expected [{portid}]")
+    wait_for(lambda: f"Compared the ports of network '{NET}'" in host.dvsd_log_text(),
+             what="dvsd comparing its ports with libvirtd's")
+    if host.dvsd_ports() != [host.portid]:
+        fail(f"after the restarts dvsd lists {host.dvsd_ports()}, expected [{host.portid}]")
+    if host.libvirtd_ports(NET) != [host.portid]:
+        fail(f"after the restarts libvirtd lists {host.libvirtd_ports(NET)}, "
+             f"expected [{host.portid}]")
     after = ovs_config_snapshot()
     if before != after:
         fail(f"the restarts wrote to OVS:\nbefore {before}\nafter {after}")
-    if guest_interface(host)[1] != portid:
+    if guest_interface(host)[1] != host.portid:
         fail("the guest's port changed over the restarts")
     print("libvirtd and dvsd restarted: same port, no OVS write")
 
+
+@cases.case
+def destroy_releases_the_port(host):
     # 5. virsh destroy releases the port in dvsd.
     host.virsh("destroy", GUEST)
     if host.dvsd_ports() != []:
         fail(f"after destroy dvsd still lists {host.dvsd_ports()}")
 
+
+@cases.case
+def dvsd_down_fails_closed(host):
     # 6. dvsd down: a guest start fails closed with dvsd's message; a release libvirtd does
     #    meanwhile reaches dvsd when it is back.
     host.virsh("start", GUEST)
-    second = guest_interface(host)[1]
+    host.second = guest_interface(host)[1]
     host.stop_dvsd()
     host.virsh("destroy", GUEST)
-    started = host.virsh("start", GUEST, check=False)
+    started = host.virsh("start", GUEST, check_rc=False)
     if started.returncode == 0 or "dvsd is not reachable" not in started.stderr:
         fail(f"a guest start with dvsd down did not fail closed: {started.stdout}"
              f"{started.stderr}")
     print(f"dvsd down: start refused with: {started.stderr.strip()}")
     host.start_dvsd()
-    wait_for("dvsd releasing the port libvirtd released while it was down",
-             lambda: f"Released port {second}" in host.dvsd_log_text())
+    wait_for(lambda: f"Released port {host.second}" in host.dvsd_log_text(),
+             what="dvsd releasing the port libvirtd released while it was down")
     if host.dvsd_ports() != []:
         fail(f"dvsd still lists {host.dvsd_ports()} after catching up")
     host.virsh("start", GUEST)
@@ -421,6 +410,9 @@ def scenario(host):
         fail(f"dvsd lists {host.dvsd_ports()} after the guest started again")
     host.virsh("destroy", GUEST)
 
+
+@cases.case
+def direct_network(host):
     # 7. A direct (macvtap) network: libvirtd gets the same pool, dvsd records the direct plug.
     run("ip", "link", "add", "dvsup0", "type", "veth", "peer", "name", "dvsup1")
     run("ip", "link", "set", "dvsup0", "up")
@@ -429,8 +421,8 @@ def scenario(host):
         f.write(DIRECT_XML)
     host.dvs_virsh("net-define", direct)
     host.dvs_virsh("net-start", DIRECT_NET)
-    wait_for(f"network '{DIRECT_NET}' running in libvirtd",
-             lambda: DIRECT_NET in host.virsh("net-list", "--name").stdout.split())
+    wait_for(lambda: DIRECT_NET in host.virsh("net-list", "--name").stdout.split(),
+             what=f"network '{DIRECT_NET}' running in libvirtd")
     guest2 = os.path.join(host.work, "guest2.xml")
     with open(guest2, "w") as f:
         f.write(GUEST_XML.replace(GUEST, GUEST2).replace(f"network='{NET}' portgroup='web'",
@@ -450,14 +442,17 @@ def scenario(host):
         fail("the direct port is still recorded after destroy")
     print("direct network: macvtap on dvsup0, port recorded and released by dvsd")
 
+
+@cases.case
+def unpublished_network_is_left_alone(host):
     # 8. A network dvsd did not publish is none of its business, even with dvsd down: a guest
     #    starts on it.
     host.stop_dvsd()
-    other = os.path.join(host.work, "other.xml")
-    with open(other, "w") as f:
+    host.other = os.path.join(host.work, "other.xml")
+    with open(host.other, "w") as f:
         f.write(f"<network><name>plain</name><forward mode='bridge'/>"
                 f"<bridge name='{BRIDGE}'/><virtualport type='openvswitch'/></network>")
-    host.virsh("net-define", other)
+    host.virsh("net-define", host.other)
     host.virsh("net-start", "plain")
     plain_guest = os.path.join(host.work, "guest-plain.xml")
     with open(plain_guest, "w") as f:
@@ -469,12 +464,15 @@ def scenario(host):
         fail("the guest on a network dvsd did not publish has no port")
     host.virsh("destroy", GUEST3)
 
+
+@cases.case
+def status_shows_libvirtd_state(host):
     # 9. dvsctl status says where each network stands in libvirtd, refusals included: dvsd
     #    leaves libvirtd's own network of the same name alone.
     host.start_dvsd()
-    host.dvs_virsh("net-define", other)
-    wait_for("dvsctl status showing libvirtd's refusal", lambda: "dvsd did not publish" in
-             host.dvsctl_status())
+    host.dvs_virsh("net-define", host.other)
+    wait_for(lambda: "dvsd did not publish" in
+             host.dvsctl_status(), what="dvsctl status showing libvirtd's refusal")
     status = host.dvsctl_status()
     if not re.search(rf"^{NET} .*libvirtd: running", status, re.M):
         fail(f"dvsctl status does not show {NET} running in libvirtd:\n{status}")
@@ -489,54 +487,54 @@ def scenario(host):
         if updates != 1:
             fail(f"dvsd updated portgroup {pg} in libvirtd {updates} times, expected once:\n"
                  f"{log}")
-    print("all checks passed")
 
 
-def inner(argv):
-    host = Host(*argv)
-    try:
-        scenario(host)
-    except Exception:
-        print("---- ip link\n" + run("ip", "-br", "link", check=False).stdout)
-        print("---- ovs-vsctl show\n" + run("ovs-vsctl", "show", check=False).stdout)
-        for name in ("dvsd.log", "libvirtd.err"):
-            path = os.path.join(host.work, name)
-            if os.path.exists(path):
-                with open(path) as f:
-                    print(f"---- {name}\n{f.read()[-6000:]}")
-        if os.path.exists("/var/log/libvirt/libvirtd.log"):
-            with open("/var/log/libvirt/libvirtd.log") as f:
-                lines = [l for l in f if "hook" in l.lower() or "error" in l.lower()]
-            print("---- libvirtd.log (hooks, errors)\n" + "".join(lines[-60:]))
-        raise
-    finally:
-        host.teardown()
-        shutil.rmtree(host.work, ignore_errors=True)
+def setup(host):
+    host.private_mounts()
+    host.start_ovs()
+    host.configure_libvirtd()
+    host.install_hook()
+    host.start_libvirtd()
+    host.configure_dvsd()
+    host.start_dvsd()
+
+
+def dump(host):
+    print("---- ip link\n" + run("ip", "-br", "link", check_rc=False).stdout)
+    print("---- ovs-vsctl show\n" + run("ovs-vsctl", "show", check_rc=False).stdout)
+    for name in ("dvsd.log", "libvirtd.err"):
+        path = os.path.join(host.work, name)
+        if os.path.exists(path):
+            with open(path) as f:
+                print(f"---- {name}\n{f.read()[-6000:]}")
+    if os.path.exists("/var/log/libvirt/libvirtd.log"):
+        with open("/var/log/libvirt/libvirtd.log") as f:
+            lines = [l for l in f if "hook" in l.lower() or "error" in l.lower()]
+        print("---- libvirtd.log (hooks, errors)\n" + "".join(lines[-60:]))
 
 
 def main():
     if len(sys.argv) != 4:
         print(__doc__)
         return 2
-    if os.environ.get("DVS_HOOK_E2E_INNER") == "1":
-        inner(sys.argv[1:])
-        return 0
-    if os.geteuid() != 0:
-        skip("needs root (private mount and network namespaces, libvirtd, OVS)")
-    for tool in ("unshare", "libvirtd", "virsh", "qemu-system-x86_64", "ovsdb-server",
-                 "ovs-vswitchd", "ovs-vsctl"):
-        if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
-            skip(f"'{tool}' is not installed")
+    require_root("private mount and network namespaces, libvirtd, OVS")
+    require_programs("unshare", "libvirtd", "virsh", "qemu-system-x86_64", "ovsdb-server",
+                     "ovs-vswitchd", "ovs-vsctl")
     if not os.path.exists("/dev/net/tun"):
         skip("no /dev/net/tun: QEMU cannot get a tap device")
-    env = dict(os.environ, DVS_HOOK_E2E_INNER="1",
-               PATH=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
-    probe = subprocess.run(["unshare", "-mn", "--propagation", "private", "true"],
-                           capture_output=True, text=True)
-    if probe.returncode != 0:
-        skip(f"unshare -mn does not work here: {probe.stderr.strip()}")
-    return subprocess.run(["unshare", "-mn", "--propagation", "private", sys.executable,
-                           os.path.abspath(__file__)] + sys.argv[1:], env=env).returncode
+    # Re-run in private mount and network namespaces: the host is not touched.
+    enter_private_netns(mounts=True)
+    host = Host(*sys.argv[1:])
+    try:
+        try:
+            setup(host)
+        except BaseException:
+            dump(host)
+            raise
+        return cases.run(host, on_failure=lambda name, exc: dump(host))
+    finally:
+        host.teardown()
+        shutil.rmtree(host.work, ignore_errors=True)
 
 
 if __name__ == "__main__":

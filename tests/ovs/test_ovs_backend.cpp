@@ -40,7 +40,8 @@ TEST_CASE("net-start waits for the bridge; plugged ports reach ovs-vswitchd", "[
     // network namespace of the test's own, never in the host's.
     ScopedNetworkNamespace netns;
     if (netns.failure()) {
-        WARN("running in the host's network namespace: " << *netns.failure());
+        skip("ovs-vswitchd needs a network namespace of its own: " + *netns.failure());
+        return;
     }
     OvsSandbox ovs(sandboxOptions);
     TempDir run;

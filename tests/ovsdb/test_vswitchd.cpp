@@ -20,7 +20,8 @@ TEST_CASE("a netdev bridge created by the client is configured by ovs-vswitchd",
     // network namespace of the test's own, never in the host's.
     ScopedNetworkNamespace netns;
     if (netns.failure()) {
-        WARN("running in the host's network namespace: " << *netns.failure());
+        skip("ovs-vswitchd needs a network namespace of its own: " + *netns.failure());
+        return;
     }
     OvsSandbox ovs(sandboxOptions);
     auto options = vswitchClientOptions(ovs.unixRemote());

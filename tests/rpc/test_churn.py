@@ -8,13 +8,10 @@ import sys
 import threading
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dvsd_harness import DVS_PROGRAM, Dvsd, RawClient, check, fail, skip, wait_for  # noqa: E402
+from dvstest import Dvsd, check, fail, require_libvirt_python, wait_for
+from dvstest.wire import DVS_PROGRAM, RawClient
 
-try:
-    import libvirt
-except ImportError:
-    skip("python3-libvirt is not installed for /usr/bin/python3")
+libvirt = require_libvirt_python()
 
 CLIENTS = 100
 ROUNDS_PER_CLIENT = 3
@@ -36,12 +33,38 @@ PORT = """<networkport>
 """
 
 
+class XdrReader:
+    """XDR (RFC 4506) values read in order."""
+
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def _take(self, fmt):
+        (value,) = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return value
+
+    def uint(self):
+        return self._take(">I")
+
+    def uhyper(self):
+        return self._take(">Q")
+
+    def string(self):
+        length = self.uint()
+        text = self.data[self.pos:self.pos + length].decode()
+        self.pos += length + (4 - length % 4) % 4
+        return text
+
+
 def connected_clients(status_client):
+    """The clients connected to dvsd, the asking one included: the head of
+    dvs_daemon_status_ret (src/rpc/dvs_protocol.x) from DVS_PROC_DAEMON_STATUS."""
     reply = status_client.call(1, prog=DVS_PROGRAM)
-    payload = reply["payload"]
-    (length,) = struct.unpack(">I", payload[:4])
-    offset = 4 + length + (4 - length % 4) % 4 + 8  # daemon_version, uptime_seconds
-    return struct.unpack(">I", payload[offset:offset + 4])[0]
+    xdr = XdrReader(reply["payload"])
+    xdr.string()  # daemon_version
+    xdr.uhyper()  # uptime_seconds
+    return xdr.uint()  # clients
 
 
 def open_fds(pid):
@@ -114,22 +137,26 @@ def main():
         del port, net
         conn.close()
 
+        # One connection of our own stays open to ask for the count: no connection comes and
+        # goes between the descriptor counts.
         status = RawClient(d.sock_ro)
-        wait_for(lambda: connected_clients(status) == 1, "the setup connection to go away")
+        wait_for(lambda: connected_clients(status) == 1, what="the setup connection to go away")
         pid = d.proc.pid
         fds_before = open_fds(pid)
 
         errors = churn(d, net_uuid)
         check(errors == [], f"round 1: {CLIENTS * ROUNDS_PER_CLIENT} connections, no error "
               f"({errors[:3]})")
-        wait_for(lambda: connected_clients(status) == 1, "every churn connection to be closed")
+        wait_for(lambda: connected_clients(status) == 1,
+                 what="every churn connection to be closed")
         check(open_fds(pid) == fds_before,
               f"no file descriptor left behind after round 1 ({fds_before} -> {open_fds(pid)})")
         rss_after_first = rss_kib(pid)
 
         errors = churn(d, net_uuid)
         check(errors == [], "round 2: no error")
-        wait_for(lambda: connected_clients(status) == 1, "every churn connection to be closed")
+        wait_for(lambda: connected_clients(status) == 1,
+                 what="every churn connection to be closed")
         check(open_fds(pid) == fds_before, "no file descriptor left behind after round 2")
         rss_after_second = rss_kib(pid)
         # A leak of even a few KiB per connection would show over 300 connections.

@@ -7,14 +7,12 @@ removes the bridge. Writes are counted in the database's own log."""
 
 import os
 import re
-import subprocess
 import sys
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dvsd_harness import Dvsd, check, skip, wait_for  # noqa: E402
+from dvstest import Cases, Dvsctl, Dvsd, check, require_libvirt_python, run, skip, wait_for
 
-import libvirt  # noqa: E402
+libvirt = require_libvirt_python()
 
 NETWORK = """<network>
   <name>web</name>
@@ -33,80 +31,103 @@ PORT = """<networkport><uuid>{port}</uuid>
   <mac address='52:54:00:aa:bb:cc'/></networkport>"""
 
 
-def dvsctl(binary, *args):
-    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=30)
+cases = Cases()
 
 
-def reconciles(d):
-    log = subprocess.run(["ovsdb-tool", "show-log", os.path.join(d.ovsdb.dir, "conf.db")],
-                         capture_output=True, text=True, check=True).stdout
-    return log.count("dvsd: reconcile")
+class World:
+    def __init__(self, dvsd, dvsctl):
+        self.d = dvsd
+        self.dvsctl = Dvsctl(dvsctl, "--root", dvsd.root)
+        self.conn = None
+        self.net = None
+        self.owner = str(uuid.uuid4())
+
+    def get(self, *args):
+        return self.d.ovsdb.vsctl("--if-exists", "get", *args).strip('"')
+
+    def reconciles(self):
+        log = run("ovsdb-tool", "show-log", os.path.join(self.d.ovsdb.dir, "conf.db")).stdout
+        return log.count("dvsd: reconcile")
+
+    def programmed(self):
+        p = self.dvsctl("status", check_rc=False)
+        return p.returncode == 0 and "ports 1 programmed, 0 pending" in p.stdout
 
 
-def get(d, *args):
-    return d.ovsdb.vsctl("--if-exists", "get", *args).strip('"')
+@cases.case
+def start_creates_the_bridge(w):
+    w.net = w.conn.networkDefineXML(NETWORK)
+    w.net.create()
+    check(w.d.ovsdb.vsctl("list-br") == "br-web", "net-start created the bridge")
+    check(w.get("Bridge", "br-web", "external_ids:dvs-network") == "web",
+          "the bridge is tagged with its network")
+
+
+@cases.case
+def plugged_port_gets_vlan_and_qos(w):
+    port = w.net.portCreateXML(PORT.format(port=uuid.uuid4(), owner=w.owner), 0)
+    iface_id = re.search(r"interfaceid='([0-9a-f-]+)'", port.XMLDesc()).group(1)
+    # virtqemud plugs the tap as libvirt does (ovs-vsctl add-port ... iface-id).
+    w.d.ovsdb.vsctl("--", "--may-exist", "add-port", "br-web", "vnet0", "tag=10",
+                    "--", "set", "Interface", "vnet0",
+                    'external-ids:attached-mac="52:54:00:aa:bb:cc"',
+                    "--", "set", "Interface", "vnet0", f'external-ids:iface-id="{iface_id}"',
+                    "--", "set", "Interface", "vnet0", f'external-ids:vm-id="{w.owner}"',
+                    "--", "set", "Interface", "vnet0", "external-ids:iface-status=active")
+    wait_for(lambda: w.get("Interface", "vnet0", "ingress_policing_rate") == "4000",
+             what="dvsd's policing on the plugged interface")
+    check(w.get("Port", "vnet0", "tag") == "10", "the port has the portgroup's VLAN")
+    qos = w.get("Port", "vnet0", "qos")
+    check(w.get("QoS", qos, "other_config:min-rate") == "8000000" and
+          w.get("QoS", qos, "other_config:max-rate") == "16000000",
+          "the inbound limit is a linux-htb QoS in libvirt's units")
+    check(w.get("QoS", qos, "external_ids:vm-id") == w.owner, "the QoS row has libvirt's vm-id")
+
+
+@cases.case
+def portgroup_update_moves_the_port(w):
+    w.net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_MODIFY,
+                 libvirt.VIR_NETWORK_SECTION_PORTGROUP, -1,
+                 "<portgroup name='front' default='yes'><vlan><tag id='20'/></vlan>"
+                 "</portgroup>",
+                 libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE | libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG)
+    wait_for(lambda: w.get("Port", "vnet0", "tag") == "20",
+             what="the live port follows its portgroup's new VLAN")
+    wait_for(lambda: w.get("Port", "vnet0", "qos") == "[]",
+             what="the portgroup's bandwidth is gone, and so is the port's QoS")
+
+
+@cases.case
+def restart_writes_nothing(w):
+    wait_for(w.programmed, what="dvsctl status reports the port programmed")
+    w.conn.close()
+    writes = w.reconciles()
+    w.d.restart()
+    wait_for(w.programmed, what="the restarted dvsd finds the port programmed")
+    check(w.reconciles() == writes,
+          f"a restart writes nothing ({w.reconciles() - writes} transactions)")
+    w.conn = w.d.open()
+
+
+@cases.case
+def destroy_removes_the_bridge(w):
+    w.conn.networkLookupByName("web").destroy()
+    check(w.d.ovsdb.vsctl("list-br") == "", "net-destroy removed dvsd's bridge")
 
 
 def main():
     dvsd_binary, dvsctl_binary = sys.argv[1], sys.argv[2]
     libvirt.registerErrorHandler(lambda ctx, err: None, None)
     with Dvsd(dvsd_binary) as d:
-        if d.ovsdb is None or d.ovsdb.proc is None:
+        if d.ovsdb is None:
             skip("ovsdb-server or the vswitch schema is missing")
         d.start()
-        conn = libvirt.open(d.uri())
-        net = conn.networkDefineXML(NETWORK)
-        net.create()
-        check(d.ovsdb.vsctl("list-br") == "br-web", "net-start created the bridge")
-        check(get(d, "Bridge", "br-web", "external_ids:dvs-network") == "web",
-              "the bridge is tagged with its network")
-
-        owner = str(uuid.uuid4())
-        port = net.portCreateXML(PORT.format(port=uuid.uuid4(), owner=owner), 0)
-        iface_id = re.search(r"interfaceid='([0-9a-f-]+)'", port.XMLDesc()).group(1)
-        # virtqemud plugs the tap as libvirt does (brief: ovs-vsctl add-port ... iface-id).
-        d.ovsdb.vsctl("--", "--may-exist", "add-port", "br-web", "vnet0", "tag=10",
-                      "--", "set", "Interface", "vnet0",
-                      f'external-ids:attached-mac="52:54:00:aa:bb:cc"',
-                      "--", "set", "Interface", "vnet0", f'external-ids:iface-id="{iface_id}"',
-                      "--", "set", "Interface", "vnet0", f'external-ids:vm-id="{owner}"',
-                      "--", "set", "Interface", "vnet0", "external-ids:iface-status=active")
-        wait_for(lambda: get(d, "Interface", "vnet0", "ingress_policing_rate") == "4000",
-                 "dvsd's policing on the plugged interface")
-        check(get(d, "Port", "vnet0", "tag") == "10", "the port has the portgroup's VLAN")
-        qos = get(d, "Port", "vnet0", "qos")
-        check(get(d, "QoS", qos, "other_config:min-rate") == "8000000" and
-              get(d, "QoS", qos, "other_config:max-rate") == "16000000",
-              "the inbound limit is a linux-htb QoS in libvirt's units")
-        check(get(d, "QoS", qos, "external_ids:vm-id") == owner, "the QoS row has libvirt's vm-id")
-
-        net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_MODIFY,
-                   libvirt.VIR_NETWORK_SECTION_PORTGROUP, -1,
-                   "<portgroup name='front' default='yes'><vlan><tag id='20'/></vlan>"
-                   "</portgroup>",
-                   libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE | libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG)
-        wait_for(lambda: get(d, "Port", "vnet0", "tag") == "20",
-                 "the live port follows its portgroup's new VLAN")
-        wait_for(lambda: get(d, "Port", "vnet0", "qos") == "[]",
-                 "the portgroup's bandwidth is gone, and so is the port's QoS")
-
-        def programmed():
-            p = dvsctl(dvsctl_binary, "status", "--root", d.root)
-            return p.returncode == 0 and "ports 1 programmed, 0 pending" in p.stdout
-
-        wait_for(programmed, "dvsctl status reports the port programmed")
-        conn.close()
-        writes = reconciles(d)
-        d.restart()
-        wait_for(programmed, "the restarted dvsd finds the port programmed")
-        check(reconciles(d) == writes,
-              f"a restart writes nothing ({reconciles(d) - writes} transactions)")
-
-        conn = libvirt.open(d.uri())
-        conn.networkLookupByName("web").destroy()
-        check(d.ovsdb.vsctl("list-br") == "", "net-destroy removed dvsd's bridge")
-        conn.close()
-    return 0
+        w = World(d, dvsctl_binary)
+        w.conn = d.open()
+        try:
+            return cases.run(w)
+        finally:
+            w.conn.close()
 
 
 if __name__ == "__main__":

@@ -2,13 +2,11 @@
 """virsh against dvsd's read-only socket, and `virsh net-event --loop` output."""
 
 import os
-import shutil
 import subprocess
 import sys
 import threading
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dvsd_harness import Dvsd, check, client_env, skip, virsh, virsh_ok, wait_for  # noqa: E402
+from dvstest import Cases, Dvsd, check, client_env, require_programs, virsh, virsh_ok, wait_for
 
 NETWORK = """<network>
   <name>{name}</name>
@@ -49,118 +47,138 @@ def refused(err, api):
     return f"operation forbidden: read only access prevents {api}" in err
 
 
-def main():
-    dvsd_binary = sys.argv[1]
-    if shutil.which("virsh") is None:
-        skip("virsh is not installed")
-    if shutil.which("stdbuf") is None:
-        skip("stdbuf is not installed (needed to read net-event's output as it comes)")
+cases = Cases()
 
-    with Dvsd(dvsd_binary) as d:
-        d.start()
-        check(oct(os.stat(d.sock).st_mode & 0o777) == "0o600", "the read-write socket is 0600")
-        check(oct(os.stat(d.sock_ro).st_mode & 0o777) == "0o666", "the read-only socket is 0666")
 
-        files = os.path.join(d.root, "files")
-        os.makedirs(files)
-        for name in ("ro", "ev"):
-            with open(os.path.join(files, f"{name}.xml"), "w") as f:
-                f.write(NETWORK.format(name=name))
-        port_file = os.path.join(files, "port.xml")
-        with open(port_file, "w") as f:
-            f.write(PORT)
-        virsh_ok(d, "net-define", os.path.join(files, "ro.xml"))
-        virsh_ok(d, "net-start", "ro")
+@cases.case
+def socket_permissions(w):
+    check(oct(os.stat(w.d.sock).st_mode & 0o777) == "0o600", "the read-write socket is 0600")
+    check(oct(os.stat(w.d.sock_ro).st_mode & 0o777) == "0o666", "the read-only socket is 0666")
 
-        # Reading works on the read-only socket.
-        out = virsh_ok(d, "net-list", "--all", readonly=True)
-        check("ro" in out.split(), "virsh -r net-list sees the network")
-        check("<name>ro</name>" in virsh_ok(d, "net-dumpxml", "ro", readonly=True),
-              "virsh -r net-dumpxml works")
-        virsh_ok(d, "net-info", "ro", readonly=True)
 
-        # Every state-changing command is refused. `virsh -r` opens with VIR_CONNECT_RO, so the
-        # client library refuses first; a client that opens the read-only socket without the
-        # flag reaches dvsd, which must refuse with the same error.
-        ev_file = os.path.join(files, "ev.xml")
-        commands = [
-            (["net-define", ev_file], "virNetworkDefineXML"),
-            (["net-create", ev_file], "virNetworkCreateXML"),
-            (["net-start", "ro"], "virNetworkCreate"),
-            (["net-destroy", "ro"], "virNetworkDestroy"),
-            (["net-undefine", "ro"], "virNetworkUndefine"),
-            (["net-autostart", "ro"], "virNetworkSetAutostart"),
-            (["net-update", "ro", "add", "portgroup", "<portgroup name='x'/>", "--live"],
-             "virNetworkUpdate"),
-            (["net-port-create", "ro", port_file], "virNetworkPortCreateXML"),
+@cases.case
+def reading_works_read_only(w):
+    # Reading works on the read-only socket.
+    out = virsh_ok(w.d, "net-list", "--all", readonly=True)
+    check("ro" in out.split(), "virsh -r net-list sees the network")
+    check("<name>ro</name>" in virsh_ok(w.d, "net-dumpxml", "ro", readonly=True),
+          "virsh -r net-dumpxml works")
+    virsh_ok(w.d, "net-info", "ro", readonly=True)
+
+
+@cases.case
+def changes_are_refused_read_only(w):
+    # Every state-changing command is refused. `virsh -r` opens with VIR_CONNECT_RO, so the
+    # client library refuses first; a client that opens the read-only socket without the
+    # flag reaches dvsd, which must refuse with the same error.
+    commands = [
+        (["net-define", w.ev_file], "virNetworkDefineXML"),
+        (["net-create", w.ev_file], "virNetworkCreateXML"),
+        (["net-start", "ro"], "virNetworkCreate"),
+        (["net-destroy", "ro"], "virNetworkDestroy"),
+        (["net-undefine", "ro"], "virNetworkUndefine"),
+        (["net-autostart", "ro"], "virNetworkSetAutostart"),
+        (["net-update", "ro", "add", "portgroup", "<portgroup name='x'/>", "--live"],
+         "virNetworkUpdate"),
+        (["net-port-create", "ro", w.port_file], "virNetworkPortCreateXML"),
+    ]
+    for args, api in commands:
+        rc, out, err = virsh(w.d, *args, readonly=True)
+        check(rc == 1 and refused(err, api), f"virsh -r {args[0]} is refused: {err.strip()}")
+        rc, out, err = virsh(w.d, *args, ro_socket=True)
+        check(rc == 1 and refused(err, api),
+              f"{args[0]} on the read-only socket is refused by dvsd: {err.strip()}")
+
+
+@cases.case
+def port_delete_is_refused_read_only(w):
+    # A port created read-write cannot be deleted read-only.
+    virsh_ok(w.d, "net-port-create", "ro", w.port_file)
+    port = "8d1ac3a6-7a0e-4b49-9d4c-4c1f1c9a0f11"
+    # virsh 9.0 prints only its own line for this failure (and exits 0): the port staying
+    # is the proof.
+    rc, out, err = virsh(w.d, "net-port-delete", "ro", port, ro_socket=True)
+    check(f"error: Failed to delete network port {port}" in err,
+          f"net-port-delete on the read-only socket is refused: {err.strip()}")
+    check(port in virsh_ok(w.d, "net-port-list", "ro", "--uuid", readonly=True),
+          "the port is still there")
+    # Nothing changed through the read-only socket.
+    rows = virsh_ok(w.d, "net-list", "--all").split()
+    check("ev" not in rows, "no network was defined through the read-only socket")
+    virsh_ok(w.d, "net-port-delete", "ro", port)
+
+
+@cases.case
+def net_event_loop_prints_lifecycle(w):
+    # net-event --loop prints one line per lifecycle event.
+    env = client_env(w.d.root)
+    proc = subprocess.Popen(
+        ["stdbuf", "-oL", "virsh", "-c", w.d.uri(), "net-event", "--event", "lifecycle",
+         "--loop"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        lines = Lines(proc)
+
+        # The registration is done once an event reaches it: toggle autostart-free probes
+        # (define/undefine of a scratch network) until one is printed.
+        probe_file = os.path.join(w.files, "probe.xml")
+        with open(probe_file, "w") as f:
+            f.write(NETWORK.format(name="probe"))
+
+        def registered():
+            virsh_ok(w.d, "net-define", probe_file)
+            virsh_ok(w.d, "net-undefine", "probe")
+            return any("for network probe: Undefined" in l for l in lines.snapshot())
+
+        wait_for(registered, what="net-event to print an event")
+        start = len(lines.snapshot())
+
+        virsh_ok(w.d, "net-define", w.ev_file)
+        virsh_ok(w.d, "net-start", "ev")
+        virsh_ok(w.d, "net-destroy", "ev")
+        virsh_ok(w.d, "net-undefine", "ev")
+        expected = [
+            "event 'lifecycle' for network ev: Defined",
+            "event 'lifecycle' for network ev: Started",
+            "event 'lifecycle' for network ev: Stopped",
+            "event 'lifecycle' for network ev: Undefined",
         ]
-        for args, api in commands:
-            rc, out, err = virsh(d, *args, readonly=True)
-            check(rc == 1 and refused(err, api), f"virsh -r {args[0]} is refused: {err.strip()}")
-            rc, out, err = virsh(d, *args, ro_socket=True)
-            check(rc == 1 and refused(err, api),
-                  f"{args[0]} on the read-only socket is refused by dvsd: {err.strip()}")
 
-        # A port created read-write cannot be deleted read-only.
-        virsh_ok(d, "net-port-create", "ro", port_file)
-        port = "8d1ac3a6-7a0e-4b49-9d4c-4c1f1c9a0f11"
-        # virsh 9.0 prints only its own line for this failure (and exits 0): the port staying
-        # is the proof.
-        rc, out, err = virsh(d, "net-port-delete", "ro", port, ro_socket=True)
-        check(f"error: Failed to delete network port {port}" in err,
-              f"net-port-delete on the read-only socket is refused: {err.strip()}")
-        check(port in virsh_ok(d, "net-port-list", "ro", "--uuid", readonly=True),
-              "the port is still there")
-        # Nothing changed through the read-only socket.
-        rows = virsh_ok(d, "net-list", "--all").split()
-        check("ev" not in rows, "no network was defined through the read-only socket")
-        virsh_ok(d, "net-port-delete", "ro", port)
+        def got_all():
+            got = [l for l in lines.snapshot()[start:] if "for network ev:" in l]
+            return got if len(got) >= len(expected) else None
 
-        # net-event --loop prints one line per lifecycle event.
-        env = client_env(d.root)
-        proc = subprocess.Popen(
-            ["stdbuf", "-oL", "virsh", "-c", d.uri(), "net-event", "--event", "lifecycle",
-             "--loop"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        try:
-            lines = Lines(proc)
+        got = wait_for(got_all, what="the four lifecycle events")
+        check(got == expected, f"net-event printed the events in order: {got}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
-            # The registration is done once an event reaches it: toggle autostart-free probes
-            # (define/undefine of a scratch network) until one is printed.
-            probe_file = os.path.join(files, "probe.xml")
-            with open(probe_file, "w") as f:
-                f.write(NETWORK.format(name="probe"))
 
-            def registered():
-                virsh_ok(d, "net-define", probe_file)
-                virsh_ok(d, "net-undefine", "probe")
-                return any("for network probe: Undefined" in l for l in lines.snapshot())
+class World:
+    def __init__(self, dvsd):
+        self.d = dvsd
+        self.files = os.path.join(dvsd.root, "files")
+        os.makedirs(self.files)
+        for name in ("ro", "ev"):
+            with open(os.path.join(self.files, f"{name}.xml"), "w") as f:
+                f.write(NETWORK.format(name=name))
+        self.ev_file = os.path.join(self.files, "ev.xml")
+        self.port_file = os.path.join(self.files, "port.xml")
+        with open(self.port_file, "w") as f:
+            f.write(PORT)
 
-            wait_for(registered, "net-event to print an event")
-            start = len(lines.snapshot())
 
-            virsh_ok(d, "net-define", ev_file)
-            virsh_ok(d, "net-start", "ev")
-            virsh_ok(d, "net-destroy", "ev")
-            virsh_ok(d, "net-undefine", "ev")
-            expected = [
-                "event 'lifecycle' for network ev: Defined",
-                "event 'lifecycle' for network ev: Started",
-                "event 'lifecycle' for network ev: Stopped",
-                "event 'lifecycle' for network ev: Undefined",
-            ]
-
-            def got_all():
-                got = [l for l in lines.snapshot()[start:] if "for network ev:" in l]
-                return got if len(got) >= len(expected) else None
-
-            got = wait_for(got_all, "the four lifecycle events")
-            check(got == expected, f"net-event printed the events in order: {got}")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-
+def main():
+    # stdbuf: net-event's output is read as it comes.
+    require_programs("virsh", "stdbuf")
+    with Dvsd(sys.argv[1]) as d:
+        d.start()
+        w = World(d)
+        virsh_ok(d, "net-define", os.path.join(w.files, "ro.xml"))
+        virsh_ok(d, "net-start", "ro")
+        rc = cases.run(w)
         d.stop()
-    return 0
+        return rc
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "test_support.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -33,6 +34,18 @@ bool wasSkipped()
     return gSkipped;
 }
 
+std::vector<std::filesystem::path> xmlFiles(const std::filesystem::path& dir)
+{
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        if (entry.path().extension() == ".xml") {
+            files.push_back(entry.path());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
 std::filesystem::path sourceRoot()
 {
     return envPath("DVS_SOURCE_ROOT");
@@ -52,8 +65,8 @@ bool regenerate()
 TempDir::TempDir()
 {
     const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                       "/dvs-test-XXXXXX";
+    std::string tmpl =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/dvs-test-XXXXXX";
     if (::mkdtemp(tmpl.data()) == nullptr) {
         throw std::runtime_error("cannot create a temporary folder");
     }

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dvs::test {
 
@@ -15,6 +16,9 @@ bool wasSkipped();
 std::filesystem::path sourceRoot();
 // Build tree root (DVS_BUILD_ROOT).
 std::filesystem::path buildRoot();
+
+// The .xml files of a folder, sorted by name (the data-driven tests' inputs).
+std::vector<std::filesystem::path> xmlFiles(const std::filesystem::path& dir);
 
 // Whether DVS_TEST_REGENERATE=1 asks golden tests to rewrite their expected outputs.
 bool regenerate();
