@@ -212,16 +212,20 @@ class Host:
         return "\n".join(out)
 
     def cleanup(self):
-        self.close_conn()
-        for g in self.guests:
+        """Stops what the host started; also after a failure half-way through __init__."""
+        if getattr(self, "_conn", None) is not None:
+            self.close_conn()
+        for g in getattr(self, "guests", []):
             g.stop()
         self.guests = []
-        self.dvsd.cleanup()
-        self.ovs.cleanup()
-        if self.sysfs:
+        for part in ("dvsd", "ovs"):
+            if getattr(self, part, None) is not None:
+                getattr(self, part).cleanup()
+        if getattr(self, "sysfs", None):
             self.ns.umount(self.sysfs)
             self.sysfs = None
-        self.ns.close()
+        if getattr(self, "ns", None) is not None:
+            self.ns.close()
 
 
 class Fabric:
@@ -302,7 +306,12 @@ class Fabric:
     # ---- hosts and controllers
 
     def add_host(self, name, start=True):
-        host = Host(self, len(self.hosts) + 1, name, start=start)
+        host = Host.__new__(Host)
+        try:
+            host.__init__(self, len(self.hosts) + 1, name, start=start)
+        except BaseException:
+            host.cleanup()
+            raise
         self.hosts[name] = host
         return host
 
