@@ -422,7 +422,10 @@ void Client::onNotification(const std::string& method, Json&& params)
         return;
     }
     if (method != "update" && method != "update2" && method != "update3") {
-        return; // locked, stolen: no locks are taken
+        if (notificationListener_) {
+            notificationListener_(method, params); // locked, stolen
+        }
+        return;
     }
     std::size_t expected = method == "update3" ? 3 : 2;
     if (!params.is_array() || params.size() != expected) {

@@ -168,6 +168,14 @@ public:
     // Sends any request on the session (e.g. "list_dbs", "get_server_id"); fails without one.
     void call(std::string method, Json params, Connection::ReplyHandler reply);
 
+    // Hears the notifications the client does not handle itself: "locked" and "stolen" (RFC
+    // 7047 §4.1.9-11) for a caller that takes locks with call("lock", ...).
+    using NotificationListener = std::function<void(const std::string& method, const Json& params)>;
+    void setNotificationListener(NotificationListener listener)
+    {
+        notificationListener_ = std::move(listener);
+    }
+
     Connection& connection() noexcept { return *connection_; }
     const ClientStats& stats() const noexcept { return stats_; }
 
@@ -232,6 +240,7 @@ private:
     std::string savedTxnId_; // the transaction id of the last cache file written or read
 
     std::map<std::uint64_t, StateListener> stateListeners_;
+    NotificationListener notificationListener_;
     std::uint64_t nextListener_ = 1;
     ClientStats stats_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

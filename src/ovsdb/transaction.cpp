@@ -122,6 +122,11 @@ void Transaction::verifyAbsent(std::string_view table, std::string_view column, 
         false);
 }
 
+void Transaction::assertLock(std::string_view lock)
+{
+    add(Json{{"op", "assert"}, {"lock", lock}}, false);
+}
+
 Json Transaction::params(std::string_view database) const
 {
     Json params = Json::array({database});

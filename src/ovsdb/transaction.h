@@ -97,6 +97,10 @@ public:
     // Requires that no row of table has column == value (e.g. no bridge of that name yet).
     void verifyAbsent(std::string_view table, std::string_view column, Json value);
 
+    // Makes the transaction fail ("not owner") unless this session holds the lock (RFC 7047
+    // §5.2.10 "assert"): a writer that must be the only one loses no race after losing its lock.
+    void assertLock(std::string_view lock);
+
     // Whether any operation writes (inserts, updates, mutates or deletes).
     bool writes() const noexcept { return writes_; }
     const Json& operations() const noexcept { return ops_; }
