@@ -83,6 +83,11 @@ int runHostAdd(std::span<const std::string> args, std::ostream& out);
 int runHostRemove(std::span<const std::string> args, std::ostream& out);
 int runSwitchStatus(std::span<const std::string> args, std::ostream& out);
 int runWait(std::span<const std::string> args, std::ostream& out);
+int runSwitchRolloutPolicy(std::span<const std::string> args, std::ostream& out);
+int runRolloutStatus(std::span<const std::string> args, std::ostream& out);
+int runRolloutResume(std::span<const std::string> args, std::ostream& out);
+int runRolloutAbort(std::span<const std::string> args, std::ostream& out);
+int runDbInit(std::span<const std::string> args, std::ostream& out);
 
 // The socket of the dvsd whose host paths are under root (driver mode first, then hook mode).
 // Throws Error(SystemError) when neither exists.

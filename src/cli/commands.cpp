@@ -100,6 +100,32 @@ constexpr std::array kCommands{
             "wait until every member host has applied the switch's current generation; fails "
             "naming the hosts that failed or, at the timeout, did not answer",
             runWait},
+    Command{"switch-rollout-policy",
+            "switch-rollout-policy [--db REMOTE] NAME [--canary HOST[,HOST...]] [--batch N|N%] "
+            "[--max-failed K] [--soak SECONDS] [--deadline SECONDS] [--clear]",
+            "how changes reach the hosts: canary hosts first, then batches, halting after more "
+            "than K failed hosts (default 0), each batch healthy for the soak time, each host "
+            "given a deadline; options change the policy, --clear removes it (every host at "
+            "once), none prints it",
+            runSwitchRolloutPolicy},
+    Command{"rollout-status", "rollout-status [--db REMOTE] [--json] NAME",
+            "the switch's latest rollout: running, halted (with the failed hosts and why), done "
+            "or aborted, its batch and every host's state",
+            runRolloutStatus},
+    Command{"rollout-resume", "rollout-resume [--db REMOTE] NAME",
+            "run a halted rollout again from its first batch", runRolloutResume},
+    Command{"rollout-abort", "rollout-abort [--db REMOTE] NAME",
+            "stop the rollout and return every host to the previous generation (as a new "
+            "generation with its definition)",
+            runRolloutAbort},
+    Command{"db-init",
+            "db-init [--db REMOTE] [--host-remote pssl:PORT[:IP]] [--private-key FILE "
+            "--certificate FILE --ca-cert FILE]",
+            "prepare the management database for hosts: the RBAC role 'dvs-host' (a host writes "
+            "only its own status rows, named by its certificate), the remote hosts connect to "
+            "with that role, and the server's TLS files, for ovsdb-server "
+            "--remote=db:DVS,DVS_Global,connections --private-key=db:DVS,SSL,private_key ...",
+            runDbInit},
 };
 
 } // namespace

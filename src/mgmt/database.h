@@ -19,7 +19,8 @@
 //   is Switch_Generation(switch, that generation).definition with the member's uplink NICs
 //   filled in: mgmt::memberNetwork() in compose.h.
 // - Its one Host_Status row (name): last_seen (ms since the epoch) refreshed at least every
-//   heartbeat_interval ms; a host silent for kMissedHeartbeats (progress.h) intervals shows as unreachable.
+//   heartbeat_interval ms; a host silent for kMissedHeartbeats (progress.h) intervals shows as
+//   unreachable.
 // - One Member_Status row per switch it carries (host, switch): generation = the generation
 //   applied; state "applying" with applying_generation = the one being applied, "in-sync" once
 //   generation is the desired one, "failed" with applying_generation and reason, "reverted" with

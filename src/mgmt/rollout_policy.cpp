@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "mgmt/rollout_policy.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "mgmt/switches.h"
@@ -84,6 +85,25 @@ void startRollout(ovsdb::Transaction& txn, const db::Switch::View& sw, std::int6
             txn.update(member.uuid(), db::Member::Values().setTargetGeneration(previous));
         }
     }
+    // Finished rollouts are history: the last few are kept.
+    std::vector<db::Rollout::View> finished;
+    for (const auto& row : db::Rollout::all(replica)) {
+        if (row.switchColumn() == sw.uuid() &&
+            (row.state() == "done" || row.state() == "aborted")) {
+            finished.push_back(row);
+        }
+    }
+    std::sort(finished.begin(), finished.end(),
+              [](const auto& a, const auto& b) { return a.toGeneration() > b.toGeneration(); });
+    for (std::size_t i = kKeptRollouts; i < finished.size(); ++i) {
+        for (const auto& host : db::RolloutHost::all(replica)) {
+            if (host.rollout() == finished[i].uuid()) {
+                txn.remove(db::RolloutHost::kTable, host.uuid());
+            }
+        }
+        txn.remove(db::Rollout::kTable, finished[i].uuid());
+    }
+
     std::int64_t now = nowMs();
     txn.insert(db::Rollout::Values()
                    .setSwitch(sw.uuid())

@@ -16,6 +16,9 @@
 // members on, canaries first, batch by batch.
 namespace dvs::mgmt {
 
+// Finished rollouts kept per switch (with their host rows) for rollout-status.
+inline constexpr std::size_t kKeptRollouts = 4;
+
 struct RolloutPolicy
 {
     std::vector<std::string> canary;

@@ -270,11 +270,13 @@ std::int64_t updateSwitch(ovsdb::Transaction& txn, std::string_view name,
 }
 
 std::int64_t commitGeneration(ovsdb::Transaction& txn, const db::Switch::View& sw,
-                              const conf::NetworkDef& def, std::string change)
+                              const conf::NetworkDef& def, std::string change, bool underPolicy)
 {
     const auto& replica = txn.replica();
     txn.verify(db::Switch::kTable, sw.uuid(), {db::Switch::Col::kGeneration});
-    refuseDuringRollout(replica, sw);
+    if (underPolicy) {
+        refuseDuringRollout(replica, sw);
+    }
     if (def.name != sw.name()) {
         raise(ErrorCode::OperationInvalid, "switch '{}' cannot be renamed to '{}'", sw.name(),
               def.name);
@@ -314,7 +316,9 @@ std::int64_t commitGeneration(ovsdb::Transaction& txn, const db::Switch::View& s
             txn.remove(db::SwitchGeneration::kTable, gen.uuid());
         }
     }
-    startRollout(txn, sw, previous, generation);
+    if (underPolicy) {
+        startRollout(txn, sw, previous, generation);
+    }
     return generation;
 }
 

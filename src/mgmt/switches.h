@@ -58,9 +58,12 @@ std::int64_t updateSwitch(ovsdb::Transaction& txn, std::string_view name,
                           std::string_view xml);
 
 // Makes def the switch's definition as a new generation (validated against every member), with
-// change describing it. Used by every change and by rollout aborts. Returns the generation.
+// change describing it. Used by every change and by rollout aborts. A change under the rollout
+// policy is refused while a rollout is active and starts one when the switch has a policy; a
+// rollout abort is not under it (every member moves at once). Returns the generation.
 std::int64_t commitGeneration(ovsdb::Transaction& txn, const db::Switch::View& sw,
-                              const conf::NetworkDef& def, std::string change);
+                              const conf::NetworkDef& def, std::string change,
+                              bool underPolicy = true);
 
 // host-add: the host becomes a member with its own uplink NICs (validated by composing its
 // network). A host joining while a rollout runs or is halted starts on the rollout's previous

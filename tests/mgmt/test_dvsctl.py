@@ -6,7 +6,7 @@ found through --db, DVS_DB or dvsd.conf, `wait` and `switch-status` reading the 
 hosts write (written here by the test, as a host would), and concurrent administrators on a
 3-server Raft cluster losing no change.
 
-usage: test_dvsctl.py DVSCTL SCHEMA"""
+usage: test_dvsctl.py DVSCTL DVS-CONTROLLER SCHEMA"""
 
 import json
 import os
@@ -14,7 +14,8 @@ import shutil
 import subprocess
 import sys
 
-from dvstest import Cases, Dvsctl, OvsdbCluster, check, ovs_missing, run, skip, temp_root, wait_for
+from dvstest import (Cases, Daemon, Dvsctl, OvsdbCluster, check, free_tcp_port, ovs_missing, run,
+                     skip, tcp_accepts, temp_root, wait_for)
 
 SWITCH_XML = """<network>
   <name>sw</name>
@@ -207,16 +208,141 @@ def concurrent_admins_on_a_cluster(w):
     check(generation(ctl) == 9, "each change is one generation")
 
 
+def select(remote, table, *columns):
+    out = transact(remote, {"op": "select", "table": table, "where": [],
+                            "columns": list(columns)})
+    return json.loads(out)[0]["rows"]
+
+
+def answer_hosts(remote, silent=()):
+    """Every member host not in silent reports the generation it should run as applied."""
+    switches = {row["_uuid"][1]: row for row in select(remote, "Switch", "_uuid", "name",
+                                                       "generation")}
+    done = {(r["host"], r["switch"]): r["generation"]
+            for r in select(remote, "Member_Status", "host", "switch", "generation")}
+    for m in select(remote, "Member", "switch", "host", "target_generation"):
+        if m["host"] in silent:
+            continue
+        sw = switches[m["switch"][1]]
+        target = m["target_generation"]
+        desired = target if isinstance(target, int) else sw["generation"]
+        if done.get((m["host"], sw["name"])) != desired:
+            set_status(remote, m["host"], sw["name"], desired, "in-sync")
+
+
+@cases.case
+def controller_failover(w):
+    """Two dvs-controller daemons: one takes the lock, the other waits; the active one is killed
+    with SIGKILL in the middle of a rollout and the standby finishes it."""
+    remote, ctl = w["remote"], w["ctl"]
+    transact(remote, {"op": "delete", "table": "Member_Status", "where": []})
+    ctl("switch-define", w["xml"])
+    for host in ("h1", "h2", "h3"):
+        ctl("host-add", "sw", host, "--uplink", "eth1,eth2")
+    out = ctl.out("switch-rollout-policy", "sw", "--canary", "h1", "--batch", "1",
+                  "--deadline", "60")
+    check("Canary:         h1" in out, f"switch-rollout-policy sets and prints the policy: {out}")
+    check("Batch:          1" in ctl.out("switch-rollout-policy", "sw"),
+          "without options it prints the policy")
+    answer_hosts(remote)
+    daemons = []
+    for name in ("ctl-a", "ctl-b"):
+        d = Daemon([w["controller"], "--db", remote, "--id", name, "--tick", "100"],
+                   os.path.join(w["dir"], name + ".log"), name=name)
+        w["cleanup"].append(d.stop)
+        d.start()
+        daemons.append(d)
+        wait_for(lambda: "controller " + name + ": " in d.log(), what=f"{name} to start")
+    wait_for(lambda: any("active (acquired)" in d.log() for d in daemons), what="an active one")
+    active = [d for d in daemons if "active (acquired)" in d.log()]
+    check(len(active) == 1, "exactly one controller is active")
+    active = active[0]
+    standby = daemons[1] if active is daemons[0] else daemons[0]
+
+    ctl("switch-update", "sw", "modify", "portgroup",
+        "<portgroup name='web'><vlan><tag id='11'/></vlan></portgroup>")
+    # h2 holds the second batch back.
+    def at_h2():
+        answer_hosts(remote, silent=("h2",))
+        return json.loads(ctl.out("rollout-status", "--json", "sw"))["batch"] == 1
+    wait_for(at_h2, what="the rollout to reach its second batch")
+    status = json.loads(ctl.out("rollout-status", "--json", "sw"))
+    check(status["state"] == "running" and status["hosts"][0]["host"] == "h1"
+          and status["hosts"][0]["state"] == "applied", "the canary h1 applied first")
+    active.kill()
+    wait_for(lambda: "active" in standby.log(), what="the standby to take over")
+
+    def finished():
+        answer_hosts(remote)
+        return json.loads(ctl.out("rollout-status", "--json", "sw"))["state"] == "done"
+    wait_for(finished, what="the rollout to finish")
+    status = json.loads(ctl.out("rollout-status", "--json", "sw"))
+    check(status["controller"] == standby.name, "the standby finished it")
+    check("State:          done" in ctl.out("rollout-status", "sw"), "rollout-status says done")
+    check("applied on 3 of 3 hosts" in ctl.out("wait", "sw", "--timeout", "30"),
+          "every host applied the generation")
+
+    # A canary that fails halts the next rollout; rollout-status says halted and why.
+    ctl("switch-update", "sw", "modify", "portgroup",
+        "<portgroup name='web'><vlan><tag id='12'/></vlan></portgroup>")
+    gen = generation(ctl)
+
+    def halted():
+        set_status(remote, "h1", "sw", gen - 1, "failed", reason="no interface 'eth9'",
+                   applying=gen)
+        return json.loads(ctl.out("rollout-status", "--json", "sw"))["state"] == "halted"
+    wait_for(halted, what="the rollout to halt")
+    out = ctl.out("rollout-status", "sw")
+    check("halted" in out and "h1" in out and "no interface 'eth9'" in out,
+          f"rollout-status prints halted, the failed host and why: {out}")
+    err = failing(ctl, "wait", "sw")
+    check("halted" in err, "wait fails on a halted rollout")
+    out = ctl.out("rollout-abort", "sw")
+    check(f"generation {gen + 1}" in out, f"rollout-abort makes generation {gen + 1}: {out}")
+    check("<tag id='11'/>" in ctl.out("switch-dumpxml", "sw"), "with the previous definition")
+    failing(ctl, "rollout-resume", "sw")
+    for d in daemons:
+        d.stop()
+    ctl("switch-undefine", "sw")
+
+
+@cases.case
+def db_init(w):
+    """db-init creates the host role and the remote ovsdb-server reads from DVS_Global."""
+    remote, ctl = w["remote"], w["ctl"]
+    port = free_tcp_port()
+    out = ctl.out("db-init", "--host-remote", f"ptcp:{port}:127.0.0.1")
+    check("role 'dvs-host'" in out, "db-init says what it did")
+    wait_for(tcp_accepts("127.0.0.1", port), what="ovsdb-server to listen on the host remote")
+    check(True, "ovsdb-server listens on the remote db-init added (db:DVS,DVS_Global,connections)")
+    ctl("db-init", "--host-remote", f"ptcp:{port}:127.0.0.1")
+    roles = select(remote, "RBAC_Role", "name", "permissions")
+    check(len(roles) == 1 and roles[0]["name"] == "dvs-host", "one role dvs-host, run twice")
+    perms = {p["table"]: p for p in select(remote, "RBAC_Permission", "table", "authorization",
+                                           "insert_delete", "update")}
+    check(sorted(perms) == ["Host_Status", "Member_Status"], "it may write only status tables")
+    check(perms["Member_Status"]["authorization"] == "host"
+          and perms["Host_Status"]["authorization"] == "name",
+          "and only the rows that name the host")
+    conns = select(remote, "Connection", "target", "role")
+    check(conns == [{"target": f"ptcp:{port}:127.0.0.1", "role": "dvs-host"}],
+          "the host remote carries the role")
+    err = failing(ctl, "db-init", "--private-key", "/nonexistent")
+    check("TLS needs" in err, "TLS needs all three files")
+
+
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 4:
         sys.exit(__doc__)
-    dvsctl, schema = sys.argv[1], sys.argv[2]
+    dvsctl, controller, schema = sys.argv[1], sys.argv[2], sys.argv[3]
     why = ovs_missing(vswitchd=False)
     if why:
         skip(why)
     folder = temp_root("dvs-mgmt-")
-    w = {"dvsctl": dvsctl, "schema": schema, "dir": folder, "cleanup": []}
-    server = OvsdbCluster(os.path.join(folder, "standalone"), schema, size=1, clustered=False)
+    w = {"dvsctl": dvsctl, "controller": controller, "schema": schema, "dir": folder,
+         "cleanup": []}
+    server = OvsdbCluster(os.path.join(folder, "standalone"), schema, size=1, clustered=False,
+                          server_args=["--remote=db:DVS,DVS_Global,connections"])
     w["cleanup"].append(server.cleanup)
     try:
         w["remote"] = server.unix_remote()
