@@ -168,7 +168,7 @@ void portCycle(virNetworkPtr net, std::mt19937_64& rng, unsigned n)
     }
 }
 
-// virtqemud's domain start on its own fresh connection (driver-spec §3.4): open, set identity,
+// virtqemud's domain start on its own fresh connection (as virtqemud does it): open, set identity,
 // look up the network, create a port, read its XML, close.
 void domainStart(const std::string& uri, const std::string& network, std::mt19937_64& rng,
                  unsigned n)

@@ -67,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     rpc::DaemonInfo info;
     info.clientCount = [] { return 1U; };
     rpc::Dispatcher dispatcher(driver, info);
-    dispatcher.setNetworkHookHandler([](const rpc::NetworkHookCall&) {});
+    dispatcher.setNetworkHookHandler([](const driver::NetworkHookCall&) {});
     dispatcher.setPublicationState([](const std::string&) { return std::string("published"); });
     rpc::Session session;
     session.readOnlySocket = readOnly;

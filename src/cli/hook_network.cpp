@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "cli/command.h"
-#include "daemon/config.h"
-#include "hook/published_network.h"
+#include "conf/published_network.h"
+#include "config/daemon_config.h"
 #include "rpc/client.h"
 #include "util/error.h"
 
@@ -46,19 +46,19 @@ int runHookNetwork(std::span<const std::string> args, std::ostream&)
     if (positional.size() < 3 || positional.size() > 4) {
         throw UsageError(kUsage);
     }
-    rpc::NetworkHookCall hook{positional[0], positional[1], positional[2], {}};
+    driver::NetworkHookCall hook{positional[0], positional[1], positional[2], {}};
     hook.hookData.assign(std::istreambuf_iterator<char>(std::cin),
                          std::istreambuf_iterator<char>());
 
     // Networks dvsd did not publish are none of its business, whether dvsd runs or not.
-    if (!hook::hookDataIsPublished(hook.hookData)) {
+    if (!conf::hookDataIsPublished(hook.hookData)) {
         return 0;
     }
     if (socket.empty()) {
         if (config.empty()) {
-            config = daemon::underRoot(root, "/etc/dvs/dvsd.conf");
+            config = config::underRoot(root, "/etc/dvs/dvsd.conf");
         }
-        socket = daemon::loadConfig(config, false).rwSocket(root);
+        socket = config::loadConfig(config, false).rwSocket(root);
     }
     // Only a port dvsd did not see must fail: for every other operation dvsd catches up when it
     // comes back (it compares its ports with libvirtd's).

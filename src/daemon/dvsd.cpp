@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // dvsd: the libvirt-dvs daemon. Serves libvirt's network driver protocol on unix sockets
-// (DESIGN.md §2), in the foreground, logging to stderr or the journal.
+// (docs/architecture.md), in the foreground, logging to stderr or the journal.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -22,7 +22,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "daemon/config.h"
+#include "config/daemon_config.h"
 #include "driver/backend.h"
 #include "driver/dhcp_leases.h"
 #include "driver/dnsmasq_supervisor.h"
@@ -34,6 +34,7 @@
 #include "mgmt/agent.h"
 #include "rpc/server.h"
 #include "util/error.h"
+#include "util/notice.h"
 
 namespace dvs::daemon {
 
@@ -64,6 +65,17 @@ void logMessage(GLogLevelFlags level, fmt::format_string<Args...> format, Args&&
 {
     std::string text = fmt::format(format, std::forward<Args>(args)...);
     g_log_structured("dvsd", level, "MESSAGE", "%s", text.c_str());
+}
+
+// Where the lower layers' notices go: logged in their own domain (docs/architecture.md,
+// "Logging").
+util::NoticeSink noticeLogger(const char* domain)
+{
+    return util::NoticeSink([domain](util::Notice notice) {
+        auto level =
+            notice.level == util::NoticeLevel::Warning ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_INFO;
+        g_log_structured(domain, level, "MESSAGE", "%s", notice.text.c_str());
+    });
 }
 
 void notify([[maybe_unused]] const char* state)
@@ -190,7 +202,7 @@ std::optional<Options> parseOptions(int& argc, char**& argv, int& exitCode)
         options.root = std::filesystem::absolute(options.root);
     }
     if (!options.configGiven) {
-        options.config = underRoot(options.root, "/etc/dvs/dvsd.conf");
+        options.config = config::underRoot(options.root, "/etc/dvs/dvsd.conf");
     }
     return options;
 }
@@ -199,7 +211,7 @@ std::optional<Options> parseOptions(int& argc, char**& argv, int& exitCode)
 struct Daemon
 {
     Options options;
-    DaemonConfig config;
+    config::DaemonConfig config;
     std::unique_ptr<driver::NetworkDriver> driver;
     std::unique_ptr<rpc::Server> server;
     std::unique_ptr<hook::HookMode> hookMode; // in hook mode only
@@ -249,7 +261,8 @@ gboolean onHangup(gpointer data) noexcept
         logMessage(G_LOG_LEVEL_CRITICAL, "Reloading hooks failed: {}", error.what());
     }
     try {
-        DaemonConfig next = loadConfig(daemon->options.config, daemon->options.configGiven);
+        config::DaemonConfig next =
+            config::loadConfig(daemon->options.config, daemon->options.configGiven);
         if (next.rwSocket(daemon->options.root) != daemon->config.rwSocket(daemon->options.root) ||
             next.unixSockRwPerms != daemon->config.unixSockRwPerms ||
             next.unixSockRoPerms != daemon->config.unixSockRoPerms ||
@@ -290,9 +303,9 @@ void startAgent(Daemon& daemon, const driver::DriverPaths& paths)
     options.remotes = config.remotes;
     options.host = config.hostName();
     if (!config.privateKey.empty()) {
-        options.privateKey = underRoot(root, config.privateKey);
-        options.certificate = underRoot(root, config.certificate);
-        options.caCert = underRoot(root, config.caCert);
+        options.privateKey = config::underRoot(root, config.privateKey);
+        options.certificate = config::underRoot(root, config.certificate);
+        options.caCert = config::underRoot(root, config.caCert);
     }
     options.heartbeatInterval = std::chrono::seconds(config.heartbeatInterval);
     options.sysfsRoot = root / "sys";
@@ -325,7 +338,7 @@ int run(int argc, char** argv)
 
     Daemon daemon;
     daemon.options = *options;
-    daemon.config = loadConfig(daemon.options.config, daemon.options.configGiven);
+    daemon.config = config::loadConfig(daemon.options.config, daemon.options.configGiven);
     gLogLevel = daemon.options.verbose ? G_LOG_LEVEL_DEBUG : daemon.config.logLevel;
 
     // Signals are caught from here on (their callbacks run once the loop runs): a SIGTERM or
@@ -344,11 +357,12 @@ int run(int argc, char** argv)
     driver::OvsBackendOptions ovs;
     ovs.remote = daemon.config.ovsRemoteUnder(daemon.options.root);
     ovs.datapathType = daemon.config.ovsDatapathType;
+    ovs.notices = noticeLogger("dvs-ovsdb");
     // libvirt's virtual networks (nat, route, open, isolated): run by dvsd in driver mode, left
     // to libvirtd in hook mode.
     std::unique_ptr<driver::NetworkBackend> virtualNetworks;
     std::shared_ptr<driver::DhcpLeaseStore> leases;
-    if (daemon.config.mode != SocketMode::Hook) {
+    if (daemon.config.mode != config::SocketMode::Hook) {
         // dnsmasq's files and leases as libvirt keeps them, in dvsd's folders.
         const auto dnsmasqDir = paths.libDir / "dnsmasq";
         leases = std::make_shared<driver::DhcpLeaseStore>(dnsmasqDir);
@@ -398,13 +412,13 @@ int run(int argc, char** argv)
         daemon.server->listenUnix(roPath, true, daemon.config.unixSockRoPerms, group);
     }
 
-    if (daemon.config.mode == SocketMode::Hook) {
+    if (daemon.config.mode == config::SocketMode::Hook) {
         // Publish dvsd's networks into libvirtd and take its ports from hooks/network.
-        daemon.hookMode =
-            std::make_unique<hook::HookMode>(*daemon.driver, daemon.config.libvirtUri);
+        daemon.hookMode = std::make_unique<hook::HookMode>(*daemon.driver, daemon.config.libvirtUri,
+                                                           noticeLogger("dvsd-hook"));
         auto& dispatcher = daemon.server->dispatcher();
         dispatcher.setNetworkHookHandler(
-            [&daemon](const rpc::NetworkHookCall& call) { daemon.hookMode->handle(call); });
+            [&daemon](const driver::NetworkHookCall& call) { daemon.hookMode->handle(call); });
         dispatcher.setNetworksChangedHandler([&daemon] { daemon.hookMode->networksChanged(); });
         logMessage(G_LOG_LEVEL_INFO, "Hook mode: publishing networks into libvirtd at '{}'",
                    daemon.config.libvirtUri);

@@ -16,7 +16,8 @@ namespace dvs::driver {
 
 class DhcpLeaseStore;
 
-// What starting a network asks of the host, decided by its forward mode (driver-spec §5.1).
+// What starting a network asks of the host, decided by its forward mode (as in libvirt's
+// networkStartNetwork).
 enum class BackendKind
 {
     // forward bridge with <bridge name=> and an openvswitch <virtualport>: an OVS bridge.

@@ -24,10 +24,11 @@ enum class HookSubOp
     End
 };
 
-// Runs network hooks with libvirt's contract (driver-spec §5.4): HOOKDIR/network, then every
-// executable in HOOKDIR/network.d/ in lexical order, each as `SCRIPT NAME OP SUBOP -` with the
-// <hookData> document on standard input, a scrubbed environment, and the network's name in argv.
-// Which scripts exist is read at construction and by reload() (SIGHUP), as libvirt does.
+// Runs network hooks with libvirt's contract (libvirt's hooks.html, "Network hooks"):
+// HOOKDIR/network, then every executable in HOOKDIR/network.d/ in lexical order, each as `SCRIPT
+// NAME OP SUBOP -` with the <hookData> document on standard input, a scrubbed environment, and the
+// network's name in argv. Which scripts exist is read at construction and by reload() (SIGHUP), as
+// libvirt does.
 class HookRunner
 {
 public:

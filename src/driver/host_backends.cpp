@@ -466,6 +466,7 @@ private:
             ovs::OvsSwitchOptions options;
             options.remote = options_.remote;
             options.replicaCache = options_.replicaCache;
+            options.notices = options_.notices;
             switch_ = std::make_unique<ovs::OvsSwitch>(options);
         }
         return *switch_;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "driver/backend.h"
+#include "util/notice.h"
 
 namespace dvs::driver {
 
@@ -33,6 +34,8 @@ struct OvsBackendOptions
     // Where the OVSDB replica is kept across restarts (used on a clustered database); empty:
     // makeHostBackends puts it in runDir.
     std::filesystem::path replicaCache{};
+    // What the OVS programming recovered from (ovs::OvsSwitchOptions::notices).
+    util::NoticeSink notices{};
 };
 
 // virtualNetworks runs libvirt's virtual networks (makeVirtualNetworkBackend); null: they are

@@ -1014,7 +1014,7 @@ public:
         }
     }
 
-    // Start-up: definitions, then status, then ports (DESIGN.md §4).
+    // Start-up: definitions, then status, then ports (docs/architecture.md, "Files on a host").
     void loadState();
     void loadPorts(const std::string& network, const std::vector<state::StoredFile>& files);
     void autostartNetworks();

@@ -77,21 +77,23 @@ inline constexpr unsigned Live = 1;
 inline constexpr unsigned Config = 2;
 } // namespace UpdateFlags
 
-// Where the driver keeps its files (DESIGN.md §4); DriverPaths::underRoot(root) gives the
-// privileged defaults under a root folder.
+// Where the driver keeps its files (docs/architecture.md, "Files on a host");
+// DriverPaths::underRoot(root) gives the privileged defaults under a root folder.
 using DriverPaths = state::StatePaths;
 
 class NetworkDriverImpl;
 
-// The network driver: libvirt's network driver semantics (driver-spec §4-5) over dvsd's state
-// directory. Single-threaded: call it from one thread (the daemon's main loop). Every method throws
-// dvs::Error with libvirt's code and message on refusal and leaves the state unchanged.
+// The network driver: libvirt's network driver semantics (libvirt's network/bridge_driver.c) over
+// dvsd's state directory. Single-threaded: call it from one thread (the daemon's main loop). Every
+// method throws dvs::Error with libvirt's code and message on refusal and leaves the state
+// unchanged.
 class NetworkDriver
 {
 public:
     // Takes the state lock (Error OperationFailed if another daemon holds it), then loads
-    // definitions, status and ports (DESIGN.md §4), reconciles, and autostarts networks.
-    // backends may be null: then the built-in backends that record desired state only are used.
+    // definitions, status and ports (docs/architecture.md, "Files on a host"), reconciles, and
+    // autostarts networks. backends may be null: then the built-in backends that record desired
+    // state only are used.
     NetworkDriver(DriverPaths paths, std::unique_ptr<Backends> backends = nullptr);
     ~NetworkDriver();
     NetworkDriver(const NetworkDriver&) = delete;

@@ -4,20 +4,13 @@
 #include <fmt/format.h>
 #include <glib.h>
 
-#include "hook/published_network.h"
+#include "conf/published_network.h"
 #include "util/error.h"
 #include "util/xml.h"
 
 namespace dvs::hook {
 
 namespace {
-
-template <typename... Args>
-void logAt(GLogLevelFlags level, fmt::format_string<Args...> format, Args&&... args)
-{
-    std::string text = fmt::format(format, std::forward<Args>(args)...);
-    g_log_structured("dvsd-hook", level, "MESSAGE", "%s", text.c_str());
-}
 
 // The <networkport> of a hook's stdin, serialised, and its uuid.
 struct HookPort
@@ -57,11 +50,12 @@ bool hasPort(const driver::NetworkDriver& driver, const driver::NetworkRef& net,
 
 } // namespace
 
-HookMode::HookMode(driver::NetworkDriver& driver, std::string libvirtUri) : driver_(driver)
+HookMode::HookMode(driver::NetworkDriver& driver, std::string libvirtUri, util::NoticeSink notices)
+    : driver_(driver), notices_(std::move(notices))
 {
     publisher_ = std::make_unique<LibvirtPublisher>(
         std::move(libvirtUri), [this](std::vector<LibvirtPorts> lists) { adoptPorts(lists); },
-        [this] { return hookSeq_.load(); });
+        [this] { return hookSeq_.load(); }, notices_);
     networksChanged();
 }
 
@@ -69,26 +63,27 @@ HookMode::~HookMode() = default;
 
 void HookMode::networksChanged()
 {
-    std::vector<PublishedNetwork> desired;
+    std::vector<conf::PublishedNetwork> desired;
     for (const auto& ref : driver_.listAllNetworks(0)) {
         try {
             bool persistent = driver_.isPersistent(ref);
-            desired.push_back(makePublishedNetwork(
+            desired.push_back(conf::makePublishedNetwork(
                 driver_.getXmlDesc(ref, driver::XmlFlags::Inactive), driver_.isActive(ref),
                 persistent && driver_.getAutostart(ref)));
             unpublishable_.erase(ref.name);
         } catch (const Error& error) {
             if (unpublishable_.insert(ref.name).second) {
-                logAt(G_LOG_LEVEL_WARNING, "{}, ignoring", error.message());
+                notices_.warning("{}, ignoring", error.message());
             }
         }
     }
     publisher_->setDesired(std::move(desired));
 }
 
-void HookMode::handle(const rpc::NetworkHookCall& hook)
+void HookMode::handle(const driver::NetworkHookCall& hook)
 {
-    logAt(G_LOG_LEVEL_DEBUG, "Network hook {} {} {}", hook.network, hook.op, hook.subop);
+    g_log_structured("dvsd-hook", G_LOG_LEVEL_DEBUG, "MESSAGE", "Network hook %s %s %s",
+                     hook.network.c_str(), hook.op.c_str(), hook.subop.c_str());
     std::optional<driver::NetworkRef> net;
     try {
         net = driver_.lookupByName(hook.network);
@@ -116,8 +111,7 @@ void HookMode::handle(const rpc::NetworkHookCall& hook)
         }
         driver_.portCreateXml(*net, port.xml, driver::PortCreateFlags::Reclaim);
         portSeq_[port.uuid] = ++hookSeq_;
-        logAt(G_LOG_LEVEL_INFO, "Recorded port {} of network '{}' from libvirtd", port.uuid,
-              hook.network);
+        notices_.info("Recorded port {} of network '{}' from libvirtd", port.uuid, hook.network);
         return;
     }
     if (hook.op == "port-deleted") {
@@ -128,8 +122,7 @@ void HookMode::handle(const rpc::NetworkHookCall& hook)
         auto uuid = util::Uuid::parse(port.uuid);
         driver_.portDelete({*net, *uuid}, 0);
         portSeq_.erase(port.uuid);
-        logAt(G_LOG_LEVEL_INFO, "Released port {} of network '{}' after libvirtd", port.uuid,
-              hook.network);
+        notices_.info("Released port {} of network '{}' after libvirtd", port.uuid, hook.network);
         return;
     }
     if (hook.op == "updated" || hook.op == "stopped") {
@@ -165,13 +158,13 @@ void HookMode::adoptPorts(std::vector<LibvirtPorts> lists)
                 }
                 driver_.portCreateXml(net, xml, driver::PortCreateFlags::Reclaim);
                 ++recorded;
-                logAt(G_LOG_LEVEL_INFO,
-                      "Recorded port {} of network '{}' that libvirtd created while dvsd was "
-                      "away",
-                      uuid, list.network);
+                notices_.info(
+                    "Recorded port {} of network '{}' that libvirtd created while dvsd was "
+                    "away",
+                    uuid, list.network);
             } catch (const Error& error) {
-                logAt(G_LOG_LEVEL_WARNING, "Cannot record port {} of network '{}': {}", uuid,
-                      list.network, error.fullMessage());
+                notices_.warning("Cannot record port {} of network '{}': {}", uuid, list.network,
+                                 error.fullMessage());
             }
         }
         for (const auto& port : driver_.listAllPorts(net, 0)) {
@@ -185,18 +178,18 @@ void HookMode::adoptPorts(std::vector<LibvirtPorts> lists)
                 driver_.portDelete(port, 0);
                 portSeq_.erase(uuid);
                 ++released;
-                logAt(G_LOG_LEVEL_INFO,
-                      "Released port {} of network '{}' that libvirtd released while dvsd was "
-                      "away",
-                      uuid, list.network);
+                notices_.info(
+                    "Released port {} of network '{}' that libvirtd released while dvsd was "
+                    "away",
+                    uuid, list.network);
             } catch (const Error& error) {
-                logAt(G_LOG_LEVEL_WARNING, "Cannot release port {} of network '{}': {}", uuid,
-                      list.network, error.fullMessage());
+                notices_.warning("Cannot release port {} of network '{}': {}", uuid, list.network,
+                                 error.fullMessage());
             }
         }
-        logAt(G_LOG_LEVEL_INFO,
-              "Compared the ports of network '{}' with libvirtd's: {} recorded, {} released",
-              list.network, recorded, released);
+        notices_.info(
+            "Compared the ports of network '{}' with libvirtd's: {} recorded, {} released",
+            list.network, recorded, released);
     }
 }
 

@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "driver/network_driver.h"
+#include "driver/network_hook_call.h"
 #include "hook/libvirt_publisher.h"
-#include "rpc/network_hook.h"
+#include "util/notice.h"
 
 namespace dvs::hook {
 
-// dvsd in hook mode (DESIGN.md §2), on the daemon's main loop: publishes dvsd's networks into a
-// monolithic libvirtd (LibvirtPublisher) and takes libvirtd's ports from hooks/network.
+// dvsd in hook mode (docs/architecture.md), on the daemon's main loop: publishes dvsd's networks
+// into a monolithic libvirtd (LibvirtPublisher) and takes libvirtd's ports from hooks/network.
 //
 // - port-created: dvsd records the port libvirtd allocated (RECLAIM: uuid, owner, plug) and the
 //   backend programs it; a refusal fails the port in libvirtd. A port dvsd has already (libvirtd
@@ -30,8 +31,10 @@ namespace dvs::hook {
 class HookMode
 {
 public:
-    // driver must outlive this object. Starts the publisher at once.
-    HookMode(driver::NetworkDriver& driver, std::string libvirtUri);
+    // driver must outlive this object. Starts the publisher at once. What it does (ports recorded
+    // from libvirtd, networks published) and what it ignores go to notices, from the main
+    // thread and from the publisher's.
+    HookMode(driver::NetworkDriver& driver, std::string libvirtUri, util::NoticeSink notices);
     ~HookMode();
     HookMode(const HookMode&) = delete;
     HookMode& operator=(const HookMode&) = delete;
@@ -46,12 +49,13 @@ public:
     }
 
     // One run of hooks/network (DVS_PROC_NETWORK_HOOK). Throws Error to refuse it.
-    void handle(const rpc::NetworkHookCall& hook);
+    void handle(const driver::NetworkHookCall& hook);
 
 private:
     void adoptPorts(std::vector<LibvirtPorts> lists);
 
     driver::NetworkDriver& driver_;
+    util::NoticeSink notices_;
     // Counts port-created hooks; each port records the value when dvsd learnt of it.
     std::atomic<std::uint64_t> hookSeq_ = 0;
     std::map<std::string, std::uint64_t> portSeq_; // port uuid -> hookSeq_ when recorded

@@ -24,13 +24,6 @@ using NetworkPtr = util::CPtr<virNetwork, virNetworkFree>;
 using PortPtr = util::CPtr<virNetworkPort, virNetworkPortFree>;
 using CharPtr = util::CPtr<char, std::free>;
 
-template <typename... Args>
-void logAt(GLogLevelFlags level, fmt::format_string<Args...> format, Args&&... args)
-{
-    std::string text = fmt::format(format, std::forward<Args>(args)...);
-    g_log_structured("dvsd-hook", level, "MESSAGE", "%s", text.c_str());
-}
-
 // libvirt prints every error on stderr unless told otherwise; we report them ourselves.
 void quietErrors(void*, virErrorPtr) noexcept {}
 
@@ -76,9 +69,11 @@ std::map<std::string, std::string> portgroupsOf(std::string_view xml)
 class Reconciler
 {
 public:
-    explicit Reconciler(std::map<std::string, std::string>& reported) : reported_(reported) {}
+    Reconciler(std::map<std::string, std::string>& reported, const util::NoticeSink& notices)
+        : reported_(reported), notices_(notices)
+    {}
 
-    void reconcile(virConnectPtr conn, const std::vector<PublishedNetwork>& desired)
+    void reconcile(virConnectPtr conn, const std::vector<conf::PublishedNetwork>& desired)
     {
         std::set<std::string> wanted;
         for (const auto& net : desired) {
@@ -112,14 +107,15 @@ public:
                                          lastError()));
                 continue;
             }
-            logAt(G_LOG_LEVEL_INFO, "Removed network '{}' from libvirtd", name);
+            notices_.info("Removed network '{}' from libvirtd", name);
             clear(name);
         }
     }
 
     // The ports libvirtd has on dvsd's active networks.
-    std::vector<LibvirtPorts>
-    listPorts(virConnectPtr conn, const std::vector<PublishedNetwork>& desired, std::uint64_t seq)
+    std::vector<LibvirtPorts> listPorts(virConnectPtr conn,
+                                        const std::vector<conf::PublishedNetwork>& desired,
+                                        std::uint64_t seq)
     {
         std::vector<LibvirtPorts> out;
         for (const auto& want : desired) {
@@ -162,7 +158,7 @@ public:
     }
 
 private:
-    void reconcileOne(virConnectPtr conn, const PublishedNetwork& want)
+    void reconcileOne(virConnectPtr conn, const conf::PublishedNetwork& want)
     {
         NetworkPtr net(virNetworkLookupByName(conn, want.name.c_str()));
         if (!net && lastErrorCode() != VIR_ERR_NO_NETWORK) {
@@ -177,7 +173,7 @@ private:
                        fmt::format("libvirtd refused network '{}': {}", want.name, lastError()));
                 return;
             }
-            logAt(G_LOG_LEVEL_INFO, "Published network '{}' into libvirtd", want.name);
+            notices_.info("Published network '{}' into libvirtd", want.name);
         } else {
             CharPtr config(virNetworkGetXMLDesc(net.get(), VIR_NETWORK_XML_INACTIVE));
             if (!config) {
@@ -186,7 +182,7 @@ private:
                 return;
             }
             auto doc = util::XmlDocument::parse(config.get(), "(network_definition)", "network");
-            auto digest = publishedDigest(doc.root());
+            auto digest = conf::publishedDigest(doc.root());
             if (!digest) {
                 report(want.name,
                        fmt::format("libvirtd has a network '{}' that dvsd did not publish; "
@@ -203,7 +199,7 @@ private:
                                                   want.name, lastError()));
                     return;
                 }
-                logAt(G_LOG_LEVEL_INFO, "Updated network '{}' in libvirtd", want.name);
+                notices_.info("Updated network '{}' in libvirtd", want.name);
             }
         }
         int autostart = 0;
@@ -221,14 +217,14 @@ private:
                                               want.name, lastError()));
                 return;
             }
-            logAt(G_LOG_LEVEL_INFO, "Started network '{}' in libvirtd", want.name);
+            notices_.info("Started network '{}' in libvirtd", want.name);
         } else if (!want.active && active == 1) {
             if (virNetworkDestroy(net.get()) < 0) {
                 report(want.name, fmt::format("libvirtd refused to stop network '{}': {}",
                                               want.name, lastError()));
                 return;
             }
-            logAt(G_LOG_LEVEL_INFO, "Stopped network '{}' in libvirtd", want.name);
+            notices_.info("Stopped network '{}' in libvirtd", want.name);
         } else if (want.active && active == 1 && !updateLivePortgroups(net.get(), want)) {
             return;
         }
@@ -237,7 +233,7 @@ private:
 
     // Brings the portgroups of the running network in libvirtd in line with dvsd's (a changed
     // portgroup must reach the next port libvirtd allocates). Returns false on a refusal.
-    bool updateLivePortgroups(virNetworkPtr net, const PublishedNetwork& want)
+    bool updateLivePortgroups(virNetworkPtr net, const conf::PublishedNetwork& want)
     {
         CharPtr live(virNetworkGetXMLDesc(net, 0));
         if (!live) {
@@ -255,8 +251,7 @@ private:
                                               pg, want.name, lastError()));
                 return false;
             }
-            logAt(G_LOG_LEVEL_INFO, "Updated portgroup '{}' of network '{}' in libvirtd", pg,
-                  want.name);
+            notices_.info("Updated portgroup '{}' of network '{}' in libvirtd", pg, want.name);
             return true;
         };
         for (const auto& [name, xml] : wantGroups) {
@@ -288,7 +283,7 @@ private:
         }
         try {
             auto doc = util::XmlDocument::parse(xml.get(), "(network_definition)", "network");
-            return publishedDigest(doc.root()).has_value();
+            return conf::publishedDigest(doc.root()).has_value();
         } catch (const std::exception&) {
             return false;
         }
@@ -298,7 +293,7 @@ private:
     {
         auto& last = reported_[key];
         if (last != message) {
-            logAt(G_LOG_LEVEL_WARNING, "{}", message);
+            notices_.warning("{}", message);
             last = message;
         }
     }
@@ -306,14 +301,15 @@ private:
     void clear(const std::string& key) { reported_.erase(key); }
 
     std::map<std::string, std::string>& reported_;
+    const util::NoticeSink& notices_;
 };
 
 } // namespace
 
 LibvirtPublisher::LibvirtPublisher(std::string uri, PortsListed portsListed,
-                                   std::function<std::uint64_t()> hookSeq)
+                                   std::function<std::uint64_t()> hookSeq, util::NoticeSink notices)
     : uri_(std::move(uri)), portsListed_(std::move(portsListed)), hookSeq_(std::move(hookSeq)),
-      mainContext_(g_main_context_ref_thread_default()),
+      notices_(std::move(notices)), mainContext_(g_main_context_ref_thread_default()),
       alive_(std::make_shared<std::atomic<bool>>(true))
 {
     virSetErrorFunc(nullptr, &quietErrors);
@@ -332,7 +328,7 @@ LibvirtPublisher::~LibvirtPublisher()
     g_main_context_unref(mainContext_);
 }
 
-void LibvirtPublisher::setDesired(std::vector<PublishedNetwork> networks)
+void LibvirtPublisher::setDesired(std::vector<conf::PublishedNetwork> networks)
 {
     {
         std::lock_guard lock(mutex_);
@@ -383,7 +379,7 @@ void LibvirtPublisher::run()
     bool retry = false;
     auto nextConnect = std::chrono::steady_clock::time_point::min();
     while (true) {
-        std::vector<PublishedNetwork> desired;
+        std::vector<conf::PublishedNetwork> desired;
         bool reconcile = false;
         bool portSync = false;
         {
@@ -406,8 +402,7 @@ void LibvirtPublisher::run()
         }
         unsigned long version = 0;
         if (conn && virConnectGetLibVersion(conn.get(), &version) < 0) {
-            logAt(G_LOG_LEVEL_WARNING, "Lost the connection to libvirtd at '{}': {}", uri_,
-                  lastError());
+            notices_.warning("Lost the connection to libvirtd at '{}': {}", uri_, lastError());
             conn.reset();
         }
         if (!conn) {
@@ -420,9 +415,9 @@ void LibvirtPublisher::run()
                     unreachable_ = message;
                 }
                 if (message != connectError) {
-                    logAt(G_LOG_LEVEL_WARNING,
-                          "Cannot connect to libvirtd at '{}': {}; retrying every {} seconds", uri_,
-                          message, kProbeInterval.count());
+                    notices_.warning(
+                        "Cannot connect to libvirtd at '{}': {}; retrying every {} seconds", uri_,
+                        message, kProbeInterval.count());
                     connectError = message;
                 }
                 continue;
@@ -432,7 +427,7 @@ void LibvirtPublisher::run()
                 std::lock_guard lock(mutex_);
                 unreachable_.clear();
             }
-            logAt(G_LOG_LEVEL_INFO, "Connected to libvirtd at '{}'", uri_);
+            notices_.info("Connected to libvirtd at '{}'", uri_);
             reconcile = true;
             portSync = true;
         }
@@ -445,7 +440,7 @@ void LibvirtPublisher::run()
                 portSync_ = false;
             }
         }
-        Reconciler reconciler(reported);
+        Reconciler reconciler(reported, notices_);
         try {
             if (reconcile) {
                 reconciler.reconcile(conn.get(), desired);
@@ -466,10 +461,11 @@ void LibvirtPublisher::run()
                 {
                     std::shared_ptr<std::atomic<bool>> alive;
                     PortsListed* callback;
+                    const util::NoticeSink* notices;
                     std::vector<LibvirtPorts> ports;
                 };
-                auto delivery =
-                    std::make_unique<Delivery>(Delivery{alive_, &portsListed_, std::move(ports)});
+                auto delivery = std::make_unique<Delivery>(
+                    Delivery{alive_, &portsListed_, &notices_, std::move(ports)});
                 g_main_context_invoke_full(
                     mainContext_, G_PRIORITY_DEFAULT,
                     [](gpointer data) noexcept -> gboolean {
@@ -478,8 +474,8 @@ void LibvirtPublisher::run()
                             try {
                                 (*d->callback)(std::move(d->ports));
                             } catch (const std::exception& error) {
-                                logAt(G_LOG_LEVEL_WARNING,
-                                      "Taking over libvirtd's ports failed: {}", error.what());
+                                d->notices->warning("Taking over libvirtd's ports failed: {}",
+                                                    error.what());
                             }
                         }
                         return G_SOURCE_REMOVE;
@@ -490,8 +486,7 @@ void LibvirtPublisher::run()
                     });
             }
         } catch (const std::exception& error) {
-            logAt(G_LOG_LEVEL_WARNING, "Publishing networks into libvirtd failed: {}",
-                  error.what());
+            notices_.warning("Publishing networks into libvirtd failed: {}", error.what());
         }
     }
 }

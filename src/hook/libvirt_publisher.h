@@ -14,7 +14,8 @@
 
 #include <glib.h>
 
-#include "hook/published_network.h"
+#include "conf/published_network.h"
+#include "util/notice.h"
 
 namespace dvs::hook {
 
@@ -38,7 +39,8 @@ struct LibvirtPorts
 // libvirtd without the marker are never touched. It reconnects when libvirtd goes away and
 // comes back (checked every two seconds), reconciles again, and then hands the ports libvirtd
 // has on dvsd's networks to portsListed, on the main context of the thread that created it.
-// Every refusal is logged once, with libvirt's message, until it changes.
+// What it does and every refusal go to notices (a refusal once, with libvirt's message, until it
+// changes); notices is called on the worker's thread.
 class LibvirtPublisher
 {
 public:
@@ -46,7 +48,7 @@ public:
 
     // uri: the libvirtd to publish into; hookSeq: read before listing ports (see LibvirtPorts).
     LibvirtPublisher(std::string uri, PortsListed portsListed,
-                     std::function<std::uint64_t()> hookSeq);
+                     std::function<std::uint64_t()> hookSeq, util::NoticeSink notices);
     // Stops the worker and waits for it.
     ~LibvirtPublisher();
     LibvirtPublisher(const LibvirtPublisher&) = delete;
@@ -54,7 +56,7 @@ public:
 
     // Replaces the desired networks and wakes the worker when they changed. The worker does
     // nothing before the first call.
-    void setDesired(std::vector<PublishedNetwork> networks);
+    void setDesired(std::vector<conf::PublishedNetwork> networks);
     // Where a network stands in libvirtd after the last pass, for dvsctl status: "libvirtd:
     // running", "libvirtd: defined", "libvirtd: refused: MESSAGE", "libvirtd: unreachable:
     // MESSAGE"; empty before the first pass. Thread-safe.
@@ -71,6 +73,7 @@ private:
     std::string uri_;
     PortsListed portsListed_;
     std::function<std::uint64_t()> hookSeq_;
+    util::NoticeSink notices_;
     GMainContext* mainContext_;
     // Set to false on destruction, read by callbacks queued on the main context.
     std::shared_ptr<std::atomic<bool>> alive_;
@@ -79,7 +82,7 @@ private:
     std::map<std::string, std::string> states_; // network -> state()
     std::string unreachable_;                   // why libvirtd cannot be reached, if it cannot
     std::condition_variable wake_;
-    std::vector<PublishedNetwork> desired_;
+    std::vector<conf::PublishedNetwork> desired_;
     bool initialized_ = false; // setDesired() was called
     bool dirty_ = true;
     bool portSync_ = true;

@@ -86,6 +86,7 @@ void OvsSwitch::run()
     options.connection.backoffMax = options_.backoffMax;
     options.monitor = monitoredColumns();
     options.replicaCache = options_.replicaCache;
+    options.notices = options_.notices;
     loop_->client = std::make_unique<ovsdb::Client>(loop_->context, options);
     loop_->client->addStateListener([this](ovsdb::ClientState state, const Error* error) {
         {

@@ -16,6 +16,7 @@
 #include "ovs/desired_state.h"
 #include "ovs/planner.h"
 #include "util/error.h"
+#include "util/notice.h"
 
 namespace dvs::ovsdb {
 class Client;
@@ -38,6 +39,8 @@ struct OvsSwitchOptions
     // clustered database a restart then reads it and asks the server only for what changed.
     // Empty: not kept.
     std::filesystem::path replicaCache{};
+    // Notices of the OVSDB client (ovsdb::ClientOptions::notices), from the switch's thread.
+    util::NoticeSink notices{};
 };
 
 // Counters for tests, benches and status.

@@ -23,13 +23,6 @@ constexpr int kCacheFormat = 1;
 // A replica cache file larger than this is not read.
 constexpr std::size_t kMaxCacheSize = std::size_t{1} << 30;
 
-template <typename... Args>
-void warn(fmt::format_string<Args...> format, Args&&... args)
-{
-    std::string text = fmt::format(format, std::forward<Args>(args)...);
-    g_log_structured("dvs-ovsdb", G_LOG_LEVEL_WARNING, "MESSAGE", "%s", text.c_str());
-}
-
 } // namespace
 
 Client::Client(GMainContext* context, ClientOptions options)
@@ -491,7 +484,8 @@ void Client::loadCache()
         savedTxnId_ = lastTxnId_;
         ++stats_.cacheLoads;
     } catch (const std::exception& e) {
-        warn("Ignoring the OVSDB replica cache '{}': {}", path.string(), e.what());
+        options_.notices.warning("Ignoring the OVSDB replica cache '{}': {}", path.string(),
+                                 e.what());
         replica_.clear();
         lastTxnId_.clear();
     }
@@ -555,7 +549,8 @@ void Client::saveCache()
         savedTxnId_ = lastTxnId_;
         ++stats_.cacheSaves;
     } catch (const std::exception& e) {
-        warn("Could not save the OVSDB replica cache '{}': {}", path.string(), e.what());
+        options_.notices.warning("Could not save the OVSDB replica cache '{}': {}", path.string(),
+                                 e.what());
     }
 }
 

@@ -17,6 +17,7 @@
 #include "ovsdb/schema.h"
 #include "ovsdb/transaction.h"
 #include "util/enum_table.h"
+#include "util/notice.h"
 
 namespace dvs::ovsdb {
 
@@ -88,6 +89,9 @@ struct ClientOptions
     // Nothing is saved for a standalone database, whose transaction id is always zero.
     std::filesystem::path replicaCache{};
     std::chrono::milliseconds cacheInterval{10000};
+    // Where a replica cache that is ignored or cannot be saved is reported (on the client's
+    // thread; the last one may come from the destructor).
+    util::NoticeSink notices{};
 };
 
 // What _Server.Database says about the database.

@@ -9,7 +9,7 @@
 namespace dvs::ovsdb {
 
 // The outcome of an asynchronous operation: a value or the Error that prevented it. Completion
-// callbacks receive errors this way (STYLE.md "Errors"), never as exceptions.
+// callbacks receive errors this way (docs/architecture.md, "Layers"), never as exceptions.
 template <typename T>
 class Result
 {

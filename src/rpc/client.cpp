@@ -247,7 +247,7 @@ void unplugPort(const std::filesystem::path& socket, const std::string& network,
                     xdrEncode(reinterpret_cast<xdrproc_t>(xdr_dvs_port_unplug_args), &args));
 }
 
-void sendNetworkHook(const std::filesystem::path& socket, const NetworkHookCall& hook,
+void sendNetworkHook(const std::filesystem::path& socket, const driver::NetworkHookCall& hook,
                      std::chrono::milliseconds timeout)
 {
     std::string network = hook.network;

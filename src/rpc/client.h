@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "driver/network_hook_call.h"
 #include "rpc/message.h"
-#include "rpc/network_hook.h"
 #include "util/cdeleter.h"
 #include "util/uuid.h"
 
@@ -90,7 +90,7 @@ void unplugPort(const std::filesystem::path& socket, const std::string& network,
 
 // Hands a network hook run to dvsd in hook mode (DVS_PROC_NETWORK_HOOK; read-write socket only).
 // dvsd's refusal is thrown as the Error it sent.
-void sendNetworkHook(const std::filesystem::path& socket, const NetworkHookCall& hook,
+void sendNetworkHook(const std::filesystem::path& socket, const driver::NetworkHookCall& hook,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // One lease change reported by dnsmasq's --dhcp-script.

@@ -912,7 +912,7 @@ Message Dispatcher::dispatchNetworkHook(Session& session, const Message& call)
         throw Error(ErrorCode::OperationInvalid,
                     "dvsd is not in hook mode (set mode=hook in the [libvirt] group of dvsd.conf)");
     }
-    NetworkHookCall hook;
+    driver::NetworkHookCall hook;
     hook.network = args->network != nullptr ? args->network : "";
     hook.op = args->op != nullptr ? args->op : "";
     hook.subop = args->subop != nullptr ? args->subop : "";

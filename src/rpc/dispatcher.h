@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "driver/network_driver.h"
+#include "driver/network_hook_call.h"
 #include "rpc/message.h"
-#include "rpc/network_hook.h"
 #include "util/uuid.h"
 
 namespace dvs::rpc {
@@ -70,7 +70,7 @@ public:
 
     // Hook mode: the daemon's handler for DVS_PROC_NETWORK_HOOK (it throws Error to refuse).
     // Without one the procedure is refused: dvsd is not in hook mode.
-    void setNetworkHookHandler(std::function<void(const NetworkHookCall&)> handler)
+    void setNetworkHookHandler(std::function<void(const driver::NetworkHookCall&)> handler)
     {
         networkHook_ = std::move(handler);
     }
@@ -107,7 +107,7 @@ private:
     driver::NetworkDriver& driver_;
     DaemonInfo info_;
     int lastCallbackId_ = 0;
-    std::function<void(const NetworkHookCall&)> networkHook_;
+    std::function<void(const driver::NetworkHookCall&)> networkHook_;
     std::function<void()> networksChanged_;
     std::function<void(const Session&, std::string_view)> changed_;
     std::function<std::string(const std::string&)> publicationState_;

@@ -14,7 +14,7 @@
 
 namespace dvs::rpc {
 
-// libvirt's message limits (driver-spec §2.1).
+// libvirt's message limits (virnetprotocol.x).
 inline constexpr std::size_t kMessageMax = DVS_MESSAGE_MAX;
 inline constexpr std::size_t kLengthWord = DVS_MESSAGE_LEN_MAX;
 inline constexpr std::size_t kHeaderSize = DVS_MESSAGE_HEADER_MAX;

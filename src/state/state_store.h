@@ -19,7 +19,7 @@ namespace dvs::state {
 inline constexpr std::size_t kMaxNetworkNameLength =
     255 - std::char_traits<char>::length(".") - std::char_traits<char>::length(".hostsfile.XXXXXX");
 
-// Where dvsd keeps its files (DESIGN.md §4). Every path is absolute.
+// Where dvsd keeps its files (docs/architecture.md, "Files on a host"). Every path is absolute.
 struct StatePaths
 {
     std::filesystem::path configDir; // /etc/dvs: networks/NAME.xml, networks/autostart/NAME.xml

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <memory>
-
 #include <unistd.h>
 
 namespace dvs::util {

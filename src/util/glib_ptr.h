@@ -8,7 +8,7 @@
 
 namespace dvs::util {
 
-// Owning pointers for GLib handles (STYLE.md "Ownership"). Users of this header link GLib.
+// Owning pointers for GLib handles (util/cdeleter.h). Users of this header link GLib.
 template <typename T>
 using GObjectPtr = CPtr<T, g_object_unref>;
 using GErrorPtr = CPtr<GError, g_error_free>;

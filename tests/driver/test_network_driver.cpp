@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// The network driver's libvirt semantics (driver-spec §4-5), on a private state root.
+// The network driver's libvirt semantics (libvirt's network/bridge_driver.c), on a private state
+// root.
 #include <filesystem>
 
 #include <catch2/catch.hpp>
@@ -738,7 +739,7 @@ TEST_CASE("every forward mode resolves to libvirt's plug")
     }
 }
 
-TEST_CASE("the remaining merge rules of driver-spec §5.2")
+TEST_CASE("the remaining merge rules of libvirt's port allocation")
 {
     DriverFixture f;
     SECTION("vlan: the portgroup's over the network's; the network's when the group has none")

@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 using dvs::state::StatePaths;
 using dvs::state::StateStore;
 
-TEST_CASE("the state layout follows DESIGN.md under a root")
+TEST_CASE("the state layout follows docs/architecture.md under a root")
 {
     auto p = StatePaths::underRoot("/r");
     CHECK(p.configDir == "/r/etc/dvs");

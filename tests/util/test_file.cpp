@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <filesystem>
+#include <sys/stat.h>
 
 #include <catch2/catch.hpp>
-#include <sys/stat.h>
 
 #include "test_support.h"
 #include "util/error.h"
@@ -19,7 +19,8 @@ TEST_CASE("atomic writes replace a file and leave no temporary behind")
     CHECK(readFile(path) == "one");
     writeFileAtomic(path, "two", 0600);
     CHECK(readFile(path) == "two");
-    struct stat st{};
+    struct stat st
+    {};
     REQUIRE(::stat(path.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
     int entries = 0;

@@ -52,7 +52,12 @@ TEST_CASE("mac addresses parse and format in lower case")
 }
 
 namespace {
-enum class Colour { Red, Green, Last };
+enum class Colour
+{
+    Red,
+    Green,
+    Last
+};
 } // namespace
 
 template <>

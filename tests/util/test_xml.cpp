@@ -47,9 +47,9 @@ TEST_CASE("bad xml is refused with libvirt's codes")
     CHECK(parseErrorCode("<network></nope>") == ErrorCode::XmlDetail);
     CHECK(parseErrorCode("") == ErrorCode::XmlDetail);
     CHECK(parseErrorCode(std::string(kXmlMaxSize + 1, ' ')) == ErrorCode::XmlError);
-    CHECK_THROWS_MATCHES(XmlDocument::parse("<domain/>", "(t)", "network"), Error,
-                         Catch::Matchers::Message(
-                             "XML error: expecting root element of 'network', not 'domain'"));
+    CHECK_THROWS_MATCHES(
+        XmlDocument::parse("<domain/>", "(t)", "network"), Error,
+        Catch::Matchers::Message("XML error: expecting root element of 'network', not 'domain'"));
 }
 
 TEST_CASE("external entities are never read")

@@ -3,11 +3,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "daemon/config.h"
+#include "config/daemon_config.h"
 #include "test_support.h"
 #include "util/error.h"
 
-using namespace dvs::daemon;
+using namespace dvs::config;
 
 namespace {
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-namespace dvs::rpc {
+namespace dvs::driver {
 
 // One run of libvirtd's network hook (hooks/network) handed to dvsd in hook mode
 // (DVS_PROC_NETWORK_HOOK): the script's arguments and its stdin.
@@ -15,4 +15,4 @@ struct NetworkHookCall
     std::string hookData; // stdin: the <hookData> document
 };
 
-} // namespace dvs::rpc
+} // namespace dvs::driver

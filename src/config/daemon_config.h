@@ -11,9 +11,9 @@
 
 #include <glib.h>
 
-namespace dvs::daemon {
+namespace dvs::config {
 
-// Which libvirt daemon's sockets dvsd takes (DESIGN.md §2, §4).
+// Which libvirt daemon's sockets dvsd takes (docs/architecture.md, "Two entry points, one core").
 enum class SocketMode
 {
     Driver, // virtnetworkd's: /run/libvirt/virtnetworkd-sock, -sock-ro
@@ -109,4 +109,4 @@ DaemonConfig loadConfig(const std::filesystem::path& file, bool mustExist);
 std::filesystem::path underRoot(const std::filesystem::path& root,
                                 const std::filesystem::path& path);
 
-} // namespace dvs::daemon
+} // namespace dvs::config

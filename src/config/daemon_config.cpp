@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "config.h"
+#include "config/daemon_config.h"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -11,7 +11,7 @@
 
 #include "util/error.h"
 
-namespace dvs::daemon {
+namespace dvs::config {
 
 namespace {
 
@@ -464,4 +464,4 @@ DaemonConfig loadConfig(const std::filesystem::path& file, bool mustExist)
     return config;
 }
 
-} // namespace dvs::daemon
+} // namespace dvs::config

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "published_network.h"
+#include "conf/published_network.h"
 
 #include <array>
 #include <cstdint>
@@ -8,7 +8,7 @@
 
 #include "util/error.h"
 
-namespace dvs::hook {
+namespace dvs::conf {
 
 namespace {
 
@@ -133,4 +133,4 @@ bool hookDataIsPublished(std::string_view hookData) noexcept
     }
 }
 
-} // namespace dvs::hook
+} // namespace dvs::conf

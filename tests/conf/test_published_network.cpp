@@ -2,11 +2,11 @@
 // What dvsd publishes into libvirtd in hook mode, and how it and the hook recognise it.
 #include <catch2/catch.hpp>
 
-#include "hook/published_network.h"
+#include "conf/published_network.h"
 #include "util/error.h"
 #include "util/xml.h"
 
-using namespace dvs::hook;
+using namespace dvs::conf;
 
 namespace {
 

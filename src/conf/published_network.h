@@ -7,7 +7,7 @@
 
 #include "util/xml.h"
 
-namespace dvs::hook {
+namespace dvs::conf {
 
 // The namespace of the marker dvsd puts into the <metadata> of every network it publishes into
 // libvirtd (hook mode): <dvs-hook:published digest='...'/>. libvirt keeps foreign metadata
@@ -45,4 +45,4 @@ std::optional<std::string> publishedDigest(const util::XmlNode& network);
 // published. False for text that does not parse.
 bool hookDataIsPublished(std::string_view hookData) noexcept;
 
-} // namespace dvs::hook
+} // namespace dvs::conf
