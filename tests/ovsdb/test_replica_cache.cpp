@@ -7,6 +7,7 @@
 
 #include "client_fixture.h"
 #include "util/file.h"
+#include "util/notice.h"
 
 using namespace dvs::ovsdb;
 using namespace dvs::test;
@@ -200,8 +201,16 @@ TEST_CASE("clustered: a cache that does not fit is ignored", "[replica-cache]")
     SECTION("not JSON")
     {
         dvs::util::writeFileAtomic(cache, saved.substr(0, saved.size() / 2));
-        auto client = started(cachedOptions(ovs, cache));
+        // The client logs nothing itself: it says why it went without the cache in a notice.
+        std::vector<dvs::util::Notice> notices;
+        auto options = cachedOptions(ovs, cache);
+        options.notices =
+            dvs::util::NoticeSink([&notices](dvs::util::Notice n) { notices.push_back(n); });
+        auto client = started(options);
         CHECK(ignored(*client));
+        REQUIRE(notices.size() == 1);
+        CHECK(notices[0].level == dvs::util::NoticeLevel::Warning);
+        CHECK(notices[0].text.starts_with("Ignoring the OVSDB replica cache '" + cache.string()));
         CHECK(matchesServer(*client, ovs));
         // It is replaced by a good one when the client stops.
         client->stop();
