@@ -10,6 +10,8 @@
 #include <system_error>
 #include <unistd.h>
 
+#include "rpc/unix_address.h"
+
 namespace dvs::rpc {
 
 namespace {
@@ -43,13 +45,7 @@ ClientConnection::ClientConnection(const std::filesystem::path& path,
                                    std::chrono::milliseconds timeout)
     : timeout_(timeout)
 {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.native().size() >= sizeof addr.sun_path) {
-        throw Error(ErrorCode::InternalError,
-                    fmt::format("Path {} too long for unix socket", path.native()));
-    }
-    std::memcpy(addr.sun_path, path.c_str(), path.native().size() + 1);
+    sockaddr_un addr = unixSocketAddress(path);
     fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd_ || ::connect(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
         int err = errno;

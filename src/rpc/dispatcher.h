@@ -97,12 +97,15 @@ public:
     const DaemonInfo& info() const noexcept { return info_; }
     int nextCallbackId() noexcept { return ++lastCallbackId_; }
 
+    // Hook mode: runs the handler set by setNetworkHookHandler; throws Error(OperationInvalid)
+    // when there is none (dvsd is not in hook mode), or what the handler throws.
+    void handleNetworkHook(const driver::NetworkHookCall& hook);
+    // Hook mode: the state setPublicationState's function gives; empty without one.
+    std::string publicationState(const std::string& network) const;
+
 private:
-    Message dispatchRemote(Session& session, const Message& call);
-    Message dispatchDvs(Session& session, const Message& call);
-    Message dispatchPortPlug(Session& session, const Message& call);
-    Message dispatchNetworkHook(Session& session, const Message& call);
-    Message dispatchDhcpLease(Session& session, const Message& call);
+    // dispatch() without the conversion of errors into replies.
+    Message dispatchCall(Session& session, const Message& call);
 
     driver::NetworkDriver& driver_;
     DaemonInfo info_;

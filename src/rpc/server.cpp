@@ -15,6 +15,8 @@
 #include <glib-unix.h>
 #include <glib.h>
 
+#include "rpc/unix_address.h"
+
 namespace dvs::rpc {
 
 namespace {
@@ -373,13 +375,7 @@ Server::~Server()
 void Server::listenUnix(const std::filesystem::path& path, bool readOnly, mode_t mode,
                         std::optional<gid_t> group)
 {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.native().size() >= sizeof addr.sun_path) {
-        throw Error(ErrorCode::InternalError,
-                    fmt::format("Path {} too long for unix socket", path.native()));
-    }
-    std::memcpy(addr.sun_path, path.c_str(), path.native().size() + 1);
+    sockaddr_un addr = unixSocketAddress(path);
 
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
