@@ -70,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         updateNetworkDef(def, command, section, parentIndex, updateXml, flags);
         // The driver's final format/parse cycle (libvirt's): what fails it is refused.
         (void)NetworkDef::parseString(def.format());
-        def.validate();
+        def.validateForDefine();
     } catch (const dvs::Error&) {
         return 0;
     }
@@ -78,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     NetworkDef again;
     try {
         again = NetworkDef::parseString(first);
-        again.validate();
+        again.validateForDefine();
     } catch (const dvs::Error& e) {
         dvs::fuzz::fail(std::string("updated network refused: ") + e.what(), first);
     }

@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     bool valid = true;
     try {
-        def.validate();
+        def.validateForDefine();
     } catch (const dvs::Error&) {
         valid = false;
     }
@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         NetworkDef again;
         try {
             again = NetworkDef::parseString(first);
-            again.validate();
+            again.validateForDefine();
         } catch (const dvs::Error& e) {
             dvs::fuzz::fail(std::string("formatted network refused: ") + e.what(), first);
         }

@@ -89,6 +89,9 @@ int runRolloutResume(std::span<const std::string> args, std::ostream& out);
 int runRolloutAbort(std::span<const std::string> args, std::ostream& out);
 int runDbInit(std::span<const std::string> args, std::ostream& out);
 
+// The contents of FILE, or standard input for "-". Throws Error(ReadFailed).
+std::string readInput(const std::string& file);
+
 // The socket of the dvsd whose host paths are under root (driver mode first, then hook mode).
 // Throws Error(SystemError) when neither exists.
 std::filesystem::path findDaemonSocket(const std::filesystem::path& root, bool readOnly);

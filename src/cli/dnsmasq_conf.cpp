@@ -18,15 +18,6 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: dvsctl dnsmasq-conf [--state-dir DIR] [--hostsfile] FILE";
 
-std::string readInput(const std::string& file)
-{
-    if (file == "-") {
-        return std::string(std::istreambuf_iterator<char>(std::cin),
-                           std::istreambuf_iterator<char>());
-    }
-    return util::readFile(file);
-}
-
 } // namespace
 
 int runDnsmasqConf(std::span<const std::string> args, std::ostream& out)
@@ -64,7 +55,7 @@ int runDnsmasqConf(std::span<const std::string> args, std::ostream& out)
     paths.dir = std::filesystem::path(stateDir.value_or(std::string(virtnet::kDvsDnsmasqDir)));
     // What net-define accepts: the network's own checks first.
     auto def = conf::NetworkDef::parseString(readInput(*file));
-    def.validate();
+    def.validateForDefine();
     // Only libvirt's virtual networks have a dnsmasq; the others use a bridge or devices of the
     // host as they are.
     using conf::ForwardMode;

@@ -11,8 +11,6 @@
 
 namespace dvs::cli {
 
-namespace {
-
 std::string readInput(const std::string& file)
 {
     if (file == "-") {
@@ -21,8 +19,6 @@ std::string readInput(const std::string& file)
     }
     return util::readFile(file);
 }
-
-} // namespace
 
 int runXmlFormat(std::span<const std::string> args, std::ostream& out)
 {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "conf/domain_interface.h"
 
+#include "conf/network_attrs.h"
 #include "util/error.h"
 #include "util/number.h"
 
@@ -10,35 +11,12 @@ namespace {
 
 constexpr std::string_view kInterfaceUrl = "(interface_definition)";
 
-// libvirt's default prefix for generated guest MAC addresses (QEMU/KVM).
-util::MacAddr generateMac()
-{
-    auto uuid = util::Uuid::generate();
-    const auto& random = uuid.bytes();
-    return util::MacAddr({0x52, 0x54, 0x00, random[0], random[1], random[2]});
-}
-
-template <typename E>
-std::optional<E> parseEnumAttr(const util::XmlNode& node, const char* name)
-{
-    auto text = node.attr(name);
-    if (!text) {
-        return std::nullopt;
-    }
-    auto value = util::fromString<E>(*text);
-    if (!value) {
-        raise(ErrorCode::XmlError, "Invalid value for attribute '{}' in element '{}': '{}'.", name,
-              node.name(), *text);
-    }
-    return value;
-}
-
 void parseActualHostdev(const util::XmlNode& actualNode, ActualInterface& actual)
 {
     // libvirt sets managed only for the exact value "yes".
     actual.managed = actualNode.attr("managed") == std::optional<std::string>("yes");
     if (auto driver = actualNode.child("driver")) {
-        auto name = parseEnumAttr<ForwardDriverName>(*driver, "name");
+        auto name = detail::propEnum<ForwardDriverName>(*driver, "name");
         actual.driver = name.value_or(ForwardDriverName::Default);
     }
     auto source = actualNode.child("source");
@@ -88,14 +66,15 @@ ActualInterface parseActual(const util::XmlNode& node)
     case ActualType::Bridge:
         if (auto source = node.child("source")) {
             actual.bridge = source->attr("bridge").value_or("");
-            auto manager = parseEnumAttr<MacTableManager>(*source, "macTableManager");
+            auto manager = detail::propEnum<MacTableManager>(*source, "macTableManager");
             actual.macTableManager = manager.value_or(MacTableManager::Default);
         }
         break;
     case ActualType::Direct:
         if (auto source = node.child("source")) {
             actual.dev = source->attr("dev").value_or("");
-            actual.mode = parseEnumAttr<MacvlanMode>(*source, "mode").value_or(MacvlanMode::Vepa);
+            actual.mode =
+                detail::propEnum<MacvlanMode>(*source, "mode").value_or(MacvlanMode::Vepa);
         }
         break;
     case ActualType::Hostdev:
@@ -230,7 +209,7 @@ DomainInterface DomainInterface::parse(const util::XmlNode& node, unsigned flags
         }
         iface.mac = *mac;
     } else {
-        iface.mac = generateMac();
+        iface.mac = util::MacAddr::generate();
     }
 
     auto source = node.child("source");

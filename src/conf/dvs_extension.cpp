@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "conf/network_attrs.h"
 #include "util/error.h"
 #include "util/number.h"
 
@@ -17,21 +18,6 @@ std::string qualified(std::string_view local)
     return std::string(kDvsPrefix) + ":" + std::string(local);
 }
 
-template <typename E>
-std::optional<E> parseEnumAttr(const util::XmlNode& node, const char* name)
-{
-    auto text = node.attr(name);
-    if (!text) {
-        return std::nullopt;
-    }
-    auto value = util::fromString<E>(*text);
-    if (!value) {
-        raise(ErrorCode::XmlError, "Invalid value for attribute '{}' in element '{}': '{}'.", name,
-              node.name(), *text);
-    }
-    return value;
-}
-
 std::string requireAttr(const util::XmlNode& node, const char* name)
 {
     auto text = node.attr(name);
@@ -40,22 +26,6 @@ std::string requireAttr(const util::XmlNode& node, const char* name)
               node.name());
     }
     return *text;
-}
-
-std::optional<unsigned> parseMillisecondsAttr(const util::XmlNode& node, const char* name)
-{
-    auto text = node.attr(name);
-    if (!text) {
-        return std::nullopt;
-    }
-    auto value = util::parseNumber<unsigned>(*text, 10, util::Sign::Refuse);
-    if (!value) {
-        raise(ErrorCode::XmlError,
-              "Invalid value for attribute '{}' in element '{}': '{}'. Expected non-negative "
-              "integer value",
-              name, node.name(), *text);
-    }
-    return value;
 }
 
 // The smallest MTU IPv4 works with, and the largest the kernel's MTU field holds.
@@ -97,15 +67,15 @@ std::vector<util::XmlNode> dvsChildren(const util::XmlNode& parent,
 Uplink parseUplink(const util::XmlNode& node)
 {
     Uplink uplink;
-    auto type = parseEnumAttr<UplinkType>(node, "type");
+    auto type = detail::propEnum<UplinkType>(node, "type");
     if (!type) {
         raise(ErrorCode::XmlError, "Missing required attribute 'type' in element 'uplink'");
     }
     uplink.type = *type;
     uplink.name = node.attr("name").value_or("");
-    uplink.mode = parseEnumAttr<BondMode>(node, "mode");
-    uplink.updelay = parseMillisecondsAttr(node, "updelay");
-    uplink.downdelay = parseMillisecondsAttr(node, "downdelay");
+    uplink.mode = detail::propEnum<BondMode>(node, "mode");
+    uplink.updelay = detail::propUInt(node, "updelay", 10);
+    uplink.downdelay = detail::propUInt(node, "downdelay", 10);
     uplink.mtu = parseMtuAttr(node);
 
     for (const auto& child : dvsChildren(node, {"lacp", "interface"})) {
@@ -114,8 +84,8 @@ Uplink parseUplink(const util::XmlNode& node)
                 raise(ErrorCode::XmlError, "Only one child <dvs:lacp> element allowed");
             }
             Lacp lacp;
-            lacp.mode = parseEnumAttr<LacpMode>(child, "mode").value_or(LacpMode::Active);
-            lacp.rate = parseEnumAttr<LacpRate>(child, "rate");
+            lacp.mode = detail::propEnum<LacpMode>(child, "mode").value_or(LacpMode::Active);
+            lacp.rate = detail::propEnum<LacpRate>(child, "rate");
             uplink.lacp = lacp;
         } else {
             uplink.interfaces.push_back(requireAttr(child, "name"));
@@ -144,7 +114,7 @@ DvsExtension DvsExtension::parse(const util::XmlNode& element)
               kDvsNamespace, element.name());
     }
     DvsExtension ext;
-    ext.role = parseEnumAttr<NetworkRole>(element, "role");
+    ext.role = detail::propEnum<NetworkRole>(element, "role");
     for (const auto& child : dvsChildren(element, {"uplink"})) {
         if (ext.uplink) {
             raise(ErrorCode::XmlError, "Only one child <dvs:uplink> element allowed");

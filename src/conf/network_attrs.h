@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "tristate.h"
+#include "util/enum_table.h"
 #include "util/error.h"
 #include "util/number.h"
 #include "util/xml.h"
@@ -108,6 +109,23 @@ inline Tristate propTristate(const util::XmlNode& node, const char* name)
               node.name(), *text);
     }
     return *value;
+}
+
+// libvirt's virXMLPropEnum (no flags): absent, or a value of E's table (util/enum_table.h);
+// anything else is an XML error.
+template <typename E>
+std::optional<E> propEnum(const util::XmlNode& node, const char* name)
+{
+    auto text = node.attr(name);
+    if (!text) {
+        return std::nullopt;
+    }
+    auto value = util::fromString<E>(*text);
+    if (!value) {
+        raise(ErrorCode::XmlError, "Invalid value for attribute '{}' in element '{}': '{}'.", name,
+              node.name(), *text);
+    }
+    return value;
 }
 
 // libvirt's virXMLPropUInt (no flags): absent leaves the default; anything but a non-negative

@@ -530,8 +530,16 @@ NetworkIp* NetworkDef::ipByIndex(int family, std::size_t n)
 
 void NetworkDef::validate() const
 {
+    if (dvs) {
+        dvs->validate();
+    }
+}
+
+void NetworkDef::validateForDefine() const
+{
     if (name.find('\n') != std::string::npos) {
-        raise(ErrorCode::XmlDetail, "invalid char in {}: 0x{:02x}", "name", '\n');
+        // libvirt's virXMLCheckIllegalChars prints the character itself.
+        raise(ErrorCode::XmlDetail, "invalid char in {}: {}", "name", '\n');
     }
     auto mode = util::toString(forward.mode);
     bool bandwidthAllowed = false;
@@ -566,10 +574,6 @@ void NetworkDef::validate() const
             raise(ErrorCode::ConfigUnsupported,
                   "Unsupported <domain> element in network {} with forward mode='{}'", name, mode);
         }
-        if (mtu != 0) {
-            raise(ErrorCode::ConfigUnsupported,
-                  "Unsupported <mtu> element in network {} with forward mode='{}'", name, mode);
-        }
         break;
     case ForwardMode::Last:
         break;
@@ -588,17 +592,17 @@ void NetworkDef::validate() const
             usesInterface = true;
             if (forward.mode == ForwardMode::Hostdev) {
                 raise(ErrorCode::ConfigUnsupported,
-                      "hostdev network '{}' lists '{}' in an <interface dev=.../> element, but "
-                      "must list PCI devices by address",
+                      "hostdev network '{}' lists '{}' in the device pool, but hostdev networks "
+                      "require all devices to be listed by PCI address, not network device name",
                       name, entry.dev);
             }
         } else if (entry.type == ForwardDeviceType::Pci) {
             usesAddress = true;
             if (forward.mode != ForwardMode::Hostdev) {
                 raise(ErrorCode::ConfigUnsupported,
-                      "network '{}' has forward mode '{}' but lists a device by PCI address in a "
-                      "sub-element of <forward/> - PCI addresses should only be used in networks "
-                      "of type 'hostdev'",
+                      "network '{}' has forward mode '{}'  but lists a device by PCI address in "
+                      "the device pool. This is only supported for networks with forward mode "
+                      "'hostdev'",
                       name, mode);
             }
         }
@@ -694,14 +698,14 @@ void NetworkDef::validate() const
         for (const auto& pg : portgroups) {
             if (!pg.bandwidth.empty()) {
                 raise(ErrorCode::ConfigUnsupported,
-                      "Unsupported <bandwidth> element in <portgroup name='{}'> of network '{}' "
+                      "unsupported <bandwidth> element in <portgroup name='{}'> of network '{}' "
                       "with forward mode='{}'",
                       pg.name, name, mode);
             }
         }
     }
+    validate();
     if (dvs) {
-        dvs->validate();
         UplinkHost host = UplinkHost::Routed;
         switch (forward.mode) {
         case ForwardMode::Bridge:

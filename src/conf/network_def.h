@@ -104,13 +104,20 @@ struct NetworkDef
     // is first checked against network.rng. Throws Error.
     static NetworkDef parseString(std::string_view xml, unsigned parseFlags = 0);
 
-    // The semantic checks libvirt's network driver makes before defining a network
-    // (networkValidate, without what needs the host): forward mode versus <mac>, <ip>, <dns>,
-    // <domain>, <mtu> and bandwidth; exclusive pool kinds; one DHCP per address family; vlan
-    // only where supported; one default portgroup; unique portgroup names; then the dvs:
-    // extension's own checks and its uplink against the forward mode and device pool. Throws
-    // Error(ConfigUnsupported) (the extension's checks also Error(XmlError)).
+    // What is checked after parsing, as libvirt's xml2xml does (dvsctl xml-format): libvirt's
+    // own elements need nothing beyond parse(); the dvs: extension's own checks (bond modes,
+    // LACP, delays). Throws Error(ConfigUnsupported) or Error(XmlError).
     void validate() const;
+
+    // The checks libvirt's network driver makes before defining or creating a network
+    // (networkValidate) that need neither the host nor the other networks: forward mode versus
+    // <mac>, <ip>, <dns>, <domain> and bandwidth; exclusive pool kinds; PCI addresses only in
+    // hostdev pools; one DHCP per address family; vlan only where supported; one default
+    // portgroup; unique portgroup names; then validate() and the dvs: uplink against the
+    // forward mode and device pool. The driver adds what needs the host or its state
+    // (docs/architecture.md, "Layers"). Throws Error(ConfigUnsupported) (the extension's checks
+    // also Error(XmlError)).
+    void validateForDefine() const;
 
     // Formats in libvirt's canonical layout. formatFlags: NetworkFormatFlags.
     std::string format(unsigned formatFlags = 0) const;

@@ -8,7 +8,6 @@
 #include <map>
 #include <set>
 #include <sys/socket.h>
-#include <unordered_map>
 #include <utility>
 
 #include <fmt/format.h>
@@ -19,6 +18,7 @@
 #include "conf/network_update.h"
 #include "driver/backend.h"
 #include "driver/hooks.h"
+#include "driver/interface_pool.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/mac.h"
@@ -88,17 +88,8 @@ struct Inherited
 
 Inherited inheritedBy(const conf::NetworkDef& def, const std::string& group)
 {
-    const conf::Portgroup* portgroup = nullptr;
-    if (!group.empty()) {
-        portgroup = def.findPortgroup(group);
-    } else {
-        for (const auto& pg : def.portgroups) {
-            if (pg.isDefault) {
-                portgroup = &pg;
-                break;
-            }
-        }
-    }
+    // The port's portgroup, or the default one when it names none.
+    const conf::Portgroup* portgroup = def.findPortgroup(group);
     Inherited inherited;
     if (portgroup != nullptr) {
         inherited.bandwidth = portgroup->bandwidth;
@@ -304,13 +295,13 @@ public:
         }
     }
 
-    // libvirt's networkValidate plus our own rule for names used as file names.
+    // libvirt's networkValidate: the model's rules (conf::NetworkDef::validateForDefine), our own
+    // rule for names used as file names, and what needs the driver's state or the host: the
+    // bridge name of a virtual network not in use by another network (and a bridge MAC when
+    // none is given), devices listed by PCI address being SR-IOV virtual functions.
     void validateForDriver(conf::NetworkDef& def)
     {
-        if (def.name.find('\n') != std::string::npos) {
-            // libvirt's virXMLCheckIllegalChars prints the character itself.
-            throw Error(ErrorCode::XmlDetail, "invalid char in name: \n");
-        }
+        def.validateForDefine();
         if (def.name.size() > state::kMaxNetworkNameLength) {
             raise(ErrorCode::XmlError,
                   "network name '{}' is too long: {} bytes, at most {} fit in the names of its "
@@ -324,8 +315,6 @@ public:
                   "'..', or contain '/' or control characters",
                   util::abbreviateForMessage(def.name));
         }
-        const auto modeName = std::string(util::toString(def.forward.mode));
-        bool bandwidthAllowed = false;
         switch (def.forward.mode) {
         case conf::ForwardMode::None:
         case conf::ForwardMode::Nat:
@@ -333,166 +322,20 @@ public:
         case conf::ForwardMode::Open:
             validateBridgeName(def);
             if (!def.mac) {
-                // virNetworkSetBridgeMacAddr: a random address in libvirt's 52:54:00 range.
-                auto random = util::Uuid::generate().bytes();
-                def.mac = util::MacAddr({0x52, 0x54, 0x00, random[0], random[1], random[2]});
-            }
-            bandwidthAllowed = true;
-            break;
-        case conf::ForwardMode::Bridge:
-        case conf::ForwardMode::Private:
-        case conf::ForwardMode::Vepa:
-        case conf::ForwardMode::Passthrough:
-        case conf::ForwardMode::Hostdev:
-            if (def.forward.mode == conf::ForwardMode::Bridge && def.bridge) {
-                bandwidthAllowed = true;
-            }
-            if (def.mac) {
-                raise(ErrorCode::ConfigUnsupported,
-                      "Unsupported <mac> element in network {} with forward mode='{}'", def.name,
-                      modeName);
-            }
-            if (!def.ips.empty()) {
-                raise(ErrorCode::ConfigUnsupported,
-                      "Unsupported <ip> element in network {} with forward mode='{}'", def.name,
-                      modeName);
-            }
-            if (!def.dns.txts.empty() || !def.dns.hosts.empty() || !def.dns.srvs.empty()) {
-                raise(ErrorCode::ConfigUnsupported,
-                      "Unsupported <dns> element in network {} with forward mode='{}'", def.name,
-                      modeName);
-            }
-            if (def.domain) {
-                raise(ErrorCode::ConfigUnsupported,
-                      "Unsupported <domain> element in network {} with forward mode='{}'", def.name,
-                      modeName);
+                // virNetworkSetBridgeMacAddr.
+                def.mac = util::MacAddr::generate();
             }
             break;
-        case conf::ForwardMode::Last:
-            throw Error(ErrorCode::InternalError, "unexpected forward mode");
+        default:
+            break;
         }
-        if (!def.bandwidth.empty() && !bandwidthAllowed) {
-            raise(ErrorCode::ConfigUnsupported,
-                  "Unsupported network-wide <bandwidth> element in network {} with forward "
-                  "mode='{}'",
-                  def.name, modeName);
-        }
-
-        bool usesInterface = false;
-        bool usesAddress = false;
         for (const auto& iface : def.forward.interfaces) {
-            if (iface.type == conf::ForwardDeviceType::Netdev) {
-                usesInterface = true;
-                if (def.forward.mode == conf::ForwardMode::Hostdev) {
-                    raise(ErrorCode::ConfigUnsupported,
-                          "hostdev network '{}' lists '{}' in the device pool, but hostdev "
-                          "networks require all devices to be listed by PCI address, not network "
-                          "device name",
-                          def.name, iface.dev);
-                }
-            } else if (iface.type == conf::ForwardDeviceType::Pci) {
-                usesAddress = true;
-                if (def.forward.mode != conf::ForwardMode::Hostdev) {
-                    raise(ErrorCode::ConfigUnsupported,
-                          "network '{}' has forward mode '{}'  but lists a device by PCI address "
-                          "in the device pool. This is only supported for networks with forward "
-                          "mode 'hostdev'",
-                          def.name, modeName);
-                }
-                if (!backends_->isVirtualFunction(iface.pci)) {
-                    raise(ErrorCode::ConfigUnsupported,
-                          "device '/sys/bus/pci/devices/{}/config' in network '{}' is not an "
-                          "SR-IOV Virtual Function",
-                          iface.pci.toString(), def.name);
-                }
-            }
-        }
-        if (static_cast<int>(!def.forward.pfs.empty()) + static_cast<int>(usesInterface) +
-                static_cast<int>(usesAddress) >
-            1) {
-            raise(ErrorCode::ConfigUnsupported,
-                  "<address>, <interface>, and <pf> elements of <forward> in network {} are "
-                  "mutually exclusive",
-                  def.name);
-        }
-
-        bool ipv4dhcp = false;
-        bool ipv6dhcp = false;
-        for (const auto& ip : def.ips) {
-            if (ip.ranges.empty() && ip.hosts.empty()) {
-                continue;
-            }
-            bool v6 = ip.address.isFamily(AF_INET6);
-            bool& seen = v6 ? ipv6dhcp : ipv4dhcp;
-            if (seen) {
+            if (iface.type == conf::ForwardDeviceType::Pci &&
+                !backends_->isVirtualFunction(iface.pci)) {
                 raise(ErrorCode::ConfigUnsupported,
-                      "Multiple IPv{} dhcp sections found -- dhcp is supported only for a single "
-                      "IPv{} address on each network",
-                      v6 ? 6 : 4, v6 ? 6 : 4);
-            }
-            seen = true;
-        }
-
-        bool vlanAllowed = def.forward.mode == conf::ForwardMode::Hostdev ||
-                           def.forward.mode == conf::ForwardMode::Passthrough ||
-                           (def.forward.mode == conf::ForwardMode::Bridge && def.virtualPort &&
-                            def.virtualPort->type == conf::VirtualPortType::OpenVSwitch);
-        bool vlanUsed = !def.vlan.empty();
-        bool badVlanUse = false;
-        const conf::Portgroup* defaultPortgroup = nullptr;
-        // Portgroups from the current one onwards per name (linear duplicate check).
-        std::unordered_map<std::string_view, std::size_t> namesAhead;
-        namesAhead.reserve(def.portgroups.size());
-        for (const auto& pg : def.portgroups) {
-            ++namesAhead[pg.name];
-        }
-        for (std::size_t i = 0; i < def.portgroups.size(); ++i) {
-            const auto& pg = def.portgroups[i];
-            if (vlanUsed || !pg.vlan.empty()) {
-                if (pg.virtualPort) {
-                    if (def.forward.mode != conf::ForwardMode::Bridge ||
-                        pg.virtualPort->type != conf::VirtualPortType::OpenVSwitch) {
-                        badVlanUse = true;
-                    }
-                } else if (!vlanAllowed) {
-                    badVlanUse = true;
-                }
-            }
-            if (pg.isDefault) {
-                if (defaultPortgroup != nullptr) {
-                    raise(ErrorCode::ConfigUnsupported,
-                          "network '{}' has multiple default <portgroup> elements ({} and {}), "
-                          "but only one default is allowed",
-                          def.name, defaultPortgroup->name, pg.name);
-                }
-                defaultPortgroup = &pg;
-            }
-            if (namesAhead[pg.name]-- > 1) {
-                raise(ErrorCode::ConfigUnsupported,
-                      "multiple <portgroup> elements with the same name ({}) in network '{}'",
-                      pg.name, def.name);
-            }
-            if (!pg.bandwidth.empty() && !bandwidthAllowed) {
-                raise(ErrorCode::ConfigUnsupported,
-                      "Unsupported <bandwidth> element in network '{}' in portgroup '{}' with "
-                      "forward mode='{}'",
-                      def.name, pg.name, modeName);
-            }
-        }
-        if (badVlanUse || (vlanUsed && !vlanAllowed && defaultPortgroup == nullptr)) {
-            raise(ErrorCode::ConfigUnsupported,
-                  "<vlan> element specified for network {}, whose type doesn't support vlan "
-                  "configuration",
-                  def.name);
-        }
-        if (def.forward.mode == conf::ForwardMode::Hostdev) {
-            for (const auto& pg : def.portgroups) {
-                if (!pg.bandwidth.empty()) {
-                    raise(ErrorCode::ConfigUnsupported,
-                          "unsupported <bandwidth> element in <portgroup name='{}'> of network "
-                          "'{}' with forward mode='{}'",
-                          pg.name, def.name, modeName);
-                }
+                      "device '/sys/bus/pci/devices/{}/config' in network '{}' is not an SR-IOV "
+                      "Virtual Function",
+                      iface.pci.toString(), def.name);
             }
         }
     }
@@ -648,17 +491,8 @@ public:
         if (!obj.active) {
             raise(ErrorCode::OperationInvalid, "network '{}' is not active", def.name);
         }
-        const conf::Portgroup* portgroup = nullptr;
-        if (!port.group.empty()) {
-            portgroup = def.findPortgroup(port.group);
-        } else {
-            for (const auto& pg : def.portgroups) {
-                if (pg.isDefault) {
-                    portgroup = &pg;
-                    break;
-                }
-            }
-        }
+        // The port's portgroup, or the default one when it names none.
+        const conf::Portgroup* portgroup = def.findPortgroup(port.group);
         if (port.bandwidth.empty() && portgroup != nullptr) {
             port.bandwidth = portgroup->bandwidth;
         }
@@ -707,12 +541,7 @@ public:
         case conf::ForwardMode::Hostdev:
             port.plug.type = conf::PlugType::HostdevPci;
             createInterfacePool(def);
-            for (auto& iface : def.forward.interfaces) {
-                if (iface.connections == 0) {
-                    dev = &iface;
-                    break;
-                }
-            }
+            dev = InterfacePool(def.forward.interfaces).firstFree();
             if (dev == nullptr) {
                 raise(ErrorCode::InternalError,
                       "network '{}' requires exclusive access to interfaces, but none are "
@@ -765,19 +594,9 @@ public:
             }
             createInterfacePool(def);
             if (needsExclusiveDevice(def, port)) {
-                for (auto& iface : def.forward.interfaces) {
-                    if (iface.connections == 0) {
-                        dev = &iface;
-                        break;
-                    }
-                }
-            } else if (!def.forward.interfaces.empty()) {
-                dev = &def.forward.interfaces.front();
-                for (auto& iface : def.forward.interfaces) {
-                    if (iface.connections < dev->connections) {
-                        dev = &iface;
-                    }
-                }
+                dev = InterfacePool(def.forward.interfaces).firstFree();
+            } else {
+                dev = InterfacePool(def.forward.interfaces).leastUsed();
             }
             if (dev == nullptr) {
                 raise(ErrorCode::InternalError,
@@ -841,12 +660,7 @@ public:
             break;
         case conf::PlugType::Direct:
             createInterfacePool(def);
-            for (auto& iface : def.forward.interfaces) {
-                if (iface.type == conf::ForwardDeviceType::Netdev && iface.dev == port.plug.dev) {
-                    dev = &iface;
-                    break;
-                }
-            }
+            dev = InterfacePool(def.forward.interfaces).findByDev(port.plug.dev);
             if (dev == nullptr) {
                 raise(ErrorCode::InternalError,
                       "network '{}' doesn't have dev='{}' in use by network port '{}'", def.name,
@@ -860,12 +674,7 @@ public:
             break;
         case conf::PlugType::HostdevPci:
             createInterfacePool(def);
-            for (auto& iface : def.forward.interfaces) {
-                if (iface.type == conf::ForwardDeviceType::Pci && iface.pci == port.plug.address) {
-                    dev = &iface;
-                    break;
-                }
-            }
+            dev = InterfacePool(def.forward.interfaces).findByPci(port.plug.address);
             if (dev == nullptr) {
                 raise(ErrorCode::InternalError,
                       "network '{}' doesn't have PCI device {} in use by network port", def.name,
@@ -895,10 +704,8 @@ public:
                       "pool",
                       def.name);
             }
-            for (auto& iface : def.forward.interfaces) {
-                if (iface.type == conf::ForwardDeviceType::Netdev && iface.dev == port.plug.dev) {
-                    return &iface;
-                }
+            if (auto* dev = InterfacePool(def.forward.interfaces).findByDev(port.plug.dev)) {
+                return dev;
             }
             raise(ErrorCode::InternalError, "network '{}' doesn't have dev='{}' in use by domain",
                   def.name, port.plug.dev);
@@ -910,10 +717,8 @@ public:
                       "pool",
                       def.name);
             }
-            for (auto& iface : def.forward.interfaces) {
-                if (iface.type == conf::ForwardDeviceType::Pci && iface.pci == port.plug.address) {
-                    return &iface;
-                }
+            if (auto* dev = InterfacePool(def.forward.interfaces).findByPci(port.plug.address)) {
+                return dev;
             }
             raise(ErrorCode::InternalError,
                   "network '{}' doesn't have PCI device {} in use by domain", def.name,
@@ -1016,6 +821,8 @@ public:
 
     // Start-up: definitions, then status, then ports (docs/architecture.md, "Files on a host").
     void loadState();
+    // Moves a stored file dvsd cannot use aside (StateStore::quarantine) and says so in a notice.
+    void setAside(const fs::path& path, const std::string& why);
     void loadPorts(const std::string& network, const std::vector<state::StoredFile>& files);
     void autostartNetworks();
 
@@ -1091,6 +898,18 @@ NetworkDriverImpl::parseOrTakePrepared(std::string_view xml, unsigned flags, boo
     return parseDefinition(xml, flags);
 }
 
+void NetworkDriverImpl::setAside(const fs::path& path, const std::string& why)
+{
+    try {
+        auto moved = store_.quarantine(path);
+        notices_.push_back(fmt::format("cannot use '{}': {}; moved it to '{}'", path.string(), why,
+                                       moved.string()));
+    } catch (const Error& e) {
+        notices_.push_back(
+            fmt::format("cannot use '{}': {}; {}", path.string(), why, e.fullMessage()));
+    }
+}
+
 void NetworkDriverImpl::loadState()
 {
     auto stored = store_.load();
@@ -1098,16 +917,6 @@ void NetworkDriverImpl::loadState()
         notices_.push_back(
             fmt::format("removed '{}', left by a write that a crash interrupted", path.string()));
     }
-    auto setAside = [&](const fs::path& path, const std::string& why) {
-        try {
-            auto moved = store_.quarantine(path);
-            notices_.push_back(fmt::format("cannot use '{}': {}; moved it to '{}'", path.string(),
-                                           why, moved.string()));
-        } catch (const Error& e) {
-            notices_.push_back(
-                fmt::format("cannot use '{}': {}; {}", path.string(), why, e.fullMessage()));
-        }
-    };
 
     for (const auto& file : stored.configs) {
         try {
@@ -1256,14 +1065,7 @@ void NetworkDriverImpl::loadPorts(const std::string& network,
                                                stored.uuid.toString(), network, e.fullMessage()));
             }
         } catch (const Error& e) {
-            try {
-                auto moved = store_.quarantine(file.path);
-                notices_.push_back(fmt::format("cannot use port file '{}': {}; moved it to '{}'",
-                                               file.path.string(), e.fullMessage(),
-                                               moved.string()));
-            } catch (const Error& e2) {
-                notices_.push_back(e2.fullMessage());
-            }
+            setAside(file.path, e.fullMessage());
         }
     }
 }

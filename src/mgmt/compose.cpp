@@ -73,9 +73,9 @@ void validateSwitch(const conf::NetworkDef& def,
         }
         conf::NetworkDef probe = def;
         probe.dvs->uplink->interfaces = placeholders(def, neededInterfaces(*def.dvs->uplink));
-        probe.validate();
+        probe.validateForDefine();
     } else {
-        def.validate();
+        def.validateForDefine();
     }
     for (const auto& [host, nics] : members) {
         try {
@@ -108,7 +108,7 @@ conf::NetworkDef memberNetwork(conf::NetworkDef def, const std::vector<std::stri
               "switch '{}' has no dvs:uplink: a member takes a single uplink interface, not {}",
               def.name, nics.size());
     }
-    def.validate();
+    def.validateForDefine();
     return def;
 }
 

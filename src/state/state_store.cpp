@@ -67,8 +67,8 @@ std::vector<StoredFile> readXmlFiles(const fs::path& dir)
     return out;
 }
 
-// Whether name is one of our temporary files: ".NAME.tmp" (writeAtomicAt) or ".NAME.XXXXXX"
-// (util::writeFileAtomic, mkostemp's six random characters).
+// Whether name is one of our temporary files: ".NAME.XXXXXX" (util::writeFileAtomic and
+// writeFileAtomicAt: six random characters), or ".NAME.tmp" (what earlier versions wrote).
 bool isTemporaryName(std::string_view name)
 {
     if (name.size() < 2 || name.front() != '.') {
@@ -104,51 +104,6 @@ void removeTemporaries(const fs::path& dir, std::vector<fs::path>& removed)
     }
     if (any) {
         util::syncDirectory(dir);
-    }
-}
-
-// Writes data into dirFd/name atomically: temporary file, fsync, renameat, fsync of the folder.
-void writeAtomicAt(int dirFd, const std::function<fs::path()>& dirPathFn, const std::string& name,
-                   std::string_view data)
-{
-    // The folder's path is only needed for an error message: build it only then.
-    auto dirPath = [&] { return dirPathFn(); };
-    std::string tmp = "." + name + ".tmp";
-    util::UniqueFd fd(::openat(dirFd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd) {
-        raise(ErrorCode::WriteFailed, "cannot create '{}': {}", (dirPath() / tmp).string(),
-              reason(errno));
-    }
-    std::string_view rest = data;
-    while (!rest.empty()) {
-        ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            int err = errno;
-            ::unlinkat(dirFd, tmp.c_str(), 0);
-            raise(ErrorCode::WriteFailed, "cannot write '{}': {}", (dirPath() / tmp).string(),
-                  reason(err));
-        }
-        rest.remove_prefix(static_cast<std::size_t>(n));
-    }
-    if (::fsync(fd.get()) < 0) {
-        int err = errno;
-        ::unlinkat(dirFd, tmp.c_str(), 0);
-        raise(ErrorCode::WriteFailed, "cannot sync '{}': {}", (dirPath() / tmp).string(),
-              reason(err));
-    }
-    fd.reset();
-    if (::renameat(dirFd, tmp.c_str(), dirFd, name.c_str()) < 0) {
-        int err = errno;
-        ::unlinkat(dirFd, tmp.c_str(), 0);
-        raise(ErrorCode::WriteFailed, "cannot rename '{}': {}", (dirPath() / name).string(),
-              reason(err));
-    }
-    if (::fsync(dirFd) < 0) {
-        raise(ErrorCode::WriteFailed, "cannot sync folder '{}': {}", dirPath().string(),
-              reason(errno));
     }
 }
 
@@ -354,8 +309,7 @@ int StateStore::portsDirFd(std::string_view network)
 void StateStore::savePort(std::string_view network, const util::Uuid& port, std::string_view xml)
 {
     int dirFd = portsDirFd(network);
-    writeAtomicAt(
-        dirFd, [&] { return portsDir(network); }, port.toString() + ".xml", xml);
+    util::writeFileAtomicAt(dirFd, portsDir(network), port.toString() + ".xml", xml, 0600);
 }
 
 void StateStore::deletePort(std::string_view network, const util::Uuid& port)

@@ -7,8 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "cdeleter.h"
 #include "error.h"
+#include "uuid.h"
 
 namespace dvs::util {
 
@@ -32,6 +35,19 @@ void writeAll(int fd, std::string_view data, const std::filesystem::path& path)
         }
         data.remove_prefix(static_cast<std::size_t>(n));
     }
+}
+
+// Six random letters and digits, like mkostemp's XXXXXX.
+std::string randomSuffix()
+{
+    static constexpr std::string_view kChars =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    auto random = Uuid::generate().bytes();
+    std::string out;
+    for (std::size_t i = 0; i < 6; ++i) {
+        out += kChars[random[i] % kChars.size()];
+    }
+    return out;
 }
 
 } // namespace
@@ -77,34 +93,58 @@ void syncDirectory(const std::filesystem::path& dir)
     }
 }
 
+void writeFileAtomicAt(int dirFd, const std::filesystem::path& dir, std::string_view name,
+                       std::string_view contents, unsigned mode)
+{
+    // ".NAME.XXXXXX" in the same folder, as mkostemp names it (it has no *at form), created
+    // with O_EXCL: readers of a folder skip names that start with a dot, and the state store
+    // removes such leftovers of a crash.
+    std::string tmp;
+    UniqueFd fd;
+    for (unsigned attempt = 0; !fd; ++attempt) {
+        tmp = fmt::format(".{}.{}", name, randomSuffix());
+        fd.reset(::openat(dirFd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        if (!fd && (errno != EEXIST || attempt == 100)) {
+            raise(ErrorCode::WriteFailed, "cannot create a temporary file for '{}': {}",
+                  (dir / name).string(), systemReason(errno));
+        }
+    }
+    auto tmpPath = dir / tmp;
+    try {
+        if (::fchmod(fd.get(), mode) < 0) {
+            raise(ErrorCode::WriteFailed, "cannot set the mode of '{}': {}", tmpPath.string(),
+                  systemReason(errno));
+        }
+        writeAll(fd.get(), contents, tmpPath);
+        if (::fsync(fd.get()) < 0) {
+            raise(ErrorCode::WriteFailed, "cannot sync '{}': {}", tmpPath.string(),
+                  systemReason(errno));
+        }
+        fd.reset();
+        std::string target(name);
+        if (::renameat(dirFd, tmp.c_str(), dirFd, target.c_str()) < 0) {
+            raise(ErrorCode::WriteFailed, "cannot rename '{}' to '{}': {}", tmpPath.string(),
+                  (dir / name).string(), systemReason(errno));
+        }
+    } catch (...) {
+        ::unlinkat(dirFd, tmp.c_str(), 0);
+        throw;
+    }
+    if (::fsync(dirFd) < 0 && errno != EINVAL) {
+        raise(ErrorCode::WriteFailed, "cannot sync folder '{}': {}", dir.string(),
+              systemReason(errno));
+    }
+}
+
 void writeFileAtomic(const std::filesystem::path& path, std::string_view contents, unsigned mode)
 {
     auto dir = path.parent_path();
-    std::string tmpl = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
-    UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
-    if (!fd) {
-        raise(ErrorCode::WriteFailed, "cannot create a temporary file for '{}': {}", path.string(),
+    UniqueFd dirFd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dirFd) {
+        raise(ErrorCode::WriteFailed, "cannot open folder '{}': {}", dir.string(),
               systemReason(errno));
     }
-    try {
-        if (::fchmod(fd.get(), mode) < 0) {
-            raise(ErrorCode::WriteFailed, "cannot set the mode of '{}': {}", tmpl,
-                  systemReason(errno));
-        }
-        writeAll(fd.get(), contents, tmpl);
-        if (::fsync(fd.get()) < 0) {
-            raise(ErrorCode::WriteFailed, "cannot sync '{}': {}", tmpl, systemReason(errno));
-        }
-        fd.reset();
-        if (::rename(tmpl.c_str(), path.c_str()) < 0) {
-            raise(ErrorCode::WriteFailed, "cannot rename '{}' to '{}': {}", tmpl, path.string(),
-                  systemReason(errno));
-        }
-    } catch (...) {
-        ::unlink(tmpl.c_str());
-        throw;
-    }
-    syncDirectory(dir);
+    writeFileAtomicAt(dirFd.get(), dir, path.filename().string(), contents, mode);
 }
 
 void removeFileDurable(const std::filesystem::path& path)

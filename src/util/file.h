@@ -18,6 +18,11 @@ std::string readFile(const std::filesystem::path& path, std::size_t maxBytes = 1
 void writeFileAtomic(const std::filesystem::path& path, std::string_view contents,
                      unsigned mode = 0644);
 
+// The same for the file name in the folder open as dirFd (dir is its path, for messages), for
+// callers that keep their folders open.
+void writeFileAtomicAt(int dirFd, const std::filesystem::path& dir, std::string_view name,
+                       std::string_view contents, unsigned mode = 0644);
+
 // Removes path (when present) and fsyncs its folder. Throws Error(WriteFailed) on failure.
 void removeFileDurable(const std::filesystem::path& path);
 

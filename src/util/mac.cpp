@@ -2,8 +2,15 @@
 #include "mac.h"
 
 #include "number.h"
+#include "uuid.h"
 
 namespace dvs::util {
+
+MacAddr MacAddr::generate()
+{
+    auto random = Uuid::generate().bytes();
+    return MacAddr({0x52, 0x54, 0x00, random[0], random[1], random[2]});
+}
 
 std::optional<MacAddr> MacAddr::parse(std::string_view text)
 {

@@ -16,6 +16,10 @@ public:
     MacAddr() = default;
     explicit MacAddr(const std::array<std::uint8_t, 6>& bytes) : bytes_(bytes) {}
 
+    // A random address in libvirt's QEMU/KVM range 52:54:00:xx:xx:xx (virMacAddrGenerate with
+    // VIR_MAC_PREFIX_KVM), as libvirt gives guests and virtual networks' bridges.
+    static MacAddr generate();
+
     // Parses like virMacAddrParse: six groups of one or two hex digits separated by ':'.
     static std::optional<MacAddr> parse(std::string_view text);
 

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "conf/dvs_extension.h"
+#include "conf/network_def.h"
 #include "conf/network_port.h"
 #include "test_support.h"
 #include "util/file.h"
@@ -93,6 +94,31 @@ TEST_CASE("dvsctl: ports format canonically, also from standard input")
     auto piped = dvsctl({"xml-format", "networkport", "--validate", "-"}, &text);
     CHECK(piped.status == 0);
     CHECK(piped.out == text);
+}
+
+TEST_CASE("dvsctl: xml-format leaves the driver's checks to net-define, as libvirt's xml2xml does")
+{
+    // libvirt's parser formats both; its network driver refuses them when they are defined.
+    std::string vlanOnDirect = "<network><name>direct</name><forward mode='bridge'>"
+                               "<interface dev='eth0'/></forward><vlan><tag id='42'/></vlan>"
+                               "</network>";
+    auto vlan = dvsctl({"xml-format", "network", "-"}, &vlanOnDirect);
+    CHECK(vlan.status == 0);
+    CHECK(vlan.err == "");
+    CHECK(vlan.out.find("<tag id='42'/>") != std::string::npos);
+    CHECK_THROWS_WITH(dvs::conf::NetworkDef::parseString(vlanOnDirect).validateForDefine(),
+                      Catch::Matchers::Contains("doesn't support vlan configuration"));
+
+    std::string pciOnPassthrough =
+        "<network><name>pt</name><forward mode='passthrough'>"
+        "<address type='pci' domain='0x0000' bus='0x04' slot='0x10' function='0x1'/>"
+        "</forward></network>";
+    auto pci = dvsctl({"xml-format", "network", "-"}, &pciOnPassthrough);
+    CHECK(pci.status == 0);
+    CHECK(pci.err == "");
+    CHECK(pci.out.find("bus='0x04'") != std::string::npos);
+    CHECK_THROWS_WITH(dvs::conf::NetworkDef::parseString(pciOnPassthrough).validateForDefine(),
+                      Catch::Matchers::Contains("lists a device by PCI address"));
 }
 
 TEST_CASE("dvsctl: errors go to stderr as 'error: MESSAGE' with status 1")

@@ -144,7 +144,7 @@ TEST_CASE("network: parse errors carry libvirt's codes and messages")
     }
 }
 
-TEST_CASE("network: definitions libvirt's driver refuses fail validate()")
+TEST_CASE("network: definitions libvirt's driver refuses fail validateForDefine()")
 {
     auto files = dvs::test::xmlFiles(dataDir() / "invalid");
     REQUIRE(files.size() >= 10);
@@ -153,18 +153,18 @@ TEST_CASE("network: definitions libvirt's driver refuses fail validate()")
         {
             // Each one parses: only the semantic checks refuse it.
             auto def = NetworkDef::parseString(dvs::util::readFile(file));
-            checkError(file, [&] { def.validate(); });
+            checkError(file, [&] { def.validateForDefine(); });
         }
     }
 }
 
-TEST_CASE("network: every canonical file passes validate()")
+TEST_CASE("network: every canonical file passes validateForDefine()")
 {
     for (const auto& file : dvs::test::xmlFiles(dataDir() / "xml2xml")) {
         DYNAMIC_SECTION(file.filename().string())
         {
             auto def = NetworkDef::parseString(dvs::util::readFile(file));
-            CHECK_NOTHROW(def.validate());
+            CHECK_NOTHROW(def.validateForDefine());
         }
     }
 }
