@@ -306,10 +306,12 @@ void HostAgent::reconcileMember(const util::Uuid& memberUuid, std::set<std::stri
     }
 
     const driver::ManagedBy by{name, options_.host};
+    // A failure names the generation it tried (applying_generation) beside the one that still
+    // runs (generation): the rollout controller matches failures by the generation it asked for.
     auto fail = [&](const Error& e, const std::string& xml) {
         failedXml_[name] = xml;
         state.state = "failed";
-        state.applying.reset();
+        state.applying = generation;
         state.reason =
             fmt::format("generation {} could not be applied: {}", generation, e.fullMessage());
         state.lastError = e.fullMessage();
@@ -353,6 +355,9 @@ void HostAgent::reconcileMember(const util::Uuid& memberUuid, std::set<std::stri
     }
 
     if (!inPlace && failedXml_.count(name) != 0 && failedXml_[name] == xml) {
+        if (state.state == "failed") {
+            state.applying = generation; // the same definition under another generation number
+        }
         observeNetwork(state); // already failed: retried on a change or by the retry timer
         return;
     }

@@ -87,6 +87,8 @@ def canary_with_a_missing_uplink_halts_and_reverts(w):
     out = t.wait_for(halted, WAIT, "rollout-status to say halted")
     check("h4" in out, f"rollout-status names the failed canary h4 ({out.strip()[:300]!r})")
     check("nosuch0" in out, "and why: its uplink NIC does not exist")
+    check(f"generation {before + 1} could not be applied" in out,
+          "the canary reported the generation it tried, not the one it runs")
     st = statuses(f)
     check(all(st[h]["generation"] == before for h in others),
           f"the other hosts are untouched at generation {before}")

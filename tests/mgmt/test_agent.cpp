@@ -380,6 +380,9 @@ TEST_CASE("a generation whose uplink NIC is missing fails until the NIC appears"
     }));
     CHECK_THAT(admin.memberStatus("host-a", "sw1")->reason(),
                Catch::Matchers::Contains("uplink NIC 'eth9' does not exist"));
+    // The failure names the generation tried; none runs yet.
+    CHECK(admin.memberStatus("host-a", "sw1")->applyingGeneration() == 1);
+    CHECK_FALSE(admin.memberStatus("host-a", "sw1")->generation());
     CHECK_FALSE(exists(host.driver(), "sw1"));
 
     std::filesystem::create_directories(host.root().path() / "sys/class/net/eth9");
