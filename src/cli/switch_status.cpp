@@ -46,7 +46,8 @@ ovsdb::Json progressJson(const mgmt::MemberProgress& p)
             {"applied", p.applied ? ovsdb::Json(*p.applied) : ovsdb::Json()},
             {"state", std::string(util::toString(p.phase))},
             {"reason", p.reason},
-            {"since", p.since ? ovsdb::Json(formatTime(*p.since)) : ovsdb::Json()}};
+            {"since", p.since ? ovsdb::Json(formatTime(*p.since)) : ovsdb::Json()},
+            {"last_seen", p.lastSeen ? ovsdb::Json(formatTime(*p.lastSeen)) : ovsdb::Json()}};
 }
 
 std::string hostList(const std::vector<mgmt::MemberProgress>& hosts)
@@ -79,8 +80,10 @@ int runSwitchStatus(std::span<const std::string> args, std::ostream& out)
     auto sw = mgmt::requireSwitch(replica, parsed.positional[0]);
     auto hosts = mgmt::switchProgress(replica, sw, std::nullopt, mgmt::nowMs());
     std::size_t inSync = 0;
+    std::size_t unreachable = 0;
     for (const auto& p : hosts) {
         inSync += p.phase == MemberPhase::InSync ? 1 : 0;
+        unreachable += p.phase == MemberPhase::Unreachable ? 1 : 0;
     }
     if (parsed.has("--json")) {
         ovsdb::Json list = ovsdb::Json::array();
@@ -88,7 +91,8 @@ int runSwitchStatus(std::span<const std::string> args, std::ostream& out)
             list.push_back(progressJson(p));
         }
         auto rollout = mgmt::activeRollout(replica, sw.uuid());
-        ovsdb::Json doc = {{"name", sw.name()},
+        ovsdb::Json doc = {{"format", 1},
+                           {"name", sw.name()},
                            {"uuid", sw.networkUuid()},
                            {"generation", sw.generation()},
                            {"rollout", rollout ? ovsdb::Json(rollout->state()) : ovsdb::Json()},
@@ -100,7 +104,8 @@ int runSwitchStatus(std::span<const std::string> args, std::ostream& out)
     out << fmt::format("{:<16}{}\n", "UUID:", sw.networkUuid());
     out << fmt::format("{:<16}{}\n", "Generation:", sw.generation());
     out << fmt::format("{:<16}{}\n", "Rollout:", rolloutSummary(replica, sw));
-    out << fmt::format("{:<16}{} of {} in sync\n", "Hosts:", inSync, hosts.size());
+    out << fmt::format("{:<16}{} of {} in sync{}\n", "Hosts:", inSync, hosts.size(),
+                       unreachable > 0 ? fmt::format(", {} unreachable", unreachable) : "");
     if (!hosts.empty()) {
         out << "\n";
         std::vector<std::vector<std::string>> rows;

@@ -33,6 +33,22 @@ std::string utc(std::int64_t ms)
 
 } // namespace
 
+std::optional<std::int64_t> unreachableSince(const std::optional<db::HostStatus::View>& host,
+                                             std::int64_t now)
+{
+    if (!host) {
+        return std::nullopt;
+    }
+    if (auto since = host->disconnectedSince()) {
+        return since;
+    }
+    if (host->heartbeatInterval() > 0 &&
+        now - host->lastSeen() > kMissedHeartbeats * host->heartbeatInterval()) {
+        return host->lastSeen();
+    }
+    return std::nullopt;
+}
+
 std::vector<std::string_view> progressTables()
 {
     auto tables = adminTables();
@@ -50,18 +66,22 @@ MemberProgress memberProgress(const ovsdb::Replica& replica, const db::Switch::V
     p.desired = generation.value_or(desiredGeneration(sw, member));
     auto status = statusOf(replica, p.host, sw.name());
     auto host = db::HostStatus::findByName(replica, p.host);
+    if (host) {
+        p.lastSeen = host->lastSeen();
+    }
     if (status) {
         p.applied = status->generation();
         p.since = status->updatedAt();
     }
-    if (status && status->generation() == p.desired && status->state() == "in-sync") {
-        p.phase = MemberPhase::InSync;
+    // A host that stopped answering is unreachable whatever it last reported: its last status
+    // may no longer hold (it may have lost its network since), so it is never "in sync".
+    if (auto since = unreachableSince(host, now)) {
+        p.phase = MemberPhase::Unreachable;
+        p.since = since;
         return p;
     }
-    if (host && host->heartbeatInterval() > 0 &&
-        now - host->lastSeen() > kMissedHeartbeats * host->heartbeatInterval()) {
-        p.phase = MemberPhase::Unreachable;
-        p.since = host->lastSeen();
+    if (status && status->generation() == p.desired && status->state() == "in-sync") {
+        p.phase = MemberPhase::InSync;
         return p;
     }
     if (!status) {

@@ -17,7 +17,7 @@ namespace dvs::mgmt {
 
 enum class MemberPhase
 {
-    InSync,      // applied the generation it should run
+    InSync,      // alive, and applied the generation it should run
     Pending,     // has not started on it yet
     Applying,    // working on it
     Failed,      // could not apply it (reason)
@@ -45,11 +45,18 @@ struct MemberProgress
     std::optional<std::int64_t> applied;
     MemberPhase phase = MemberPhase::Unknown;
     std::string reason;
-    std::optional<std::int64_t> since; // ms: unreachable since, or the status's time
+    std::optional<std::int64_t> since;    // ms: unreachable since, or the status's time
+    std::optional<std::int64_t> lastSeen; // ms: the host's last heartbeat (Host_Status)
 };
 
 // A host whose heartbeat is older than this many intervals is unreachable.
 inline constexpr std::int64_t kMissedHeartbeats = 3;
+
+// Since when (ms) a host is unreachable: the time its Host_Status says it disconnected, or its
+// last heartbeat once kMissedHeartbeats intervals passed without one; nullopt while it answers,
+// and for a host that sends no heartbeats (interval 0) or has no Host_Status row.
+std::optional<std::int64_t> unreachableSince(const std::optional<db::HostStatus::View>& host,
+                                             std::int64_t now);
 
 // The tables progress reads.
 std::vector<std::string_view> progressTables();

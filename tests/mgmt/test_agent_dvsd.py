@@ -4,7 +4,8 @@
 serving the DVS database, switches defined with dvsctl, networks programmed into its own
 ovsdb-server (Open_vSwitch). Checks what virsh sees, what OVS gets (a portgroup VLAN change
 moves a running port's tag), the refusals of managed networks, a restart that writes nothing
-to OVS, and a host removed while a port holds its network.
+to OVS, a host removed while a port holds its network, and a stopped dvsd that switch-status
+calls unreachable (not in sync) from its stopped heartbeat.
 
 usage: test_agent_dvsd.py DVSD DVSCTL SCHEMA"""
 
@@ -35,6 +36,8 @@ PORT_XML = """<networkport>
   <mac address='52:54:00:12:34:56'/>
 </networkport>"""
 PORT_UUID = "c2b9d1e4-3f4a-4b5c-8d6e-7f8091a2b3c4"
+SWITCH_STATUS_SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "json-schemas", "dvsctl-switch-status.json")
 
 
 def member_status(remote, host="hv1"):
@@ -122,6 +125,52 @@ def member_network(w):
     wait_for(lambda: not dvsd.ovsdb.find("Bridge", "name=br-sw"), what="its bridge removed")
 
 
+def switch_status(ctl):
+    doc = json.loads(ctl.out("switch-status", "--json", "sw"))
+    try:
+        import jsonschema
+    except ImportError:
+        return doc
+    with open(SWITCH_STATUS_SCHEMA) as f:
+        jsonschema.validate(doc, json.load(f))
+    return doc
+
+
+@cases.case
+def stopped_host_is_unreachable(w):
+    ctl, dvsd, remote = w["ctl"], w["dvsd"], w["remote"]
+    ctl.out("host-add", "sw", "hv1", "--uplink", "eth1")
+    generation = switch_status(ctl)["generation"]
+    wait_for(lambda: in_sync(remote, generation), what=f"hv1 in sync with generation {generation}")
+    wait_for(lambda: switch_status(ctl)["hosts"][0]["state"] == "in-sync",
+             what="switch-status to say hv1 is in sync")
+    check("1 of 1 in sync" in ctl.out("switch-status", "sw"), "switch-status counts hv1 in sync")
+
+    # dvsd stops: its status row still says in-sync at the current generation, but its
+    # heartbeat (every second here) stops, and no newer generation exists.
+    dvsd.stop()
+    try:
+        host = wait_for(lambda: next((h for h in switch_status(ctl)["hosts"]
+                                      if h["state"] == "unreachable"), None),
+                        what="switch-status --json to call the stopped hv1 unreachable")
+        check(host["since"] is not None and host["since"] == host["last_seen"],
+              f"unreachable since its last heartbeat: {host}")
+        check(host["applied"] == generation and host["desired"] == generation,
+              "at the generation it last applied, with no newer one")
+        text = ctl.out("switch-status", "sw")
+        line = next((l for l in text.splitlines() if l.startswith(" hv1")), "")
+        check(f"unreachable since {host['since']} UTC" in line,
+              f"switch-status says since when: {line.strip()!r}")
+        check("0 of 1 in sync, 1 unreachable" in text, f"and counts it out of sync: {text}")
+        p = ctl("wait", "sw", "--timeout", "1", check_rc=False)
+        check(p.returncode != 0 and "hv1 (unreachable since" in p.stderr,
+              f"dvsctl wait names the unreachable host: {p.stderr.strip()}")
+    finally:
+        dvsd.start()
+    wait_for(lambda: switch_status(ctl)["hosts"][0]["state"] == "in-sync",
+             what="the restarted hv1 in sync again")
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
@@ -145,7 +194,7 @@ def main():
             f.write("up\n")
         dvsd = Dvsd(dvsd_bin, root=os.path.join(folder, "hv1"),
                     config_text={"management": {"remote": remote, "host": "hv1",
-                                                "heartbeat-interval": "0"}})
+                                                "heartbeat-interval": "1"}})
         dvsd.start()
         w = {"ctl": Dvsctl(dvsctl, "--db", remote), "dvsd": dvsd, "remote": remote, "xml": xml,
              "dvsctl": dvsctl}
