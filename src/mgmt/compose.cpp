@@ -134,8 +134,6 @@ std::string portgroupDefinition(const conf::Portgroup& pg)
 
 std::string generationDefinition(conf::NetworkDef def)
 {
-    std::stable_sort(def.portgroups.begin(), def.portgroups.end(),
-                     [](const auto& a, const auto& b) { return a.name < b.name; });
     def.connections = 0;
     return def.format(conf::NetworkFormatFlags::Inactive);
 }

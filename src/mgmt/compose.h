@@ -13,7 +13,8 @@
 //
 // In the database: Switch.definition holds the <network> without its portgroups, one Portgroup
 // row holds each <portgroup>, and Switch_Generation N holds the whole <network> of generation N
-// (portgroups included, sorted by name) — what a host applies.
+// (portgroups included, in the order the administrator defined them, as libvirt keeps them) —
+// what a host applies.
 namespace dvs::mgmt {
 
 // Parses a switch definition (switch-define FILE) and checks it as the model checks a network,
@@ -41,10 +42,11 @@ conf::NetworkDef memberNetwork(std::string_view generationXml,
 std::string baseDefinition(const conf::NetworkDef& def);
 // Portgroup.definition: one <portgroup> in canonical form.
 std::string portgroupDefinition(const conf::Portgroup& pg);
-// Switch_Generation.definition: the whole network, portgroups sorted by name.
+// Switch_Generation.definition: the whole network, portgroups in def's order.
 std::string generationDefinition(conf::NetworkDef def);
 
-// The switch's network from Switch.definition and its Portgroup rows' definitions.
+// The switch's network from Switch.definition and its Portgroup rows' definitions (which carry
+// no order: portgroups sorted by name).
 conf::NetworkDef composeSwitch(std::string_view base, const std::vector<std::string>& portgroups);
 
 } // namespace dvs::mgmt

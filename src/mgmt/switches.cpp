@@ -145,6 +145,12 @@ std::optional<db::Rollout::View> activeRollout(const ovsdb::Replica& replica, co
 
 conf::NetworkDef currentNetwork(const ovsdb::Replica& replica, const db::Switch::View& sw)
 {
+    // The current generation keeps the portgroups in the order they were defined.
+    if (auto current = findGeneration(replica, sw.uuid(), sw.generation())) {
+        conf::NetworkDef def = conf::NetworkDef::parseString(current->definition());
+        def.uuidSpecified = true;
+        return def;
+    }
     std::vector<std::string> portgroups;
     for (const auto& pg : portgroupsOf(replica, sw.uuid())) {
         portgroups.push_back(pg.definition());

@@ -35,7 +35,8 @@ std::optional<db::SwitchGeneration::View>
 findGeneration(const ovsdb::Replica& replica, const util::Uuid& sw, std::int64_t generation);
 // The switch's rollout that is running or halted, if any.
 std::optional<db::Rollout::View> activeRollout(const ovsdb::Replica& replica, const util::Uuid& sw);
-// The switch's whole network now (from Switch.definition and its Portgroup rows).
+// The switch's whole network now: its current Switch_Generation's (portgroups in the order
+// they were defined), else Switch.definition with its Portgroup rows.
 conf::NetworkDef currentNetwork(const ovsdb::Replica& replica, const db::Switch::View& sw);
 // The generation a member should run: its target_generation during a rollout, else the
 // switch's.

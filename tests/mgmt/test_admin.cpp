@@ -2,6 +2,8 @@
 // The administrator's library against a real ovsdb-server: define, update and undefine with the
 // model's checks (a refused change writes nothing), members and their uplinks, generations and
 // their pruning, and two administrators racing on one switch without losing a change.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "mgmt/compose.h"
@@ -80,13 +82,58 @@ TEST_CASE("a switch is defined once with its portgroups as rows and generation 1
     REQUIRE(pgs.size() == 2);
     CHECK(pgs[0].name() == "db");
     CHECK(pgs[1].name() == "web");
-    // Generation 1 is the whole network, portgroups sorted by name.
+    // Generation 1 is the whole network, portgroups in the order of the definition.
     std::string gen1 = f.dump(1);
-    CHECK(gen1.find("<portgroup name='db'>") < gen1.find("<portgroup name='web'>"));
+    CHECK(gen1.find("<portgroup name='web'>") < gen1.find("<portgroup name='db'>"));
     CHECK(gen1.find("<uuid>" + sw.networkUuid() + "</uuid>") != std::string::npos);
     // A second define of the name is refused; nothing changes.
     CHECK_THROWS_WITH(f.define(), Catch::Contains("switch 'sw' already exists"));
     CHECK(db::Switch::all(replica).size() == 1);
+}
+
+TEST_CASE("portgroups keep the order the administrator defined, as libvirt keeps them", "[admin]")
+{
+    if (!available()) {
+        return;
+    }
+    Fixture f;
+    f.define(); // web, then db
+    auto order = [&](std::int64_t generation) {
+        std::string xml = f.dump(generation);
+        std::vector<std::pair<std::size_t, std::string>> found;
+        for (const char* name : {"web", "db", "app", "zoo"}) {
+            auto at = xml.find(std::string("<portgroup name='") + name + "'");
+            if (at != std::string::npos) {
+                found.emplace_back(at, name);
+            }
+        }
+        std::sort(found.begin(), found.end());
+        std::vector<std::string> names;
+        for (const auto& [at, name] : found) {
+            names.push_back(name);
+        }
+        return names;
+    };
+    CHECK(order(1) == std::vector<std::string>{"web", "db"});
+    f.update(conf::UpdateCommand::AddFirst,
+             "<portgroup name='zoo'><vlan><tag id='40'/></vlan></portgroup>");
+    CHECK(order(2) == std::vector<std::string>{"zoo", "web", "db"});
+    f.update(conf::UpdateCommand::AddLast,
+             "<portgroup name='app'><vlan><tag id='30'/></vlan></portgroup>");
+    CHECK(order(3) == std::vector<std::string>{"zoo", "web", "db", "app"});
+    // A modified portgroup stays where it is; so does the rest after a delete.
+    f.update(conf::UpdateCommand::Modify,
+             "<portgroup name='web'><vlan><tag id='11'/></vlan></portgroup>");
+    CHECK(order(4) == std::vector<std::string>{"zoo", "web", "db", "app"});
+    f.update(conf::UpdateCommand::Delete, "<portgroup name='zoo'/>");
+    CHECK(order(5) == std::vector<std::string>{"web", "db", "app"});
+    // The switch's current network (switch-dumpxml, the next change) has the same order.
+    auto sw = mgmt::requireSwitch(f.admin->replica(), "sw");
+    auto current = mgmt::currentNetwork(f.admin->replica(), sw);
+    REQUIRE(current.portgroups.size() == 3);
+    CHECK(current.portgroups[0].name == "web");
+    CHECK(current.portgroups[1].name == "db");
+    CHECK(current.portgroups[2].name == "app");
 }
 
 TEST_CASE("an invalid definition or update is refused with the model's message", "[admin]")
