@@ -16,6 +16,7 @@ import tempfile
 USES = {
     "daemon": ["config", "hook", "mgmt", "rpc"],
     "cli": ["config", "mgmt", "rpc"],
+    "controller": ["config", "mgmt"],
     "hook": ["driver"],
     "mgmt": ["driver", "ovsdb"],
     "rpc": ["driver"],
