@@ -113,7 +113,7 @@ constexpr std::array kCommands{
             "or aborted, its batch and every host's state",
             runRolloutStatus},
     Command{"rollout-resume", "rollout-resume [--db REMOTE] NAME",
-            "run a halted rollout again from its first batch", runRolloutResume},
+            "go on with a halted rollout from the batch where it halted", runRolloutResume},
     Command{"rollout-abort", "rollout-abort [--db REMOTE] NAME",
             "stop the rollout and return every host to the previous generation (as a new "
             "generation with its definition)",

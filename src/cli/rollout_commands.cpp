@@ -197,7 +197,10 @@ int runRolloutResume(std::span<const std::string> args, std::ostream& out)
     auto session = openSession(parsed, mgmt::adminTables());
     session->transact("dvsctl rollout-resume " + name,
                       [&](ovsdb::Transaction& txn) { mgmt::resumeRollout(txn, name); });
-    out << fmt::format("Rollout of switch {} resumed from its first batch\n", name);
+    auto sw = mgmt::requireSwitch(session->replica(), name);
+    auto rollout = mgmt::activeRollout(session->replica(), sw.uuid());
+    out << fmt::format("Rollout of switch {} resumed from batch {} of {}\n", name,
+                       rollout ? rollout->batch() + 1 : 1, rollout ? rollout->batches() : 1);
     return 0;
 }
 

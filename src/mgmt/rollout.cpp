@@ -257,7 +257,8 @@ void stepRollout(ovsdb::Transaction& txn, const util::Uuid& uuid, std::int64_t n
             }
             continue;
         }
-        if (host.batch() != current) {
+        // Earlier batches have hosts to move too after a resume (rollout-resume).
+        if (host.batch() > current) {
             continue;
         }
         if (state == "pending") {
@@ -350,7 +351,29 @@ void resumeRollout(ovsdb::Transaction& txn, std::string_view switchName)
     }
     txn.verify(db::Rollout::kTable, rollout->uuid(),
                {db::Rollout::Col::kState, db::Rollout::Col::kBatch});
+    const std::int64_t now = nowMs();
+    const std::int64_t deadline = policyOf(sw).deadline.value_or(kDefaultDeadline);
     for (const auto& host : rolloutHosts(replica, rollout->uuid())) {
+        txn.verify(db::RolloutHost::kTable, host.uuid(), {db::RolloutHost::Col::kState});
+        auto member = findMember(replica, sw.uuid(), host.host());
+        // A host that had applied the generation (the halt returned it) goes back to it at
+        // once; the batch that halted and the later ones run again in order, from the batch
+        // where the rollout halted.
+        bool hadApplied = host.state() == "reverted" && host.appliedAt().has_value();
+        if (hadApplied && member && host.batch() <= rollout->batch()) {
+            txn.update(member->uuid(),
+                       db::Member::Values().setTargetGeneration(rollout->toGeneration()));
+            txn.update(host.uuid(), db::RolloutHost::Values()
+                                        .setState("applying")
+                                        .setReason("")
+                                        .setStartedAt(now)
+                                        .setDeadline(now + deadline * 1000)
+                                        .setAppliedAt(std::nullopt));
+            continue;
+        }
+        if (host.state() == "applied" || host.state() == "pending") {
+            continue;
+        }
         txn.update(host.uuid(), db::RolloutHost::Values()
                                     .setState("pending")
                                     .setReason("")
@@ -361,9 +384,8 @@ void resumeRollout(ovsdb::Transaction& txn, std::string_view switchName)
     txn.update(rollout->uuid(), db::Rollout::Values()
                                     .setState("running")
                                     .setReason("")
-                                    .setBatch(0)
                                     .setSoakUntil(std::nullopt)
-                                    .setUpdatedAt(nowMs()));
+                                    .setUpdatedAt(now));
 }
 
 std::int64_t abortRollout(ovsdb::Transaction& txn, std::string_view switchName)

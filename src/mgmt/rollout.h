@@ -40,9 +40,11 @@ std::vector<db::RolloutHost::View> rolloutHosts(const ovsdb::Replica& replica,
 void stepRollout(ovsdb::Transaction& txn, const util::Uuid& rollout, std::int64_t now,
                  const std::string& controller, std::vector<std::string>& notices);
 
-// rollout-resume: a halted rollout runs again from its first batch (the hosts it returned to
-// the previous generation apply the new one again). Throws Error(OperationInvalid) when the
-// switch has no halted rollout.
+// rollout-resume: a halted rollout goes on from the batch where it halted. The hosts that had
+// applied the new generation before the halt returned them move back to it at once (they are
+// not rolled out again batch by batch); the failed hosts and those never started are pending
+// again, and the halted batch and the later ones run in order. Throws Error(OperationInvalid)
+// when the switch has no halted rollout.
 void resumeRollout(ovsdb::Transaction& txn, std::string_view switchName);
 
 // rollout-abort: the running or halted rollout stops and every member returns to the previous

@@ -324,3 +324,60 @@ TEST_CASE("a standby controller takes over a rollout from where it is", "[rollou
     CHECK(w.hosts.asked[2] == std::vector<std::string>{"h1", "h2", "h3"});
     REQUIRE(w.waitFor([&] { return w.inSync(2) == 3; }));
 }
+
+TEST_CASE("rollout-resume goes on from the batch that halted; hosts that applied stay applied",
+          "[rollout]")
+{
+    if (!available()) {
+        return;
+    }
+    World w;
+    mgmt::RolloutPolicy policy;
+    policy.batch = 1; // h1, then h2, then h3
+    w.setup(policy);
+    auto controller = w.controller("ctl-a");
+    REQUIRE(w.waitFor([&] { return controller->active(); }));
+
+    w.hosts.failing = {"h2"};
+    REQUIRE(w.change(11) == 2);
+    REQUIRE(w.waitFor([&] { return w.rolloutState() == "halted"; }));
+    REQUIRE(w.rollout()->batch() == 1);
+    // The halt returned h1, which had applied generation 2 in the first batch.
+    REQUIRE(w.waitFor([&] { return w.inSync(1) == 3; }));
+    CHECK(w.targets()["h1"] == 1);
+
+    w.hosts.failing.clear();
+    controller.reset(); // what the resume itself writes, before any controller steps
+    std::size_t noticesBefore = w.notices.size();
+    w.admin->transact("resume", [](auto& txn) { mgmt::resumeRollout(txn, "sw"); });
+    auto r = w.rollout();
+    CHECK(r->state() == "running");
+    CHECK(r->batch() == 1); // not back to the first batch
+    std::map<std::string, std::string> states;
+    for (const auto& h : mgmt::rolloutHosts(w.admin->replica(), r->uuid())) {
+        states[h.host()] = h.state();
+    }
+    CHECK(states == std::map<std::string, std::string>{
+                        {"h1", "applying"}, {"h2", "pending"}, {"h3", "pending"}});
+    auto targets = w.targets();
+    CHECK(targets["h1"] == 2); // straight back to the generation it applied
+    CHECK(targets["h2"] == 1);
+    CHECK(targets["h3"] == 1);
+
+    controller = w.controller("ctl-b");
+    REQUIRE(w.waitFor([&] { return w.rolloutState() == "done"; }));
+    REQUIRE(w.waitFor([&] { return w.inSync(2) == 3; }));
+    // The controller moved only the halted batch and the next one: h1 was not rolled out again.
+    std::vector<std::string> moved;
+    for (std::size_t i = noticesBefore; i < w.notices.size(); ++i) {
+        const auto& line = w.notices[i];
+        if (auto at = line.find("host ");
+            at != std::string::npos && line.find(" moves to generation 2") != std::string::npos) {
+            moved.push_back(line.substr(at + 5, line.find(' ', at + 5) - at - 5));
+        }
+    }
+    CHECK(moved == std::vector<std::string>{"h2", "h3"});
+    for (const auto& [host, target] : w.targets()) {
+        CHECK_FALSE(target.has_value());
+    }
+}
