@@ -25,9 +25,9 @@ std::vector<Grant> hostGrants()
           "external_ids"}},
         {db::MemberStatus::kTable,
          "host",
-         {"generation", "applying_generation", "reverted_generation", "state", "reason",
-          "network_state", "network_reason", "uplink_state", "port_count", "ports_holding",
-          "last_error", "last_error_at", "updated_at", "external_ids"}},
+         {"generation", "applying_generation", "reverted_generation", "reverted_at", "state",
+          "reason", "network_state", "network_reason", "uplink_state", "port_count",
+          "ports_holding", "last_error", "last_error_at", "updated_at", "external_ids"}},
     };
 }
 
