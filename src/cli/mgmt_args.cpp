@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "mgmt/database.h"
 #include "util/error.h"
+#include "util/timestamp.h"
 
 namespace dvs::cli {
 
@@ -170,12 +171,7 @@ void printTable(std::ostream& out, const std::vector<std::string>& header,
 
 std::string formatTime(std::int64_t ms)
 {
-    std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    return buf;
+    return util::formatUtc(ms);
 }
 
 } // namespace dvs::cli

@@ -310,6 +310,23 @@ NetworkPort interfaceToNetworkPort(const DomainInterface& iface, std::string_vie
     return port;
 }
 
+namespace {
+
+// What a <networkport> and an interface's <actual> both hold besides the plug, copied either
+// way (libvirt's virDomainActualNetDefFromNetworkPort and ...ToNetworkPort copy the same).
+template <typename From, typename To>
+void copyPortSettings(const From& from, To& to)
+{
+    to.virtualPort = from.virtualPort;
+    to.bandwidth = from.bandwidth;
+    to.vlan = from.vlan;
+    to.isolatedPort = from.isolatedPort;
+    to.classId = from.classId;
+    to.trustGuestRxFilters = from.trustGuestRxFilters;
+}
+
+} // namespace
+
 ActualInterface actualFromNetworkPort(const NetworkPort& port)
 {
     ActualInterface actual;
@@ -336,12 +353,7 @@ ActualInterface actualFromNetworkPort(const NetworkPort& port)
         actual.address = plug.address;
         break;
     }
-    actual.virtualPort = port.virtualPort;
-    actual.bandwidth = port.bandwidth;
-    actual.vlan = port.vlan;
-    actual.isolatedPort = port.isolatedPort;
-    actual.classId = port.classId;
-    actual.trustGuestRxFilters = port.trustGuestRxFilters;
+    copyPortSettings(port, actual);
     return actual;
 }
 
@@ -382,12 +394,7 @@ NetworkPort actualToNetworkPort(const DomainInterface& iface, std::string_view o
     case ActualType::Last:
         raise(ErrorCode::InternalError, "Unexpected network port type");
     }
-    port.virtualPort = actual.virtualPort;
-    port.bandwidth = actual.bandwidth;
-    port.vlan = actual.vlan;
-    port.isolatedPort = actual.isolatedPort;
-    port.classId = actual.classId;
-    port.trustGuestRxFilters = actual.trustGuestRxFilters;
+    copyPortSettings(actual, port);
     return port;
 }
 

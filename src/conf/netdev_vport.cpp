@@ -25,6 +25,25 @@ bool takesProfileId(Type type)
     return type == Type::OpenVSwitch || type == Type::Qbh || type == Type::None;
 }
 
+// The name of the first 802.1Qbg parameter (managerid, typeid, typeidversion, instanceid) the
+// port sets, or null.
+const char* firstQbgParameter(const VirtualPort& port)
+{
+    if (port.managerId) {
+        return "managerid";
+    }
+    if (port.typeId) {
+        return "typeid";
+    }
+    if (port.typeIdVersion) {
+        return "typeidversion";
+    }
+    if (port.instanceId) {
+        return "instanceid";
+    }
+    return nullptr;
+}
+
 unsigned parseParameter(const std::string& text, unsigned max, const char* name,
                         const char* rangeMessage)
 {
@@ -209,6 +228,14 @@ VirtualPort VirtualPort::merge3(const VirtualPort* fromInterface, const VirtualP
 
 void VirtualPort::checkComplete(bool generateMissing)
 {
+    // A missing uuid parameter is generated when asked to, else named.
+    auto requireUuid = [generateMissing](std::optional<util::Uuid>& id,
+                                         const char* name) -> const char* {
+        if (!id && generateMissing) {
+            id = util::Uuid::generate();
+        }
+        return id ? nullptr : name;
+    };
     const char* missing = nullptr;
     switch (type) {
     case Type::None:
@@ -221,12 +248,8 @@ void VirtualPort::checkComplete(bool generateMissing)
             missing = "typeid";
         } else if (!typeIdVersion) {
             missing = "typeidversion";
-        } else if (!instanceId) {
-            if (generateMissing) {
-                instanceId = util::Uuid::generate();
-            } else {
-                missing = "instanceid";
-            }
+        } else {
+            missing = requireUuid(instanceId, "instanceid");
         }
         break;
     case Type::Qbh:
@@ -236,13 +259,7 @@ void VirtualPort::checkComplete(bool generateMissing)
         break;
     case Type::OpenVSwitch:
         // profileid is optional for openvswitch.
-        if (!interfaceId) {
-            if (generateMissing) {
-                interfaceId = util::Uuid::generate();
-            } else {
-                missing = "interfaceid";
-            }
-        }
+        missing = requireUuid(interfaceId, "interfaceid");
         break;
     case Type::Midonet:
         if (!interfaceId) {
@@ -271,29 +288,15 @@ void VirtualPort::checkValid() const
         }
         break;
     case Type::Qbh:
-        if (managerId) {
-            extra = "managerid";
-        } else if (typeId) {
-            extra = "typeid";
-        } else if (typeIdVersion) {
-            extra = "typeidversion";
-        } else if (instanceId) {
-            extra = "instanceid";
-        } else if (interfaceId) {
+        extra = firstQbgParameter(*this);
+        if (extra == nullptr && interfaceId) {
             extra = "interfaceid";
         }
         break;
     case Type::OpenVSwitch:
     case Type::Midonet:
-        if (managerId) {
-            extra = "managerid";
-        } else if (typeId) {
-            extra = "typeid";
-        } else if (typeIdVersion) {
-            extra = "typeidversion";
-        } else if (instanceId) {
-            extra = "instanceid";
-        } else if (type == Type::Midonet && profileId) {
+        extra = firstQbgParameter(*this);
+        if (extra == nullptr && type == Type::Midonet && profileId) {
             extra = "profileid";
         }
         break;

@@ -113,6 +113,23 @@ std::string Dispatcher::publicationState(const std::string& network) const
     return publicationState_ ? publicationState_(network) : std::string();
 }
 
+namespace {
+
+// A message the server sends on its own (an event, a keepalive), not a reply.
+Message asyncMessage(unsigned prog, unsigned vers, int proc, unsigned serial)
+{
+    Message message;
+    message.header.prog = prog;
+    message.header.vers = vers;
+    message.header.proc = proc;
+    message.header.type = DVS_MESSAGE_TYPE_MESSAGE;
+    message.header.serial = serial;
+    message.header.status = DVS_MESSAGE_STATUS_OK;
+    return message;
+}
+
+} // namespace
+
 Message Dispatcher::lifecycleMessage(int callbackId, const driver::NetworkRef& net,
                                      driver::LifecycleEvent event, int detail)
 {
@@ -122,27 +139,15 @@ Message Dispatcher::lifecycleMessage(int callbackId, const driver::NetworkRef& n
     fromRef(arena, net, msg.net);
     msg.event = static_cast<int>(event);
     msg.detail = detail;
-    Message message;
-    message.header.prog = REMOTE_PROGRAM;
-    message.header.vers = REMOTE_PROTOCOL_VERSION;
-    message.header.proc = REMOTE_PROC_NETWORK_EVENT_LIFECYCLE;
-    message.header.type = DVS_MESSAGE_TYPE_MESSAGE;
-    message.header.serial = 1;
-    message.header.status = DVS_MESSAGE_STATUS_OK;
+    auto message = asyncMessage(REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                                REMOTE_PROC_NETWORK_EVENT_LIFECYCLE, 1);
     message.payload = xdrEncode(xp(xdr_remote_network_event_lifecycle_msg), &msg);
     return message;
 }
 
 Message Dispatcher::keepaliveMessage(int proc)
 {
-    Message message;
-    message.header.prog = KEEPALIVE_PROGRAM;
-    message.header.vers = KEEPALIVE_PROTOCOL_VERSION;
-    message.header.proc = proc;
-    message.header.type = DVS_MESSAGE_TYPE_MESSAGE;
-    message.header.serial = 0;
-    message.header.status = DVS_MESSAGE_STATUS_OK;
-    return message;
+    return asyncMessage(KEEPALIVE_PROGRAM, KEEPALIVE_PROTOCOL_VERSION, proc, 0);
 }
 
 } // namespace dvs::rpc

@@ -207,43 +207,42 @@ private:
         Client* client;
     };
 
-    static gboolean dispatchTrampoline(GSource* source, GSourceFunc, gpointer) noexcept
+    // Runs one step of a client (its I/O, a keepalive tick) and drops the client when the step
+    // says so or throws: what both trampolines do.
+    template <typename Step>
+    static gboolean stepOrDrop(Client* client, Step step) noexcept
     {
-        Client* client = reinterpret_cast<FdSource*>(source)->client;
         Server& server = client->server_;
         std::uint64_t id = client->id_;
         std::string reason;
         bool keep = false;
         try {
-            keep = client->onIo(g_source_query_unix_fd(source, client->tag_), reason);
+            keep = step(reason);
         } catch (const std::exception& error) {
             reason = error.what();
         }
         if (!keep) {
-            // Destroys client and its sources; this source stays alive until we return.
+            // Destroys client and its sources; the source that called stays alive until it
+            // returns.
             server.dropClient(id, reason);
             return G_SOURCE_REMOVE;
         }
         return G_SOURCE_CONTINUE;
     }
 
+    static gboolean dispatchTrampoline(GSource* source, GSourceFunc, gpointer) noexcept
+    {
+        Client* client = reinterpret_cast<FdSource*>(source)->client;
+        return stepOrDrop(client, [&](std::string& reason) {
+            return client->onIo(g_source_query_unix_fd(source, client->tag_), reason);
+        });
+    }
+
     static gboolean keepaliveTrampoline(gpointer data) noexcept
     {
         auto* client = static_cast<Client*>(data);
-        Server& server = client->server_;
-        std::uint64_t id = client->id_;
-        std::string reason;
-        bool keep = false;
-        try {
-            keep = client->onKeepaliveTick(reason);
-        } catch (const std::exception& error) {
-            reason = error.what();
-        }
-        if (!keep) {
-            server.dropClient(id, reason);
-            return G_SOURCE_REMOVE;
-        }
-        return G_SOURCE_CONTINUE;
+        return stepOrDrop(client,
+                          [&](std::string& reason) { return client->onKeepaliveTick(reason); });
     }
 
     static inline GSourceFuncs kSourceFuncs = {

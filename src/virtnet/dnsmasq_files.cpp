@@ -27,27 +27,31 @@ bool servesDhcp(const conf::NetworkDef& def)
                        [](const conf::NetworkIp& ip) { return ip.hasDhcp(); });
 }
 
+// Writes the hosts files of contents (the folder made first); returns their names.
+DnsmasqFileNames writeHostsFiles(const conf::NetworkDef& def, const DnsmasqPaths& paths,
+                                 const DnsmasqContents& contents)
+{
+    auto names = DnsmasqFileNames::of(def.name, paths.dir);
+    makeDir(paths.dir);
+    util::writeFileAtomic(names.hostsFile, contents.hostsFile, 0644);
+    util::writeFileAtomic(names.addnHosts, contents.addnHosts, 0644);
+    return names;
+}
+
 } // namespace
 
 DnsmasqContents writeDnsmasqFiles(const conf::NetworkDef& def, const DnsmasqPaths& paths)
 {
     DnsmasqContents contents = dnsmasqContents(def, paths);
-    auto names = DnsmasqFileNames::of(def.name, paths.dir);
-    makeDir(paths.dir);
     // The hosts files first: the configuration names them.
-    util::writeFileAtomic(names.hostsFile, contents.hostsFile, 0644);
-    util::writeFileAtomic(names.addnHosts, contents.addnHosts, 0644);
+    auto names = writeHostsFiles(def, paths, contents);
     util::writeFileAtomic(names.config, contents.config, 0600);
     return contents;
 }
 
 void writeDnsmasqHosts(const conf::NetworkDef& def, const DnsmasqPaths& paths)
 {
-    DnsmasqContents contents = dnsmasqContents(def, paths);
-    auto names = DnsmasqFileNames::of(def.name, paths.dir);
-    makeDir(paths.dir);
-    util::writeFileAtomic(names.hostsFile, contents.hostsFile, 0644);
-    util::writeFileAtomic(names.addnHosts, contents.addnHosts, 0644);
+    writeHostsFiles(def, paths, dnsmasqContents(def, paths));
 }
 
 void removeDnsmasqFiles(std::string_view name, const std::filesystem::path& dir)
