@@ -13,33 +13,36 @@ namespace dvs::rpc {
 
 namespace {
 
+// The text and flags (0 for the calls without) of a definition in arguments of type Args; false
+// when they do not decode.
+template <typename Args>
+bool decodeDefinition(const Message& call, xdrproc_t proc, std::string& xml, unsigned& flags)
+{
+    XdrValue<Args> args(proc);
+    if (!args.decode(call.payload.data(), call.payload.size()) || args->xml == nullptr) {
+        return false;
+    }
+    xml = args->xml;
+    flags = 0;
+    if constexpr (requires { args->flags; }) {
+        flags = args->flags;
+    }
+    return true;
+}
+
 // The definition text and flags of a define or create call; false when it does not decode (the
 // dispatcher then reports it).
 bool definitionOf(const Message& call, std::string& xml, unsigned& flags)
 {
     switch (call.header.proc) {
     case REMOTE_PROC_NETWORK_DEFINE_XML:
-    case REMOTE_PROC_NETWORK_CREATE_XML: {
-        XdrValue<remote_network_xml_args> args(
-            reinterpret_cast<xdrproc_t>(xdr_remote_network_xml_args));
-        if (!args.decode(call.payload.data(), call.payload.size()) || args->xml == nullptr) {
-            return false;
-        }
-        xml = args->xml;
-        flags = 0;
-        return true;
-    }
+    case REMOTE_PROC_NETWORK_CREATE_XML:
+        return decodeDefinition<remote_network_xml_args>(
+            call, reinterpret_cast<xdrproc_t>(xdr_remote_network_xml_args), xml, flags);
     case REMOTE_PROC_NETWORK_DEFINE_XML_FLAGS:
-    case REMOTE_PROC_NETWORK_CREATE_XML_FLAGS: {
-        XdrValue<remote_network_xml_flags_args> args(
-            reinterpret_cast<xdrproc_t>(xdr_remote_network_xml_flags_args));
-        if (!args.decode(call.payload.data(), call.payload.size()) || args->xml == nullptr) {
-            return false;
-        }
-        xml = args->xml;
-        flags = args->flags;
-        return true;
-    }
+    case REMOTE_PROC_NETWORK_CREATE_XML_FLAGS:
+        return decodeDefinition<remote_network_xml_flags_args>(
+            call, reinterpret_cast<xdrproc_t>(xdr_remote_network_xml_flags_args), xml, flags);
     default:
         return false;
     }

@@ -79,12 +79,7 @@ void addNetworkProcedures(ProcTable& t)
                              "remote networks");
                 ret.ret = static_cast<u_int>(nets.size());
                 if (args.need_results != 0) {
-                    auto* out = call.arena.array<remote_nonnull_network>(nets.size());
-                    for (std::size_t i = 0; i < nets.size(); ++i) {
-                        fromRef(call.arena, nets[i], out[i]);
-                    }
-                    ret.nets.nets_len = static_cast<u_int>(nets.size());
-                    ret.nets.nets_val = out;
+                    refsToWire(call.arena, nets, ret.nets.nets_len, ret.nets.nets_val);
                 }
             });
 

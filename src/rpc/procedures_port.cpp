@@ -17,12 +17,7 @@ void addPortProcedures(ProcTable& t)
                              "network ports");
                 ret.ret = static_cast<u_int>(ports.size());
                 if (args.need_results != 0) {
-                    auto* out = call.arena.array<remote_nonnull_network_port>(ports.size());
-                    for (std::size_t i = 0; i < ports.size(); ++i) {
-                        fromRef(call.arena, ports[i], out[i]);
-                    }
-                    ret.ports.ports_len = static_cast<u_int>(ports.size());
-                    ret.ports.ports_val = out;
+                    refsToWire(call.arena, ports, ret.ports.ports_len, ret.ports.ports_val);
                 }
             });
 

@@ -91,4 +91,17 @@ void fromParams(Arena& arena, const driver::TypedParams& params, remote_typed_pa
 // Throws Error(Rpc) "too many WHAT: N > MAX" when count is over max.
 void checkListMax(long long count, long long max, std::string_view what);
 
+// The references a list-all procedure returns (networks, ports), converted into the arena
+// as the reply's array and its length.
+template <typename Wire, typename Ref>
+void refsToWire(Arena& arena, const std::vector<Ref>& refs, u_int& len, Wire*& val)
+{
+    auto* out = arena.array<Wire>(refs.size());
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+        fromRef(arena, refs[i], out[i]);
+    }
+    len = static_cast<u_int>(refs.size());
+    val = out;
+}
+
 } // namespace dvs::rpc
