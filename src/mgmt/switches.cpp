@@ -196,22 +196,28 @@ std::int64_t defineSwitch(ovsdb::Transaction& txn, const conf::NetworkDef& def,
     if (expectGeneration) {
         raise(ErrorCode::NoNetwork, "no switch with matching name '{}'", def.name);
     }
+    insertSwitch(txn, def, 1, "switch-define");
+    return 1;
+}
+
+ovsdb::Ref insertSwitch(ovsdb::Transaction& txn, const conf::NetworkDef& def,
+                        std::int64_t generation, std::string change, db::Switch::Values values)
+{
     txn.verifyAbsent(db::Switch::kTable, db::Switch::Col::kName, def.name);
     conf::NetworkDef stored = def;
     stored.uuidSpecified = true;
-    ovsdb::Ref sw = txn.insert(db::Switch::Values()
-                                   .setName(def.name)
+    ovsdb::Ref sw = txn.insert(values.setName(def.name)
                                    .setNetworkUuid(def.uuid.toString())
                                    .setDefinition(baseDefinition(stored))
-                                   .setGeneration(1));
+                                   .setGeneration(generation));
     syncPortgroups(txn, sw, {}, stored);
     txn.insert(db::SwitchGeneration::Values()
                    .setSwitch(sw)
-                   .setGeneration(1)
+                   .setGeneration(generation)
                    .setDefinition(generationDefinition(stored))
-                   .setChange("switch-define")
+                   .setChange(std::move(change))
                    .setCreatedAt(nowMs()));
-    return 1;
+    return sw;
 }
 
 void undefineSwitch(ovsdb::Transaction& txn, std::string_view name)
@@ -276,7 +282,8 @@ std::int64_t updateSwitch(ovsdb::Transaction& txn, std::string_view name,
 }
 
 std::int64_t commitGeneration(ovsdb::Transaction& txn, const db::Switch::View& sw,
-                              const conf::NetworkDef& def, std::string change, bool underPolicy)
+                              const conf::NetworkDef& def, std::string change, bool underPolicy,
+                              const MemberUplinks* members)
 {
     const auto& replica = txn.replica();
     txn.verify(db::Switch::kTable, sw.uuid(), {db::Switch::Col::kGeneration});
@@ -291,7 +298,7 @@ std::int64_t commitGeneration(ovsdb::Transaction& txn, const db::Switch::View& s
         raise(ErrorCode::OperationInvalid, "switch '{}' cannot change its uuid {} to {}", sw.name(),
               sw.networkUuid(), def.uuid.toString());
     }
-    validateSwitch(def, memberUplinks(replica, sw.uuid()));
+    validateSwitch(def, members != nullptr ? *members : memberUplinks(replica, sw.uuid()));
 
     std::int64_t previous = sw.generation();
     std::int64_t generation = previous + 1;
@@ -308,24 +315,30 @@ std::int64_t commitGeneration(ovsdb::Transaction& txn, const db::Switch::View& s
                    .setChange(std::move(change))
                    .setCreatedAt(nowMs()));
 
+    pruneGenerations(txn, sw, generation, sw.keepGenerations().value_or(kDefaultKeepGenerations));
+    if (underPolicy) {
+        startRollout(txn, sw, previous, generation);
+    }
+    return generation;
+}
+
+void pruneGenerations(ovsdb::Transaction& txn, const db::Switch::View& sw, std::int64_t current,
+                      std::int64_t keep)
+{
+    const auto& replica = txn.replica();
     // Generations a member or rollout still needs are kept beyond the limit.
-    std::set<std::int64_t> needed{previous};
+    std::set<std::int64_t> needed{current - 1, sw.generation()};
     for (const auto& member : membersOf(replica, sw.uuid())) {
         if (auto target = member.targetGeneration()) {
             needed.insert(*target);
         }
     }
-    std::int64_t keep = sw.keepGenerations().value_or(kDefaultKeepGenerations);
     for (const auto& gen : db::SwitchGeneration::all(replica)) {
-        if (gen.switchColumn() == sw.uuid() && gen.generation() <= generation - keep &&
+        if (gen.switchColumn() == sw.uuid() && gen.generation() <= current - keep &&
             !needed.contains(gen.generation())) {
             txn.remove(db::SwitchGeneration::kTable, gen.uuid());
         }
     }
-    if (underPolicy) {
-        startRollout(txn, sw, previous, generation);
-    }
-    return generation;
 }
 
 void addHost(ovsdb::Transaction& txn, std::string_view switchName, std::string_view host,

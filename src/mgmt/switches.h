@@ -62,9 +62,24 @@ std::int64_t updateSwitch(ovsdb::Transaction& txn, std::string_view name,
 // change describing it. Used by every change and by rollout aborts. A change under the rollout
 // policy is refused while a rollout is active and starts one when the switch has a policy; a
 // rollout abort is not under it (every member moves at once). Returns the generation.
+// members, when given, are the switch's members after this transaction (a restore changes
+// them in the same one); the definition is validated against them instead of the replica's.
+using MemberUplinks = std::vector<std::pair<std::string, std::vector<std::string>>>;
 std::int64_t commitGeneration(ovsdb::Transaction& txn, const db::Switch::View& sw,
                               const conf::NetworkDef& def, std::string change,
-                              bool underPolicy = true);
+                              bool underPolicy = true, const MemberUplinks* members = nullptr);
+
+// A new switch row for def at that generation, with its Portgroup rows and its Switch_Generation
+// row (change describes it). The caller has checked that neither its name nor its uuid exists.
+// values may carry more columns of the new row (a rollout policy, keep_generations).
+ovsdb::Ref insertSwitch(ovsdb::Transaction& txn, const conf::NetworkDef& def,
+                        std::int64_t generation, std::string change,
+                        db::Switch::Values values = {});
+
+// Removes the switch's Switch_Generation rows beyond the newest `keep` before `current`, except
+// the generations a member or a rollout still needs (and `current`'s predecessor).
+void pruneGenerations(ovsdb::Transaction& txn, const db::Switch::View& sw, std::int64_t current,
+                      std::int64_t keep);
 
 // host-add: the host becomes a member with its own uplink NICs (validated by composing its
 // network). A host joining while a rollout runs or is halted starts on the rollout's previous
