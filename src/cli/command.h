@@ -88,6 +88,15 @@ int runRolloutStatus(std::span<const std::string> args, std::ostream& out);
 int runRolloutResume(std::span<const std::string> args, std::ostream& out);
 int runRolloutAbort(std::span<const std::string> args, std::ostream& out);
 int runDbInit(std::span<const std::string> args, std::ostream& out);
+// Snapshots, restore and rollback.
+int runSnapshotCreate(std::span<const std::string> args, std::ostream& out);
+int runSnapshotList(std::span<const std::string> args, std::ostream& out);
+int runSnapshotDumpxml(std::span<const std::string> args, std::ostream& out);
+int runSnapshotDelete(std::span<const std::string> args, std::ostream& out);
+int runSnapshotDiff(std::span<const std::string> args, std::ostream& out);
+int runSnapshotRestore(std::span<const std::string> args, std::ostream& out);
+int runSwitchRollback(std::span<const std::string> args, std::ostream& out);
+int runSwitchKeepGenerations(std::span<const std::string> args, std::ostream& out);
 
 // The contents of FILE, or standard input for "-". Throws Error(ReadFailed).
 std::string readInput(const std::string& file);

@@ -126,6 +126,70 @@ constexpr std::array kCommands{
             "with that role, and the server's TLS files, for ovsdb-server "
             "--remote=db:DVS,DVS_Global,connections --private-key=db:DVS,SSL,private_key ...",
             runDbInit},
+    Command{"snapshot-create",
+            "snapshot-create [--db REMOTE] [--dir DIR] [--name N] [--description TEXT] "
+            "[--file FILE] SWITCH",
+            "record the switch's whole configuration (definition, portgroups, members and their "
+            "uplinks, rollout policy) as a snapshot file in the snapshot folder, or in FILE",
+            runSnapshotCreate,
+            "Options:\n"
+            "  --dir DIR           the snapshot folder (default: [management] snapshot-dir of\n"
+            "                      dvsd.conf); the snapshot is DIR/SWITCH/NAME.xml\n"
+            "  --name N            the snapshot's name (default: the time, in seconds since\n"
+            "                      the epoch)\n"
+            "  --description TEXT  free text kept in the snapshot\n"
+            "  --file FILE         write the snapshot to FILE ('-': standard output) instead\n"},
+    Command{"snapshot-list", "snapshot-list [--dir DIR] [--json] [SWITCH]",
+            "list the snapshots in the snapshot folder (of one switch, or of all)", runSnapshotList,
+            "Options:\n"
+            "  --dir DIR  the snapshot folder (default: [management] snapshot-dir), e.g. a\n"
+            "             host's own copies in /var/lib/dvs/snapshots\n"
+            "  --json     print JSON instead of the table\n"},
+    Command{"snapshot-dumpxml", "snapshot-dumpxml [--dir DIR] [--switch SWITCH] SNAPSHOT",
+            "print a snapshot (its name in the snapshot folder, or a file path)",
+            runSnapshotDumpxml,
+            "Options:\n"
+            "  --dir DIR        the snapshot folder (default: [management] snapshot-dir)\n"
+            "  --switch SWITCH  the switch whose snapshot it is, when several have one of\n"
+            "                   that name\n"},
+    Command{"snapshot-delete", "snapshot-delete [--dir DIR] [--switch SWITCH] SNAPSHOT",
+            "remove a snapshot from the snapshot folder", runSnapshotDelete,
+            "Options:\n"
+            "  --dir DIR        the snapshot folder (default: [management] snapshot-dir)\n"
+            "  --switch SWITCH  the switch whose snapshot it is\n"},
+    Command{"snapshot-diff", "snapshot-diff [--dir DIR] [--switch SWITCH] A B",
+            "what changed from snapshot A to snapshot B, section by section: generation, "
+            "definition, portgroups, members, rollout policy",
+            runSnapshotDiff,
+            "A and B are names in the snapshot folder or file paths.\n"
+            "\n"
+            "Options:\n"
+            "  --dir DIR        the snapshot folder (default: [management] snapshot-dir)\n"
+            "  --switch SWITCH  the switch whose snapshots they are\n"},
+    Command{"snapshot-restore",
+            "snapshot-restore [--db REMOTE] [--dir DIR] [--switch SWITCH] [--as NAME] "
+            "[--bridge BRIDGE] [--onto NAME] SNAPSHOT",
+            "apply a snapshot (a name in the snapshot folder, or a file path) as a new "
+            "generation under the rollout policy: to its own switch (created again in an empty "
+            "database), as a new switch (--as), or onto another existing one (--onto)",
+            runSnapshotRestore,
+            "Options:\n"
+            "  --dir DIR        the snapshot folder (default: [management] snapshot-dir)\n"
+            "  --switch SWITCH  the switch whose snapshot it is\n"
+            "  --as NAME        a new switch NAME with a new uuid and no member hosts\n"
+            "  --bridge BRIDGE  with --as: the new switch's bridge\n"
+            "  --onto NAME      the existing switch NAME, keeping its name, uuid, bridge and\n"
+            "                   member hosts\n"},
+    Command{"switch-rollback", "switch-rollback [--db REMOTE] [--to N] SWITCH",
+            "return the switch to the previous generation's definition (again: the one before "
+            "that), as a new generation under the rollout policy",
+            runSwitchRollback,
+            "Options:\n"
+            "  --to N  return to generation N (one the switch still keeps)\n"},
+    Command{"switch-keep-generations", "switch-keep-generations [--db REMOTE] SWITCH [N]",
+            "how many generations the switch keeps for switch-rollback (default 10); with N, "
+            "keep N and prune the older ones",
+            runSwitchKeepGenerations},
 };
 
 } // namespace

@@ -24,8 +24,9 @@ struct KeyFileDeleter
     void operator()(GKeyFile* file) const noexcept { g_key_file_free(file); }
 };
 
-// [management] remote of dvsd.conf, or empty.
-std::string configuredRemote(const std::filesystem::path& file, bool explicitFile)
+// [management] KEY of dvsd.conf, or empty.
+std::string configuredValue(const std::filesystem::path& file, bool explicitFile,
+                            const char* key = "remote")
 {
     std::unique_ptr<GKeyFile, KeyFileDeleter> keys(g_key_file_new());
     GError* error = nullptr;
@@ -38,7 +39,7 @@ std::string configuredRemote(const std::filesystem::path& file, bool explicitFil
         }
         raise(ErrorCode::ConfSyntax, "cannot read '{}': {}", file.string(), why);
     }
-    char* value = g_key_file_get_string(keys.get(), "management", "remote", nullptr);
+    char* value = g_key_file_get_string(keys.get(), "management", key, nullptr);
     if (value == nullptr) {
         return {};
     }
@@ -61,6 +62,14 @@ std::optional<std::string> MgmtArgs::value(std::string_view option) const
 MgmtArgs parseMgmtArgs(std::span<const std::string> args, std::string_view usage,
                        std::initializer_list<std::string_view> options,
                        std::initializer_list<std::string_view> flags, std::size_t positionals)
+{
+    return parseMgmtArgs(args, usage, options, flags, positionals, positionals);
+}
+
+MgmtArgs parseMgmtArgs(std::span<const std::string> args, std::string_view usage,
+                       std::initializer_list<std::string_view> options,
+                       std::initializer_list<std::string_view> flags, std::size_t minPositionals,
+                       std::size_t maxPositionals)
 {
     auto takesValue = [&](std::string_view name) {
         return name == "--db" || name == "--config" ||
@@ -102,7 +111,7 @@ MgmtArgs parseMgmtArgs(std::span<const std::string> args, std::string_view usage
             throw UsageError(fmt::format("unknown option '{}'; usage: dvsctl {}", arg, usage));
         }
     }
-    if (out.positional.size() != positionals) {
+    if (out.positional.size() < minPositionals || out.positional.size() > maxPositionals) {
         throw UsageError(fmt::format("usage: dvsctl {}", usage));
     }
     return out;
@@ -117,7 +126,7 @@ std::vector<std::string> managementRemotes(const MgmtArgs& args)
         return mgmt::splitRemotes(env);
     }
     auto config = args.value("--config");
-    std::string remote = configuredRemote(config ? *config : kDefaultConfig, config.has_value());
+    std::string remote = configuredValue(config ? *config : kDefaultConfig, config.has_value());
     if (remote.empty()) {
         raise(ErrorCode::InvalidArg,
               "no management database given: use --db REMOTE, set DVS_DB, or set remote= in "
@@ -125,6 +134,16 @@ std::vector<std::string> managementRemotes(const MgmtArgs& args)
               config ? *config : kDefaultConfig);
     }
     return mgmt::splitRemotes(remote);
+}
+
+std::optional<std::string> managementSetting(const MgmtArgs& args, const char* key)
+{
+    auto config = args.value("--config");
+    std::string value = configuredValue(config ? *config : kDefaultConfig, config.has_value(), key);
+    if (value.empty()) {
+        return std::nullopt;
+    }
+    return value;
 }
 
 std::unique_ptr<mgmt::Session> openSession(const MgmtArgs& args,

@@ -35,10 +35,19 @@ struct MgmtArgs
 MgmtArgs parseMgmtArgs(std::span<const std::string> args, std::string_view usage,
                        std::initializer_list<std::string_view> options,
                        std::initializer_list<std::string_view> flags, std::size_t positionals);
+// The same with minPositionals to maxPositionals other arguments.
+MgmtArgs parseMgmtArgs(std::span<const std::string> args, std::string_view usage,
+                       std::initializer_list<std::string_view> options,
+                       std::initializer_list<std::string_view> flags, std::size_t minPositionals,
+                       std::size_t maxPositionals);
 
 // The remotes of the management database for these arguments. Throws Error(InvalidArg) when
 // none is configured.
 std::vector<std::string> managementRemotes(const MgmtArgs& args);
+
+// A key of the [management] group of dvsd.conf (--config FILE, else /etc/dvs/dvsd.conf), or
+// nullopt. A missing default file has no keys; a file given with --config must be readable.
+std::optional<std::string> managementSetting(const MgmtArgs& args, const char* key);
 
 // A session replicating tables.
 std::unique_ptr<mgmt::Session> openSession(const MgmtArgs& args,

@@ -52,6 +52,7 @@ constexpr std::array kConfigKeys{
     ConfigKey{"management", "certificate"},
     ConfigKey{"management", "ca-cert"},
     ConfigKey{"management", "heartbeat-interval"},
+    ConfigKey{"management", "snapshot-dir"},
 };
 
 // Refuses a group or key that kConfigKeys does not list, before any value is read.
@@ -278,6 +279,8 @@ void loadManagementGroup(GKeyFile* keys, const std::filesystem::path& file, Daem
             mgmt.caCert = path();
         } else if (key == "heartbeat-interval") {
             mgmt.heartbeatInterval = static_cast<unsigned>(parseNumber(file, key, value, 0, 3600));
+        } else if (key == "snapshot-dir") {
+            mgmt.snapshotDir = path();
         } else {
             throw Error(ErrorCode::ConfSyntax, fmt::format("{}: unknown key '{}' in group '{}'",
                                                            file.native(), key, kManagementGroup));

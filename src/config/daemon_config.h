@@ -34,6 +34,9 @@ struct ManagementConfig
     std::filesystem::path caCert;
     // heartbeat-interval: seconds between refreshes of Host_Status.last_seen (0: none).
     unsigned heartbeatInterval = 15;
+    // snapshot-dir: the administrator's folder of switch snapshots (dvsctl snapshot-*), as
+    // DIR/SWITCH/NAME.xml. dvsd itself keeps its own copies under its state folder.
+    std::filesystem::path snapshotDir;
 
     // host, or the machine's hostname.
     std::string hostName() const;

@@ -190,7 +190,8 @@ TEST_CASE("[management] sets the host agent's database, host name and TLS files"
                                         "remote=ssl:10.0.0.1:6644, ssl:10.0.0.2:6644,unix:/run/d\n"
                                         "host=hv01\nprivate-key=/etc/dvs/k.pem\n"
                                         "certificate=/etc/dvs/c.pem\nca-cert=/etc/dvs/ca.pem\n"
-                                        "heartbeat-interval=0\n"),
+                                        "heartbeat-interval=0\n"
+                                        "snapshot-dir=/srv/dvs/snapshots\n"),
                              true);
     CHECK(config.management.remotes ==
           std::vector<std::string>{"ssl:10.0.0.1:6644", "ssl:10.0.0.2:6644", "unix:/run/d"});
@@ -199,6 +200,7 @@ TEST_CASE("[management] sets the host agent's database, host name and TLS files"
     CHECK(config.management.certificate == "/etc/dvs/c.pem");
     CHECK(config.management.caCert == "/etc/dvs/ca.pem");
     CHECK(config.management.heartbeatInterval == 0);
+    CHECK(config.management.snapshotDir == "/srv/dvs/snapshots");
 
     for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
              {"[management]\nremote=\n", "invalid value '' for 'remote'"},
@@ -206,6 +208,7 @@ TEST_CASE("[management] sets the host agent's database, host name and TLS files"
              {"[management]\nremote=ssl:127.0.0.1:6644\n", "need private-key, certificate"},
              {"[management]\nhost=two words\n", "expected a host name"},
              {"[management]\nca-cert=relative.pem\n", "expected an absolute path"},
+             {"[management]\nsnapshot-dir=snaps\n", "expected an absolute path"},
              {"[management]\nuser=admin\n", "unknown key 'user' in group 'management'"},
          }) {
         try {
