@@ -276,8 +276,6 @@ Snapshot Snapshot::parse(std::string_view xml)
             snap.network = conf::NetworkDef::parse(child);
             snap.network.uuidSpecified = true;
             snap.network.connections = 0;
-            std::stable_sort(snap.network.portgroups.begin(), snap.network.portgroups.end(),
-                             [](const auto& a, const auto& b) { return a.name < b.name; });
             sawNetwork = true;
         } else if (*it == "members") {
             parseMembers(child, snap);
@@ -314,8 +312,6 @@ std::string Snapshot::format() const
         w.element("keep-generations", std::to_string(*keepGenerations));
     }
     conf::NetworkDef def = network;
-    std::stable_sort(def.portgroups.begin(), def.portgroups.end(),
-                     [](const auto& a, const auto& b) { return a.name < b.name; });
     def.connections = 0;
     def.format(w, conf::NetworkFormatFlags::Inactive);
     auto sorted = members;

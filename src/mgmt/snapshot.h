@@ -20,7 +20,7 @@
 //     <created>1764876000</created>             (seconds since the epoch, optional)
 //     <generation>7</generation>                (the switch's generation it records)
 //     <keep-generations>10</keep-generations>   (optional)
-//     <network>...</network>                    (the switch's definition, portgroups sorted)
+//     <network>...</network>                    (the switch's definition, portgroups in order)
 //     <members>
 //       <member host='host1'><uplink dev='eno1'/><uplink dev='eno2'/></member>
 //     </members>
@@ -29,8 +29,9 @@
 //     </rollout>                                (optional: no policy, no element)
 //   </snapshot>
 //
-// The format is deterministic (elements in this order, members sorted by host, portgroups by
-// name) so that two snapshots compare with diff(1). Later releases add optional elements after
+// The format is deterministic (elements in this order, members sorted by host, portgroups in the
+// order the administrator defined them, as libvirt keeps them) so that two snapshots compare
+// with diff(1). Later releases add optional elements after
 // <rollout>; version rises only when an existing element changes its meaning, and a reader
 // refuses a version it does not know.
 namespace dvs::mgmt {
@@ -62,7 +63,8 @@ struct Snapshot
     // does not know, and the network parser's errors for its <network>.
     static Snapshot parse(std::string_view xml);
 
-    // The document, deterministic: schema order, portgroups and members sorted.
+    // The document, deterministic: schema order, members and canaries sorted, portgroups as
+    // defined.
     std::string format() const;
 
     // The switch's rules on the recorded configuration: a snapshot name usable as a file name,

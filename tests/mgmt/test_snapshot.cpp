@@ -130,12 +130,17 @@ TEST_CASE("snapshot: the format is deterministic whatever the order of the model
     auto snap = load(dataDir() / "xml2xml" / "bond-two-hosts.xml");
     auto expected = snap.format();
     std::reverse(snap.members.begin(), snap.members.end());
-    std::reverse(snap.network.portgroups.begin(), snap.network.portgroups.end());
     snap.policy.canary = {"host2", "host1"};
     auto reordered = snap.format();
     CHECK(reordered != expected); // the canaries differ, the order does not
     snap.policy.canary = {"host1"};
     CHECK(snap.format() == expected);
+    // Portgroups keep the order the administrator gave them, as libvirt keeps it.
+    std::reverse(snap.network.portgroups.begin(), snap.network.portgroups.end());
+    auto swapped = snap.format();
+    CHECK(swapped != expected);
+    CHECK(swapped.find("<portgroup name='web'") < swapped.find("<portgroup name='db'"));
+    CHECK(Snapshot::parse(swapped).format() == swapped);
 }
 
 TEST_CASE("snapshot: bad documents give clear errors and codes")

@@ -188,6 +188,9 @@ TEST_CASE("a restore to the same switch is a new generation with the snapshot's 
     CHECK(f.generation() == 4);
     auto after = f.snapshot("after");
     CHECK(configChanges(before, after).empty());
+    // Portgroups keep the order they were defined in (web, then db).
+    REQUIRE(after.network.portgroups.size() == 2);
+    CHECK(after.network.portgroups[0].name == "web");
     CHECK(f.portgroup("web").find("id='10'") != std::string::npos);
     // Host rows follow membership: host3 left its only switch.
     CHECK(db::Host::findByName(f.admin->replica(), "host2"));
