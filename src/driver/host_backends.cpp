@@ -457,8 +457,6 @@ public:
         return text;
     }
 
-    ovs::OvsSwitch* switchForTest() { return switch_.get(); }
-
 private:
     ovs::OvsSwitch& ovs()
     {

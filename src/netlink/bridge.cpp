@@ -150,15 +150,7 @@ void Connection::setBridgeVlanFiltering(std::string_view name, bool on)
 
 void Connection::removeBridge(std::string_view name)
 {
-    auto dev = findLink(name);
-    if (!dev) {
-        return;
-    }
-    if (dev->kind != "bridge") {
-        raise(ErrorCode::OperationInvalid, "interface '{}' is not a bridge but '{}'", name,
-              dev->kind.empty() ? "a device without kind" : dev->kind);
-    }
-    state_->remove(dev->index, fmt::format("Unable to delete bridge {}", name));
+    removeLinkOfKind(name, "bridge", "a bridge", fmt::format("Unable to delete bridge {}", name));
 }
 
 void Connection::addAddress(std::string_view name, int family, std::string_view address,

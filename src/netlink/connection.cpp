@@ -18,7 +18,6 @@
 #include <glib.h>
 #include <netlink/attr.h>
 #include <netlink/route/link/macvtap.h>
-#include <netlink/route/link/veth.h>
 
 #include "netlink/nl_support.h"
 #include "netlink/request.h"
@@ -407,15 +406,7 @@ std::vector<LinkInfo> Connection::members(std::string_view master)
 
 void Connection::removeBond(std::string_view name)
 {
-    auto dev = findLink(name);
-    if (!dev) {
-        return;
-    }
-    if (dev->kind != "bond") {
-        raise(ErrorCode::OperationInvalid, "interface '{}' is not a bond but '{}'", name,
-              dev->kind.empty() ? "a device without kind" : dev->kind);
-    }
-    state_->remove(dev->index, fmt::format("Unable to delete interface '{}'", name));
+    removeLinkOfKind(name, "bond", "a bond", fmt::format("Unable to delete interface '{}'", name));
 }
 
 MacvtapDevice Connection::createMacvtap(const MacvtapConfig& config)
@@ -501,50 +492,22 @@ MacvtapDevice Connection::createMacvtap(const MacvtapConfig& config)
 
 void Connection::removeMacvtap(std::string_view name)
 {
+    removeLinkOfKind(name, "macvtap", "a macvtap device",
+                     fmt::format("Unable to delete interface '{}'", name));
+}
+
+void Connection::removeLinkOfKind(std::string_view name, std::string_view kind,
+                                  std::string_view noun, const std::string& failed)
+{
     auto dev = findLink(name);
     if (!dev) {
         return;
     }
-    if (dev->kind != "macvtap") {
-        raise(ErrorCode::OperationInvalid, "interface '{}' is not a macvtap device but '{}'", name,
+    if (dev->kind != kind) {
+        raise(ErrorCode::OperationInvalid, "interface '{}' is not {} but '{}'", name, noun,
               dev->kind.empty() ? "a device without kind" : dev->kind);
     }
-    state_->remove(dev->index, fmt::format("Unable to delete interface '{}'", name));
-}
-
-void Connection::createVethPairForTest(std::string_view name, std::string_view peer)
-{
-    checkName(name);
-    checkName(peer);
-    RtnlLinkPtr tmpl(rtnl_link_veth_alloc());
-    if (!tmpl) {
-        throw std::bad_alloc();
-    }
-    rtnl_link_set_name(tmpl.get(), std::string(name).c_str());
-    RtnlLinkPtr peerTmpl(rtnl_link_veth_get_peer(tmpl.get())); // a new reference
-    rtnl_link_set_name(peerTmpl.get(), std::string(peer).c_str());
-    state_->add(tmpl.get(), fmt::format("Unable to create veth device '{}'", name));
-}
-
-void Connection::createBridgeForTest(std::string_view name)
-{
-    checkName(name);
-    RtnlLinkPtr tmpl(rtnl_link_alloc());
-    if (!tmpl) {
-        throw std::bad_alloc();
-    }
-    rtnl_link_set_name(tmpl.get(), std::string(name).c_str());
-    if (int rc = rtnl_link_set_type(tmpl.get(), "bridge"); rc < 0) {
-        raise(ErrorCode::InternalError, "Unable to create bridge '{}': {}", name, nl_geterror(rc));
-    }
-    state_->add(tmpl.get(), fmt::format("Unable to create bridge device '{}'", name));
-}
-
-void Connection::removeLinkForTest(std::string_view name)
-{
-    if (auto dev = findLink(name)) {
-        state_->remove(dev->index, fmt::format("Unable to delete interface '{}'", name));
-    }
+    state_->remove(dev->index, failed);
 }
 
 } // namespace dvs::netlink

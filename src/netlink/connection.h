@@ -104,13 +104,14 @@ public:
     // The addresses of a device, in the kernel's order.
     std::vector<IfAddress> addresses(std::string_view name);
 
-    // Test scaffolding: a veth pair and a Linux bridge, created down.
-    void createVethPairForTest(std::string_view name, std::string_view peer);
-    void createBridgeForTest(std::string_view name);
-    // Removes any device (test cleanup); does nothing when it does not exist.
-    void removeLinkForTest(std::string_view name);
-
 private:
+    // Removes a device of that kind (IFLA_INFO_KIND); does nothing when it does not exist.
+    // Throws Error(OperationInvalid) naming noun when it is of another kind, so that a device of
+    // the same name that someone else created is never removed; failed names the removal in the
+    // kernel's refusal.
+    void removeLinkOfKind(std::string_view name, std::string_view kind, std::string_view noun,
+                          const std::string& failed);
+
     struct State;
     std::unique_ptr<State> state_;
 };

@@ -308,11 +308,9 @@ unsigned LinkMonitor::resynchronisations() const noexcept
     return state_->resyncs;
 }
 
-void LinkMonitor::setReceiveBufferForTest(int bytes)
+int LinkMonitor::socketFd() const noexcept
 {
-    if (int rc = nl_socket_set_buffer_size(state_->sock.get(), bytes, 0); rc < 0) {
-        raise(ErrorCode::SystemError, "Unable to set the receive buffer: {}", nl_geterror(rc));
-    }
+    return nl_socket_get_fd(state_->sock.get());
 }
 
 } // namespace dvs::netlink

@@ -12,6 +12,10 @@
 
 typedef struct _GMainContext GMainContext;
 
+namespace dvs::test {
+struct LinkMonitorAccess;
+}
+
 namespace dvs::netlink {
 
 // One change of a network device, as the monitor saw it.
@@ -78,10 +82,12 @@ public:
     // notifications (for diagnostics).
     unsigned resynchronisations() const noexcept;
 
-    // Shrinks the socket's receive buffer so that tests can make the kernel drop notifications.
-    void setReceiveBufferForTest(int bytes);
-
 private:
+    // Tests shrink the socket's receive buffer to make the kernel drop notifications
+    // (tests/support/link_scaffold.h).
+    friend struct test::LinkMonitorAccess;
+    int socketFd() const noexcept;
+
     struct State;
     std::unique_ptr<State> state_;
 };

@@ -6,6 +6,7 @@
 
 #include "driver/bridge_bandwidth.h"
 #include "driver_fixture.h"
+#include "link_scaffold.h"
 #include "netlink/connection.h"
 #include "netns.h"
 
@@ -35,8 +36,8 @@ TEST_CASE("a direct network checks its pool devices and reports their link state
         return;
     }
     netlink::Connection kernel;
-    kernel.createVethPairForTest("pool1", "pool1p");
-    kernel.createVethPairForTest("pool2", "pool2p");
+    dvs::test::createVethPair("pool1", "pool1p");
+    dvs::test::createVethPair("pool2", "pool2p");
     DriverFixture f(true);
 
     auto net = f.drv->defineXml("<network><name>mv</name><forward mode='vepa'>"
@@ -80,8 +81,8 @@ TEST_CASE("a Linux bond uplink is created on start and removed on destroy")
         return;
     }
     netlink::Connection kernel;
-    kernel.createVethPairForTest("ens3f0", "ens3f0p");
-    kernel.createVethPairForTest("ens3f1", "ens3f1p");
+    dvs::test::createVethPair("ens3f0", "ens3f0p");
+    dvs::test::createVethPair("ens3f1", "ens3f1p");
     DriverFixture f(true);
     auto net = f.drv->defineXml(R"(<network><name>bonded</name>
       <metadata><dvs:network xmlns:dvs='https://libvirt-dvs.org/xmlns/network/1.0' role='vm'>
@@ -147,7 +148,7 @@ TEST_CASE("dvsd plugs a direct port itself as a macvtap device, and removes it")
         return;
     }
     netlink::Connection kernel;
-    kernel.createVethPairForTest("lower0", "lower0p");
+    dvs::test::createVethPair("lower0", "lower0p");
     kernel.setUp("lower0", true);
     DriverFixture f(true);
     auto net = f.defineAndStart("<network><name>mv2</name><forward mode='bridge'>"
@@ -192,7 +193,7 @@ TEST_CASE("a host Linux bridge network needs its bridge and manages its MAC tabl
     CHECK(e.message() == "network 'lan' cannot start: its bridge 'br-lan' does not exist");
     CHECK_FALSE(f.drv->isActive(net));
 
-    kernel.createBridgeForTest("br-lan");
+    dvs::test::createBridge("br-lan");
     f.drv->start(net);
     CHECK(f.drv->status().at(0).backendState == "degraded: host bridge 'br-lan' down");
     kernel.setUp("br-lan", true);
@@ -247,8 +248,7 @@ TEST_CASE("a network's bandwidth goes on its bridge with libvirt's tc commands")
     if (!enterNamespaceOrSkip()) {
         return;
     }
-    netlink::Connection kernel;
-    kernel.createBridgeForTest("br-bw");
+    dvs::test::createBridge("br-bw");
     DriverFixture f(true);
     auto net = f.drv->defineXml("<network><name>bw</name><forward mode='bridge'/>"
                                 "<bridge name='br-bw'/><bandwidth><inbound average='1000'/>"

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "link_scaffold.h"
 #include "netlink/connection.h"
 #include "netns.h"
 #include "test_support.h"
@@ -55,7 +56,7 @@ TEST_CASE("macvtap devices are created in every mode and removed")
         return;
     }
     Connection nl;
-    nl.createVethPairForTest("dvs-lower", "dvs-peer");
+    dvs::test::createVethPair("dvs-lower", "dvs-peer");
     auto lower = nl.link("dvs-lower");
     auto mac = dvs::util::MacAddr::parse("52:54:00:ab:cd:ef");
     REQUIRE(mac);
@@ -141,8 +142,8 @@ TEST_CASE("Linux bonds are created from members and removed")
         return;
     }
     Connection nl;
-    nl.createVethPairForTest("dvs-m0", "dvs-p0");
-    nl.createVethPairForTest("dvs-m1", "dvs-p1");
+    dvs::test::createVethPair("dvs-m0", "dvs-p0");
+    dvs::test::createVethPair("dvs-m1", "dvs-p1");
     nl.setUp("dvs-m0", true);
 
     BondConfig config;
@@ -208,7 +209,7 @@ TEST_CASE("bond settings are checked and a missing member leaves no bond")
         return;
     }
     Connection nl;
-    nl.createVethPairForTest("dvs-m0", "dvs-p0");
+    dvs::test::createVethPair("dvs-m0", "dvs-p0");
 
     BondConfig config;
     config.name = "dvs-bond";

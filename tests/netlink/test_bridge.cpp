@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "link_scaffold.h"
 #include "netlink/connection.h"
 #include "netns.h"
 #include "test_support.h"
@@ -63,7 +64,7 @@ TEST_CASE("a bridge is created with its MAC, STP, forward delay and MTU, and rem
     CHECK(taken.code() == ErrorCode::SystemError);
     CHECK(taken.message() == "error creating bridge interface virbr8: File exists");
 
-    nl.createVethPairForTest("dvs-a", "dvs-b");
+    dvs::test::createVethPair("dvs-a", "dvs-b");
     CHECK(thrownError([&] { nl.removeBridge("dvs-a"); }).code() == ErrorCode::OperationInvalid);
     CHECK(thrownError([&] { nl.bridgeInfo("dvs-a"); }).code() == ErrorCode::OperationInvalid);
     nl.removeBridge("virbr7");

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "link_scaffold.h"
 #include "netlink/connection.h"
 #include "netns.h"
 #include "test_support.h"
@@ -23,7 +24,7 @@ TEST_CASE("links are looked up by name and by index")
         return;
     }
     Connection nl;
-    nl.createVethPairForTest("dvs-a", "dvs-b");
+    dvs::test::createVethPair("dvs-a", "dvs-b");
 
     LinkInfo a = nl.link("dvs-a");
     CHECK(a.name == "dvs-a");
@@ -82,7 +83,7 @@ TEST_CASE("MTU is set and refused with the kernel's reason")
         return;
     }
     Connection nl;
-    nl.createVethPairForTest("dvs-a", "dvs-b");
+    dvs::test::createVethPair("dvs-a", "dvs-b");
     nl.setMtu("dvs-a", 9000);
     CHECK(nl.link("dvs-a").mtu == 9000);
     CHECK(nl.link("dvs-b").mtu == 1500);
@@ -104,7 +105,7 @@ TEST_CASE("devices go up and down; carrier follows the peer")
         return;
     }
     Connection nl;
-    nl.createVethPairForTest("dvs-a", "dvs-b");
+    dvs::test::createVethPair("dvs-a", "dvs-b");
 
     nl.setUp("dvs-a", true);
     LinkInfo a = nl.link("dvs-a");
@@ -134,7 +135,7 @@ TEST_CASE("the MAC address is set")
         return;
     }
     Connection nl;
-    nl.createVethPairForTest("dvs-a", "dvs-b");
+    dvs::test::createVethPair("dvs-a", "dvs-b");
     auto mac = dvs::util::MacAddr::parse("52:54:00:12:34:56");
     REQUIRE(mac);
     nl.setMac("dvs-a", *mac);
@@ -156,8 +157,8 @@ TEST_CASE("devices are enslaved to a bridge and released")
         return;
     }
     Connection nl;
-    nl.createBridgeForTest("dvs-br");
-    nl.createVethPairForTest("dvs-a", "dvs-b");
+    dvs::test::createBridge("dvs-br");
+    dvs::test::createVethPair("dvs-a", "dvs-b");
     LinkInfo br = nl.link("dvs-br");
     CHECK(br.kind == "bridge");
 
@@ -177,9 +178,9 @@ TEST_CASE("devices are enslaved to a bridge and released")
     CHECK(e.code() != ErrorCode::Ok);
     CHECK_THAT(e.message(), Catch::StartsWith("Unable to enslave 'dvs-a' to 'dvs-a': "));
 
-    nl.removeLinkForTest("dvs-br");
+    dvs::test::removeLink("dvs-br");
     CHECK_FALSE(nl.findLink("dvs-br").has_value());
-    nl.removeLinkForTest("dvs-br"); // already gone: nothing to do
+    dvs::test::removeLink("dvs-br"); // already gone: nothing to do
 }
 
 TEST_CASE("tap devices are seen with their kind and carrier")
@@ -207,7 +208,7 @@ TEST_CASE("only bonds and macvtap devices are removed by their remove calls")
         return;
     }
     Connection nl;
-    nl.createVethPairForTest("dvs-a", "dvs-b");
+    dvs::test::createVethPair("dvs-a", "dvs-b");
     Error e = thrownError([&] { nl.removeBond("dvs-a"); });
     CHECK(e.code() == ErrorCode::OperationInvalid);
     CHECK(e.message() == "interface 'dvs-a' is not a bond but 'veth'");
@@ -227,7 +228,7 @@ TEST_CASE("a request without CAP_NET_ADMIN is refused with the kernel's reason")
         return;
     }
     Connection nl;
-    nl.createVethPairForTest("dvs-a", "dvs-b");
+    dvs::test::createVethPair("dvs-a", "dvs-b");
     {
         dvs::test::WithoutNetAdmin dropped;
         Error e = thrownError([&] { nl.setMtu("dvs-a", 1400); });

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "link_scaffold.h"
 #include "netlink/connection.h"
 #include "netlink/link_monitor.h"
 #include "netns.h"
@@ -46,7 +47,7 @@ TEST_CASE("the monitor starts with the namespace's devices")
         return;
     }
     Connection nl;
-    nl.createVethPairForTest("dvs-a", "dvs-b");
+    dvs::test::createVethPair("dvs-a", "dvs-b");
     dvs::test::MainContext context;
     std::vector<LinkEvent> events;
     LinkMonitor monitor([&](const LinkEvent& e) { events.push_back(e); }, context.get());
@@ -67,7 +68,7 @@ TEST_CASE("carrier and operstate changes arrive as events on the main loop")
         return;
     }
     Connection nl;
-    nl.createVethPairForTest("dvs-a", "dvs-b");
+    dvs::test::createVethPair("dvs-a", "dvs-b");
     dvs::test::MainContext context;
     std::vector<LinkEvent> events;
     LinkMonitor monitor([&](const LinkEvent& e) { events.push_back(e); }, context.get());
@@ -119,7 +120,7 @@ TEST_CASE("devices appearing and disappearing arrive as events")
     std::vector<LinkEvent> events;
     LinkMonitor monitor([&](const LinkEvent& e) { events.push_back(e); }, context.get());
 
-    nl.createBridgeForTest("dvs-br");
+    dvs::test::createBridge("dvs-br");
     auto tap = std::make_unique<dvs::test::TapDevice>("dvs-tap");
     REQUIRE(context.runUntil([&] {
         return seen(events, LinkEvent::Type::Added, "dvs-br") &&
@@ -137,7 +138,7 @@ TEST_CASE("devices appearing and disappearing arrive as events")
     // Leaving the bridge sends an AF_BRIDGE RTM_DELLINK: the device is still there.
     events.clear();
     nl.release("dvs-tap");
-    nl.createBridgeForTest("dvs-mark"); // notifications are ordered: this one comes last
+    dvs::test::createBridge("dvs-mark"); // notifications are ordered: this one comes last
     REQUIRE(context.runUntil([&] { return seen(events, LinkEvent::Type::Added, "dvs-mark"); }));
     CHECK(seen(events, LinkEvent::Type::Changed, "dvs-tap",
                [](const LinkEvent& e) { return e.link.masterIndex == 0; }));
@@ -146,7 +147,7 @@ TEST_CASE("devices appearing and disappearing arrive as events")
 
     events.clear();
     tap.reset();
-    nl.removeLinkForTest("dvs-br");
+    dvs::test::removeLink("dvs-br");
     REQUIRE(context.runUntil([&] {
         return seen(events, LinkEvent::Type::Removed, "dvs-tap") &&
                seen(events, LinkEvent::Type::Removed, "dvs-br");
@@ -162,7 +163,6 @@ TEST_CASE("exceptions from the callback go to the error handler, not through GLi
         dvs::test::skip(*why);
         return;
     }
-    Connection nl;
     dvs::test::MainContext context;
     std::vector<LinkEvent> events;
     std::vector<Error> errors;
@@ -177,8 +177,8 @@ TEST_CASE("exceptions from the callback go to the error handler, not through GLi
         context.get());
     monitor.setErrorHandler([&](const Error& e) { errors.push_back(e); });
 
-    nl.createBridgeForTest("dvs-x");
-    nl.createBridgeForTest("dvs-y");
+    dvs::test::createBridge("dvs-x");
+    dvs::test::createBridge("dvs-y");
     REQUIRE(context.runUntil([&] { return errors.size() >= 2; }));
     CHECK(seen(events, LinkEvent::Type::Added, "dvs-x"));
     CHECK(seen(events, LinkEvent::Type::Added, "dvs-y"));
@@ -187,7 +187,7 @@ TEST_CASE("exceptions from the callback go to the error handler, not through GLi
     CHECK_THAT(errors[1].message(), Catch::Contains("not a dvs::Error"));
 
     // The monitor goes on after failed callbacks.
-    nl.removeLinkForTest("dvs-y");
+    dvs::test::removeLink("dvs-y");
     REQUIRE(context.runUntil([&] { return seen(events, LinkEvent::Type::Removed, "dvs-y"); }));
 }
 
@@ -197,7 +197,6 @@ TEST_CASE("a callback may destroy the monitor")
         dvs::test::skip(*why);
         return;
     }
-    Connection nl;
     dvs::test::MainContext context;
     int calls = 0;
     std::unique_ptr<LinkMonitor> monitor;
@@ -209,17 +208,17 @@ TEST_CASE("a callback may destroy the monitor")
         context.get());
 
     // Two devices in one burst: the second event must not be delivered to a dead monitor.
-    nl.createBridgeForTest("dvs-x");
-    nl.createBridgeForTest("dvs-y");
+    dvs::test::createBridge("dvs-x");
+    dvs::test::createBridge("dvs-y");
     REQUIRE(context.runUntil([&] { return monitor == nullptr; }));
     CHECK(calls == 1);
 
     // Nothing is left attached to the context: a second monitor on the same context sees the
-    // next event, which the kernel queued on both sockets before removeLinkForTest() returned,
+    // next event, which the kernel queued on both sockets before removeLink() returned,
     // so the dead monitor would have been dispatched by then too.
     std::vector<LinkEvent> observed;
     LinkMonitor observer([&](const LinkEvent& event) { observed.push_back(event); }, context.get());
-    nl.removeLinkForTest("dvs-x");
+    dvs::test::removeLink("dvs-x");
     REQUIRE(context.runUntil([&] { return seen(observed, LinkEvent::Type::Removed, "dvs-x"); }));
     CHECK(calls == 1);
 }
@@ -230,19 +229,19 @@ TEST_CASE("notifications the kernel dropped are recovered from a fresh device li
         dvs::test::skip(*why);
         return;
     }
-    Connection nl;
-    nl.createVethPairForTest("dvs-a", "dvs-b");
+    dvs::test::createVethPair("dvs-a", "dvs-b");
     dvs::test::MainContext context;
     std::vector<LinkEvent> events;
     LinkMonitor monitor([&](const LinkEvent& e) { events.push_back(e); }, context.get());
-    monitor.setReceiveBufferForTest(1024); // the kernel rounds it up to its minimum
+    dvs::test::LinkMonitorAccess::setReceiveBuffer(monitor,
+                                                   1024); // the kernel rounds it up to its minimum
 
     // Far more notifications than the buffer holds, all before the loop reads any.
     constexpr int kBridges = 40;
     for (int i = 0; i < kBridges; ++i) {
-        nl.createBridgeForTest("dvs-br" + std::to_string(i));
+        dvs::test::createBridge("dvs-br" + std::to_string(i));
     }
-    nl.removeLinkForTest("dvs-b"); // takes dvs-a with it
+    dvs::test::removeLink("dvs-b"); // takes dvs-a with it
 
     REQUIRE(context.runUntil([&] { return monitor.links().size() == kBridges + 1; }));
     CHECK(monitor.resynchronisations() >= 1);
