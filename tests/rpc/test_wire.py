@@ -40,6 +40,18 @@ def still_works(conn, what):
     check(names == ["wire"], f"the libvirt client still works after {what}")
 
 
+def closes_frame(w, data, why, what, half_close=False):
+    # A fresh raw client sends data (then EOF when half_close): dvsd closes that connection, and
+    # the libvirt client connected meanwhile notices nothing.
+    w.c = RawClient(w.d.sock)
+    w.c.send(data)
+    if half_close:
+        w.c.sock.shutdown(1)
+    check(w.c.closed_by_server(), why)
+    w.c.close()
+    still_works(w.conn, what)
+
+
 def run_event_loop():
     # With an event loop the client answers dvsd's keepalive PINGs while it is idle, as
     # virtqemud and virsh do; without one, dvsd would rightly drop it as dead.
@@ -172,59 +184,40 @@ def answering_client_stays(w):
 @cases.case
 def oversized_length(w):
     # Oversized length: that client is closed at once, the other notices nothing.
-    w.c = RawClient(w.d.sock)
-    w.c.send(struct.pack(">I", 33554433) + b"\0" * 24)
-    check(w.c.closed_by_server(), "a length above 32 MiB closes the connection")
-    w.c.close()
-    still_works(w.conn, "an oversized frame")
+    closes_frame(w, struct.pack(">I", 33554433) + b"\0" * 24,
+                 "a length above 32 MiB closes the connection", "an oversized frame")
 
 
 @cases.case
 def length_below_the_header(w):
     # A length below the header size.
-    w.c = RawClient(w.d.sock)
-    w.c.send(struct.pack(">I", 12) + b"\0" * 8)
-    check(w.c.closed_by_server(), "a length below the header closes the connection")
-    w.c.close()
-    still_works(w.conn, "an undersized frame")
+    closes_frame(w, struct.pack(">I", 12) + b"\0" * 8,
+                 "a length below the header closes the connection", "an undersized frame")
 
 
 @cases.case
 def garbage(w):
     # Garbage: another protocol's text (its first bytes read as a huge length) ...
-    w.c = RawClient(w.d.sock)
-    w.c.send(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-    check(w.c.closed_by_server(), "an HTTP request closes the connection")
-    w.c.close()
-    still_works(w.conn, "an HTTP request")
+    closes_frame(w, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                 "an HTTP request closes the connection", "an HTTP request")
     # ... and a plausible length followed by noise (the header's type is nonsense).
-    w.c = RawClient(w.d.sock)
-    w.c.send(struct.pack(">I", 100) + bytes([0xA5]) * 96)
-    check(w.c.closed_by_server(), "a frame of noise closes the connection")
-    w.c.close()
-    still_works(w.conn, "noise")
+    closes_frame(w, struct.pack(">I", 100) + bytes([0xA5]) * 96,
+                 "a frame of noise closes the connection", "noise")
 
 
 @cases.case
 def truncated_frame(w):
     # A truncated frame: half a call, then the client goes away.
-    w.c = RawClient(w.d.sock)
     frame = pack_message(REMOTE_PROGRAM, 1, 66, 0, 0)
-    w.c.send(frame[:20])
-    w.c.sock.shutdown(1)
-    check(w.c.closed_by_server(), "a truncated frame followed by EOF closes the connection")
-    w.c.close()
-    still_works(w.conn, "a truncated frame")
+    closes_frame(w, frame[:20], "a truncated frame followed by EOF closes the connection",
+                 "a truncated frame", half_close=True)
 
 
 @cases.case
 def reply_from_a_client(w):
     # A reply sent by a client is a protocol violation.
-    w.c = RawClient(w.d.sock)
-    w.c.send(pack_message(REMOTE_PROGRAM, 1, 66, 1, 0))
-    check(w.c.closed_by_server(), "a REPLY from the client closes the connection")
-    w.c.close()
-    still_works(w.conn, "an unexpected message type")
+    closes_frame(w, pack_message(REMOTE_PROGRAM, 1, 66, 1, 0),
+                 "a REPLY from the client closes the connection", "an unexpected message type")
 
 
 @cases.case
