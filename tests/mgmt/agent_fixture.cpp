@@ -7,16 +7,6 @@
 
 namespace dvs::test {
 
-OvsSandboxOptions dvsDatabaseOptions(bool clustered)
-{
-    OvsSandboxOptions options;
-    options.schema = mgmt::schemaPath();
-    options.init = false;
-    options.clustered = clustered;
-    options.clusterSize = clustered ? 3 : 1;
-    return options;
-}
-
 namespace {
 
 ovsdb::ClientOptions adminOptions(std::vector<std::string> remotes)

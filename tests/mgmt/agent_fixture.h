@@ -9,6 +9,7 @@
 #include "driver/network_driver.h"
 #include "mgmt/agent.h"
 #include "mgmt/database.h"
+#include "mgmt_fixture.h"
 #include "ovs_sandbox.h"
 #include "ovsdb/client.h"
 #include "test_support.h"
@@ -16,9 +17,6 @@
 namespace dvs::test {
 
 namespace db = dvs::mgmt::db;
-
-// A standalone (or clustered) ovsdb-server serving the DVS schema.
-OvsSandboxOptions dvsDatabaseOptions(bool clustered = false);
 
 // The administrator's side, written directly with the generated accessors: switch rows, their
 // generations and members, as dvsctl writes them.

@@ -62,9 +62,24 @@ bool inSync(const Admin& admin, const std::string& host, const std::string& sw,
     return row && row->state() == "in-sync" && row->generation() == generation;
 }
 
+// sw1 with host-a its member (uplink eth1), in sync at generation 1: where most cases start.
+struct SwitchWithMember
+{
+    OvsSandbox dbs{dvsSandboxOptions()};
+    Admin admin{{dbs.unixRemote()}};
+    Host host{"host-a", {dbs.unixRemote()}};
+
+    SwitchWithMember()
+    {
+        admin.defineSwitch("sw1", kNetUuid, switchXml("sw1"));
+        admin.addMember("sw1", "host-a", {"eth1"});
+        REQUIRE(runUntil([&] { return inSync(admin, "host-a", "sw1", 1); }));
+    }
+};
+
 #define SKIP_WITHOUT_OVSDB()                                                                       \
     do {                                                                                           \
-        if (auto why = OvsSandbox::unavailable(dvsDatabaseOptions())) {                            \
+        if (auto why = OvsSandbox::unavailable(dvsSandboxOptions())) {                             \
             skip(*why);                                                                            \
             return;                                                                                \
         }                                                                                          \
@@ -75,13 +90,10 @@ bool inSync(const Admin& admin, const std::string& host, const std::string& sw,
 TEST_CASE("a member host defines, starts and reports its switch's network", "[agent]")
 {
     SKIP_WITHOUT_OVSDB();
-    OvsSandbox dbs(dvsDatabaseOptions());
-    Admin admin({dbs.unixRemote()});
-    Host host("host-a", {dbs.unixRemote()});
-    admin.defineSwitch("sw1", kNetUuid, switchXml("sw1"));
-    admin.addMember("sw1", "host-a", {"eth1"});
+    SwitchWithMember f;
+    auto& admin = f.admin;
+    auto& host = f.host;
 
-    REQUIRE(runUntil([&] { return inSync(admin, "host-a", "sw1", 1); }));
     auto& drv = host.driver();
     auto net = drv.lookupByName("sw1");
     CHECK(net.uuid.toString() == kNetUuid);
@@ -110,12 +122,9 @@ TEST_CASE("a member host defines, starts and reports its switch's network", "[ag
 TEST_CASE("a portgroup change moves the running ports without restarting the network", "[agent]")
 {
     SKIP_WITHOUT_OVSDB();
-    OvsSandbox dbs(dvsDatabaseOptions());
-    Admin admin({dbs.unixRemote()});
-    Host host("host-a", {dbs.unixRemote()});
-    admin.defineSwitch("sw1", kNetUuid, switchXml("sw1"));
-    admin.addMember("sw1", "host-a", {"eth1"});
-    REQUIRE(runUntil([&] { return inSync(admin, "host-a", "sw1", 1); }));
+    SwitchWithMember f;
+    auto& admin = f.admin;
+    auto& host = f.host;
     auto& drv = host.driver();
     auto net = drv.lookupByName("sw1");
     auto web = drv.portCreateXml(net, portXml("00000000-0000-4000-8000-000000000001", "web"), 0);
@@ -138,12 +147,9 @@ TEST_CASE("a portgroup change moves the running ports without restarting the net
 TEST_CASE("a removed host tears its network down once no port holds it", "[agent]")
 {
     SKIP_WITHOUT_OVSDB();
-    OvsSandbox dbs(dvsDatabaseOptions());
-    Admin admin({dbs.unixRemote()});
-    Host host("host-a", {dbs.unixRemote()});
-    admin.defineSwitch("sw1", kNetUuid, switchXml("sw1"));
-    admin.addMember("sw1", "host-a", {"eth1"});
-    REQUIRE(runUntil([&] { return inSync(admin, "host-a", "sw1", 1); }));
+    SwitchWithMember f;
+    auto& admin = f.admin;
+    auto& host = f.host;
     auto& drv = host.driver();
     auto net = drv.lookupByName("sw1");
     const std::string portUuid = "00000000-0000-4000-8000-000000000001";
@@ -172,12 +178,9 @@ TEST_CASE("a removed host tears its network down once no port holds it", "[agent
 TEST_CASE("a restarted dvsd that finds everything applied changes nothing", "[agent]")
 {
     SKIP_WITHOUT_OVSDB();
-    OvsSandbox dbs(dvsDatabaseOptions());
-    Admin admin({dbs.unixRemote()});
-    Host host("host-a", {dbs.unixRemote()});
-    admin.defineSwitch("sw1", kNetUuid, switchXml("sw1"));
-    admin.addMember("sw1", "host-a", {"eth1"});
-    REQUIRE(runUntil([&] { return inSync(admin, "host-a", "sw1", 1); }));
+    SwitchWithMember f;
+    auto& admin = f.admin;
+    auto& host = f.host;
     auto connectedAt = admin.hostStatus("host-a")->connectedAt();
 
     host.restart();
@@ -194,7 +197,7 @@ TEST_CASE("a restarted dvsd that finds everything applied changes nothing", "[ag
 TEST_CASE("a host replicates only its own membership, switches and status", "[agent]")
 {
     SKIP_WITHOUT_OVSDB();
-    OvsSandbox dbs(dvsDatabaseOptions());
+    OvsSandbox dbs(dvsSandboxOptions());
     Admin admin({dbs.unixRemote()});
     Host a("host-a", {dbs.unixRemote()});
     Host b("host-b", {dbs.unixRemote()});
@@ -218,12 +221,10 @@ TEST_CASE("a host replicates only its own membership, switches and status", "[ag
 TEST_CASE("a host cut off from the database keeps its networks and converges after", "[agent]")
 {
     SKIP_WITHOUT_OVSDB();
-    OvsSandbox dbs(dvsDatabaseOptions());
-    Admin admin({dbs.unixRemote()});
-    Host host("host-a", {dbs.unixRemote()});
-    admin.defineSwitch("sw1", kNetUuid, switchXml("sw1"));
-    admin.addMember("sw1", "host-a", {"eth1"});
-    REQUIRE(runUntil([&] { return inSync(admin, "host-a", "sw1", 1); }));
+    SwitchWithMember f;
+    auto& admin = f.admin;
+    auto& host = f.host;
+    auto& dbs = f.dbs;
     auto& drv = host.driver();
     auto net = drv.lookupByName("sw1");
     auto port = drv.portCreateXml(net, portXml("00000000-0000-4000-8000-000000000001", "web"), 0);
@@ -253,7 +254,7 @@ TEST_CASE("a host cut off from the database keeps its networks and converges aft
 TEST_CASE("what cannot be applied is reported as failed and retried on a change", "[agent]")
 {
     SKIP_WITHOUT_OVSDB();
-    OvsSandbox dbs(dvsDatabaseOptions());
+    OvsSandbox dbs(dvsSandboxOptions());
     Admin admin({dbs.unixRemote()});
     Host host("host-a", {dbs.unixRemote()});
     // A network of that name that no switch manages is left alone.
@@ -290,7 +291,7 @@ TEST_CASE("what cannot be applied is reported as failed and retried on a change"
 TEST_CASE("many agents run in one process on one main context", "[agent]")
 {
     SKIP_WITHOUT_OVSDB();
-    OvsSandbox dbs(dvsDatabaseOptions());
+    OvsSandbox dbs(dvsSandboxOptions());
     Admin admin({dbs.unixRemote()});
     std::vector<std::unique_ptr<Host>> hosts;
     admin.defineSwitch(
@@ -367,7 +368,7 @@ TEST_CASE("a member's network is the generation with the member's uplink NICs", 
 TEST_CASE("a generation whose uplink NIC is missing fails until the NIC appears", "[agent]")
 {
     SKIP_WITHOUT_OVSDB();
-    OvsSandbox dbs(dvsDatabaseOptions());
+    OvsSandbox dbs(dvsSandboxOptions());
     Admin admin({dbs.unixRemote()});
     Host host("host-a", {dbs.unixRemote()});
     host.options().checkUplinks = true;
@@ -393,11 +394,11 @@ TEST_CASE("a generation whose uplink NIC is missing fails until the NIC appears"
 
 TEST_CASE("on a clustered database a host resumes without a full download", "[agent][cluster]")
 {
-    if (auto why = OvsSandbox::unavailable(dvsDatabaseOptions(true))) {
+    if (auto why = OvsSandbox::unavailable(dvsSandboxOptions(true))) {
         skip(*why);
         return;
     }
-    OvsSandbox dbs(dvsDatabaseOptions(true));
+    OvsSandbox dbs(dvsSandboxOptions(true));
     std::vector<std::string> remotes;
     for (int i = 0; i < dbs.serverCount(); ++i) {
         remotes.push_back(dbs.unixRemote(i));

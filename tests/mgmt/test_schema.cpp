@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "mgmt/database.h"
+#include "mgmt_fixture.h"
 #include "ovs_sandbox.h"
 #include "test_support.h"
 
@@ -15,16 +16,6 @@ using namespace dvs::test;
 namespace db = dvs::mgmt::db;
 
 namespace {
-
-OvsSandboxOptions dvsOptions(bool clustered = false)
-{
-    OvsSandboxOptions options;
-    options.schema = mgmt::schemaPath();
-    options.init = false;
-    options.clustered = clustered;
-    options.clusterSize = clustered ? 3 : 1;
-    return options;
-}
 
 Result<TxnResult> transactAndWait(Client& client, Client::Builder builder)
 {
@@ -68,7 +59,7 @@ Result<TxnResult> defineSwitch(Client& client)
 
 TEST_CASE("the DVS schema is a valid OVSDB schema named DVS", "[schema]")
 {
-    OvsSandboxOptions options = dvsOptions();
+    OvsSandboxOptions options = dvsSandboxOptions();
     if (auto why = OvsSandbox::unavailable(options)) {
         skip(*why);
         return;
@@ -83,7 +74,7 @@ TEST_CASE("the DVS schema is a valid OVSDB schema named DVS", "[schema]")
 
 TEST_CASE("the generated accessors write and read DVS rows in a real server", "[schema]")
 {
-    OvsSandboxOptions options = dvsOptions();
+    OvsSandboxOptions options = dvsSandboxOptions();
     if (auto why = OvsSandbox::unavailable(options)) {
         skip(*why);
         return;
@@ -150,7 +141,7 @@ TEST_CASE("the generated accessors write and read DVS rows in a real server", "[
 
 TEST_CASE("the DVS schema runs in a 3-server Raft cluster", "[schema][cluster]")
 {
-    OvsSandboxOptions options = dvsOptions(true);
+    OvsSandboxOptions options = dvsSandboxOptions(true);
     if (auto why = OvsSandbox::unavailable(options)) {
         skip(*why);
         return;

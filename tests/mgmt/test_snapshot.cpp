@@ -20,6 +20,7 @@ using dvs::mgmt::formatSnapshotDiff;
 using dvs::mgmt::Snapshot;
 using dvs::mgmt::SnapshotChange;
 using Kind = dvs::mgmt::SnapshotChange::Kind;
+using dvs::test::xmlFiles;
 namespace fs = std::filesystem;
 
 namespace {
@@ -27,18 +28,6 @@ namespace {
 fs::path dataDir()
 {
     return dvs::test::sourceRoot() / "tests" / "data" / "snapshot";
-}
-
-std::vector<fs::path> xmlFiles(const fs::path& dir)
-{
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().extension() == ".xml") {
-            files.push_back(entry.path());
-        }
-    }
-    std::sort(files.begin(), files.end());
-    return files;
 }
 
 Snapshot load(const fs::path& file)
