@@ -293,27 +293,11 @@ std::string DomainInterface::format(unsigned flags) const
     return std::move(writer).take();
 }
 
-NetworkPort interfaceToNetworkPort(const DomainInterface& iface, std::string_view ownerName,
-                                   const util::Uuid& ownerUuid)
-{
-    NetworkPort port;
-    requirePortUuid(port, iface);
-    port.ownerName = std::string(ownerName);
-    port.ownerUuid = ownerUuid;
-    port.group = iface.portgroup;
-    port.mac = iface.mac;
-    port.virtualPort = iface.virtualPort;
-    port.bandwidth = iface.bandwidth;
-    port.vlan = iface.vlan;
-    port.isolatedPort = iface.isolatedPort;
-    port.trustGuestRxFilters = iface.trustGuestRxFilters;
-    return port;
-}
-
 namespace {
 
-// What a <networkport> and an interface's <actual> both hold besides the plug, copied either
-// way (libvirt's virDomainActualNetDefFromNetworkPort and ...ToNetworkPort copy the same).
+// What a <networkport>, an interface and its <actual> hold besides the plug, copied either way
+// (libvirt's virDomainActualNetDefFromNetworkPort and ...ToNetworkPort copy the same); the
+// class id where both have one.
 template <typename From, typename To>
 void copyPortSettings(const From& from, To& to)
 {
@@ -321,11 +305,35 @@ void copyPortSettings(const From& from, To& to)
     to.bandwidth = from.bandwidth;
     to.vlan = from.vlan;
     to.isolatedPort = from.isolatedPort;
-    to.classId = from.classId;
     to.trustGuestRxFilters = from.trustGuestRxFilters;
+    if constexpr (requires { from.classId; }) {
+        to.classId = from.classId;
+    }
+}
+
+// A port for the interface of the owner (a domain), with what the interface names: its uuid,
+// portgroup and MAC.
+NetworkPort portOwnedBy(const DomainInterface& iface, std::string_view ownerName,
+                        const util::Uuid& ownerUuid)
+{
+    NetworkPort port;
+    requirePortUuid(port, iface);
+    port.ownerName = std::string(ownerName);
+    port.ownerUuid = ownerUuid;
+    port.group = iface.portgroup;
+    port.mac = iface.mac;
+    return port;
 }
 
 } // namespace
+
+NetworkPort interfaceToNetworkPort(const DomainInterface& iface, std::string_view ownerName,
+                                   const util::Uuid& ownerUuid)
+{
+    NetworkPort port = portOwnedBy(iface, ownerName, ownerUuid);
+    copyPortSettings(iface, port);
+    return port;
+}
 
 ActualInterface actualFromNetworkPort(const NetworkPort& port)
 {
@@ -365,12 +373,7 @@ NetworkPort actualToNetworkPort(const DomainInterface& iface, std::string_view o
               iface.mac.toString());
     }
     const ActualInterface& actual = *iface.actual;
-    NetworkPort port;
-    requirePortUuid(port, iface);
-    port.ownerName = std::string(ownerName);
-    port.ownerUuid = ownerUuid;
-    port.group = iface.portgroup;
-    port.mac = iface.mac;
+    NetworkPort port = portOwnedBy(iface, ownerName, ownerUuid);
 
     Plug& plug = port.plug;
     switch (actual.type) {
