@@ -12,6 +12,7 @@
 #include "netns.h"
 #include "ovs_fixture.h"
 #include "util/file.h"
+#include "vswitchd_sandbox.h"
 
 using namespace dvs;
 using namespace dvs::test;
@@ -31,19 +32,11 @@ driver::OvsBackendOptions backendOptions(const std::string& remote)
 
 TEST_CASE("net-start waits for the bridge; plugged ports reach ovs-vswitchd", "[ovs][backend]")
 {
-    OvsSandboxOptions sandboxOptions{.vswitchd = true};
-    if (auto why = OvsSandbox::unavailable(sandboxOptions)) {
-        skip(*why);
+    auto vswitchd = VswitchdSandbox::start();
+    if (!vswitchd) {
         return;
     }
-    // ovs-vswitchd makes a tap device for every bridge and port: they live and die in a
-    // network namespace of the test's own, never in the host's.
-    ScopedNetworkNamespace netns;
-    if (netns.failure()) {
-        skip("ovs-vswitchd needs a network namespace of its own: " + *netns.failure());
-        return;
-    }
-    OvsSandbox ovs(sandboxOptions);
+    OvsSandbox& ovs = *vswitchd->ovs;
     TempDir run;
     auto backends = driver::makeHostBackends(run.path(), "/sys", backendOptions(ovs.unixRemote()));
     auto& backend = backends->backend(driver::BackendKind::OvsBridge);

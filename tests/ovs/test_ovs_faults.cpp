@@ -8,6 +8,7 @@
 
 #include "netns.h"
 #include "ovs_fixture.h"
+#include "vswitchd_sandbox.h"
 
 using namespace dvs;
 using namespace dvs::test;
@@ -40,18 +41,11 @@ TEST_CASE("ports attached during a storm in which ovs-vswitchd is killed and res
           "up programmed, once, in the database and the datapath",
           "[ovs][faults]")
 {
-    OvsSandboxOptions options{.vswitchd = true};
-    if (auto why = OvsSandbox::unavailable(options)) {
-        skip(*why);
+    auto vswitchd = VswitchdSandbox::start();
+    if (!vswitchd) {
         return;
     }
-    // vswitchd makes a tap device for every internal port: in a namespace of the test's own.
-    ScopedNetworkNamespace netns;
-    if (netns.failure()) {
-        skip("needs a private network namespace: " + *netns.failure());
-        return;
-    }
-    OvsSandbox ovs(options);
+    OvsSandbox& ovs = *vswitchd->ovs;
     ovs::OvsSwitch sw{switchOptions(ovs)};
     auto def = ovsNetwork("vmnet", "brdvs");
     sw.waitApplied(sw.setNetwork(ovs::bridgeSpecFor(def, "netdev")), kWait);

@@ -5,25 +5,18 @@
 
 #include "client_fixture.h"
 #include "netns.h"
+#include "vswitchd_sandbox.h"
 
 using namespace dvs::ovsdb;
 using namespace dvs::test;
 
 TEST_CASE("a netdev bridge created by the client is configured by ovs-vswitchd", "[vswitchd]")
 {
-    OvsSandboxOptions sandboxOptions{.vswitchd = true};
-    if (auto why = OvsSandbox::unavailable(sandboxOptions)) {
-        skip(*why);
+    auto vswitchd = VswitchdSandbox::start();
+    if (!vswitchd) {
         return;
     }
-    // ovs-vswitchd makes a tap device for every bridge and port: they live and die in a
-    // network namespace of the test's own, never in the host's.
-    ScopedNetworkNamespace netns;
-    if (netns.failure()) {
-        skip("ovs-vswitchd needs a network namespace of its own: " + *netns.failure());
-        return;
-    }
-    OvsSandbox ovs(sandboxOptions);
+    OvsSandbox& ovs = *vswitchd->ovs;
     auto options = vswitchClientOptions(ovs.unixRemote());
     options.monitor[std::string(vs::Interface::kTable)].push_back(
         std::string(vs::Interface::Col::kOfport));
