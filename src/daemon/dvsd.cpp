@@ -310,6 +310,7 @@ void startAgent(Daemon& daemon, const driver::DriverPaths& paths)
     options.heartbeatInterval = std::chrono::seconds(config.heartbeatInterval);
     options.sysfsRoot = root / "sys";
     options.stateDir = paths.libDir / "mgmt";
+    options.snapshots.dir = paths.libDir / "snapshots";
     options.agentVersion = DVS_VERSION;
     daemon.agent = std::make_unique<mgmt::HostAgent>(g_main_context_default(), *daemon.driver,
                                                      std::move(options));

@@ -88,6 +88,9 @@ HostAgent::HostAgent(GMainContext* context, driver::NetworkDriver& driver, Agent
         [this](ovsdb::ClientState state, const Error* error) { onClientState(state, error); });
     replicaListener_ = client_->replica().addListener(
         [this](const std::vector<ovsdb::RowChange>&) { scheduleReconcile(); });
+    options_.snapshots.host = options_.host;
+    snapshots_ = std::make_unique<HostSnapshots>(context_, *client_, options_.snapshots,
+                                                 [this](std::string text) { notice(text); });
 
     // What the driver already runs for its switches, before the database answers.
     for (const auto& [name, by] : driver_.managedNetworks()) {
@@ -270,6 +273,12 @@ void HostAgent::reconcile()
     }
     teardownDeparted(wanted);
     writeStatus();
+    // After the status: each generation applied gets its host copy, off the convergence path.
+    for (const auto& [name, state] : members_) {
+        if (state.state == "in-sync" && state.applied) {
+            snapshots_->applied(name, *state.applied);
+        }
+    }
 }
 
 void HostAgent::reconcileMember(const util::Uuid& memberUuid, std::set<std::string>& wanted,

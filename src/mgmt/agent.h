@@ -15,6 +15,7 @@
 #include <glib.h>
 
 #include "driver/network_driver.h"
+#include "mgmt/agent_snapshots.h"
 #include "ovsdb/client.h"
 #include "util/glib_ptr.h"
 
@@ -50,6 +51,8 @@ struct AgentOptions
     std::filesystem::path stateDir;
     // Host_Status.agent_version.
     std::string agentVersion;
+    // The host's own copies of its switches' snapshots (dir empty: none; host is filled in).
+    HostSnapshotOptions snapshots;
 };
 
 // Where one switch stands on this host: what Member_Status says of it.
@@ -126,6 +129,7 @@ public:
     // Every switch this host is (or is leaving) a member of, by name.
     const std::map<std::string, MemberState>& members() const noexcept { return members_; }
     const AgentStats& stats() const noexcept { return stats_; }
+    const HostSnapshots& snapshots() const noexcept { return *snapshots_; }
     // One line on where the network stands in its switch, for dvsctl status ("" when no switch
     // manages it), e.g. "switch 'sw1': in-sync at generation 3; management database
     // unreachable since 2026-12-04 18:03:11 UTC".
@@ -155,6 +159,7 @@ private:
     driver::NetworkDriver& driver_;
     AgentOptions options_;
     std::unique_ptr<ovsdb::Client> client_;
+    std::unique_ptr<HostSnapshots> snapshots_;
 
     std::map<std::string, MemberState> members_;
     // Per switch: the composed XML last applied (or last failed), so an unchanged generation
