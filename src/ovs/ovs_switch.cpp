@@ -40,6 +40,17 @@ struct Wakeup
     bool idle;
 };
 
+// Stores a port's spec. A spec without a device keeps the one dvsd plugged for the port (a
+// re-attach or a net-update keeps the plug), unless an unplug of the port is pending.
+void storePort(DesiredState& d, PortSpec spec)
+{
+    auto it = d.ports.find(spec.port);
+    if (it != d.ports.end() && spec.plugIfname.empty() && d.unplugs.count(spec.port) == 0) {
+        spec.plugIfname = it->second.plugIfname;
+    }
+    d.ports[spec.port] = std::move(spec);
+}
+
 } // namespace
 
 OvsSwitch::OvsSwitch(OvsSwitchOptions options) : options_(std::move(options))
@@ -259,11 +270,7 @@ std::uint64_t OvsSwitch::setNetworkAndPorts(BridgeSpec spec, std::vector<PortSpe
         d.teardowns.erase(spec.network);
         d.bridges[spec.network] = std::move(spec);
         for (auto& port : ports) {
-            auto it = d.ports.find(port.port);
-            if (it != d.ports.end() && port.plugIfname.empty()) {
-                port.plugIfname = it->second.plugIfname;
-            }
-            d.ports[port.port] = std::move(port);
+            storePort(d, std::move(port));
         }
     });
 }
@@ -282,24 +289,14 @@ std::uint64_t OvsSwitch::removeNetwork(const std::string& network)
 
 std::uint64_t OvsSwitch::setPort(PortSpec spec)
 {
-    return post([&](DesiredState& d) {
-        auto it = d.ports.find(spec.port);
-        if (it != d.ports.end() && spec.plugIfname.empty() && d.unplugs.count(spec.port) == 0) {
-            spec.plugIfname = it->second.plugIfname; // a re-attach keeps the plug
-        }
-        d.ports[spec.port] = std::move(spec);
-    });
+    return post([&](DesiredState& d) { storePort(d, std::move(spec)); });
 }
 
 std::uint64_t OvsSwitch::setPorts(std::vector<PortSpec> specs)
 {
     return post([&](DesiredState& d) {
         for (auto& spec : specs) {
-            auto it = d.ports.find(spec.port);
-            if (it != d.ports.end() && spec.plugIfname.empty()) {
-                spec.plugIfname = it->second.plugIfname;
-            }
-            d.ports[spec.port] = std::move(spec);
+            storePort(d, std::move(spec));
         }
     });
 }

@@ -395,6 +395,10 @@ TEST_CASE("ports dvsd plugs itself get libvirt's rows, and unplugging removes th
     CHECK(get(ovs, "Interface", "veth7", "external_ids:attached-mac") == port.mac.toString());
     CHECK(rowCount(ovs, "QoS") == "1");
     CHECK(sw.networkState("vmnet").portsProgrammed == 1);
+    // Posted again without a device (a re-attach, a net-update), the port keeps its plug.
+    sw.waitApplied(sw.setPort(ovs::portSpecFor(def, port)), kWait);
+    sw.waitApplied(sw.setPorts({ovs::portSpecFor(def, port)}), kWait);
+    CHECK(ovs.vsctl({"list-ports", "brdvs"}) == "veth7");
 
     // A device that is already somebody else's port is refused.
     ovs.vsctl({"add-port", "brdvs", "taken0"});
