@@ -18,6 +18,19 @@ std::filesystem::path write(const dvs::test::TempDir& dir, const std::string& te
     return path;
 }
 
+// Checks that loadConfig() refuses text as a syntax error whose message contains needle.
+void refused(const dvs::test::TempDir& dir, const std::string& text, const std::string& needle,
+             bool mustExist = true)
+{
+    try {
+        loadConfig(write(dir, text), mustExist);
+        FAIL("accepted: " << text);
+    } catch (const dvs::Error& e) {
+        CHECK(e.code() == dvs::ErrorCode::ConfSyntax);
+        CHECK_THAT(e.message(), Catch::Contains(needle));
+    }
+}
+
 } // namespace
 
 TEST_CASE("a missing file gives libvirt's socket defaults")
@@ -88,14 +101,7 @@ TEST_CASE("bad files are refused with the key and value named")
 {
     dvs::test::TempDir dir;
     auto expectError = [&](const std::string& text, const std::string& needle) {
-        auto path = write(dir, text);
-        try {
-            loadConfig(path, false);
-            FAIL("accepted: " << text);
-        } catch (const dvs::Error& e) {
-            CHECK(e.code() == dvs::ErrorCode::ConfSyntax);
-            CHECK_THAT(e.message(), Catch::Contains(needle));
-        }
+        refused(dir, text, needle, false);
     };
     expectError("not a key file", "cannot read");
     expectError("[dvsd]\nmode=turbo\n", "'turbo' for 'mode'");
@@ -127,13 +133,7 @@ TEST_CASE("[libvirt] sets the mode and the URI; [dvsd] mode is read when it does
              {"[libvirt]\nuri=\n", "for 'uri'"},
              {"[libvirt]\nsocket=/x\n", "unknown key 'socket' in group 'libvirt'"},
          }) {
-        try {
-            loadConfig(write(dir, text), true);
-            FAIL("accepted: " << text);
-        } catch (const dvs::Error& e) {
-            CHECK(e.code() == dvs::ErrorCode::ConfSyntax);
-            CHECK_THAT(e.message(), Catch::Contains(needle));
-        }
+        refused(dir, text, needle);
     }
 }
 
@@ -169,13 +169,7 @@ TEST_CASE("[ovs] sets the OVSDB remote and the datapath type")
              {"[ovs]\ndatapath-type=dpdk\n", "expected 'system' or 'netdev'"},
              {"[ovs]\nbridge=br0\n", "unknown key 'bridge' in group 'ovs'"},
          }) {
-        try {
-            loadConfig(write(dir, text), true);
-            FAIL("accepted " << text);
-        } catch (const dvs::Error& e) {
-            CHECK(e.code() == dvs::ErrorCode::ConfSyntax);
-            CHECK_THAT(e.message(), Catch::Contains(message));
-        }
+        refused(dir, text, message);
     }
 }
 
@@ -211,13 +205,7 @@ TEST_CASE("[management] sets the host agent's database, host name and TLS files"
              {"[management]\nsnapshot-dir=snaps\n", "expected an absolute path"},
              {"[management]\nuser=admin\n", "unknown key 'user' in group 'management'"},
          }) {
-        try {
-            loadConfig(write(dir, text), true);
-            FAIL("accepted " << text);
-        } catch (const dvs::Error& e) {
-            CHECK(e.code() == dvs::ErrorCode::ConfSyntax);
-            CHECK_THAT(e.message(), Catch::Contains(message));
-        }
+        refused(dir, text, message);
     }
 }
 
