@@ -379,9 +379,17 @@ def ovsdb_seeds():
                  "isRoot": True, "indexes": [["name"]]}}}).encode())
 
 
+def snapshot_seeds():
+    data = os.path.join(ROOT, "tests", "data", "snapshot")
+    for sub in ("in", "out", "xml2xml", "invalid", "diff"):
+        for path in xml_files(os.path.join(data, sub)):
+            put("snapshot-xml", read(path))
+
+
 def main():
     libvirt = sys.argv[1] if len(sys.argv) > 1 else None
     xml_seeds(libvirt)
+    snapshot_seeds()
     virtnet_seeds(libvirt)
     rpc_seeds()
     ovsdb_seeds()
