@@ -287,6 +287,9 @@ std::int64_t commitGeneration(ovsdb::Transaction& txn, const db::Switch::View& s
 {
     const auto& replica = txn.replica();
     txn.verify(db::Switch::kTable, sw.uuid(), {db::Switch::Col::kGeneration});
+    // The definition is checked against every member: a host added meanwhile rebuilds it.
+    txn.verifyChildren(db::Member::kTable, db::Member::Col::kSwitch, sw.uuid(),
+                       {db::Member::Col::kHost, db::Member::Col::kUplink});
     if (underPolicy) {
         refuseDuringRollout(replica, sw);
     }
@@ -351,7 +354,12 @@ void addHost(ovsdb::Transaction& txn, std::string_view switchName, std::string_v
         raise(ErrorCode::OperationInvalid, "host '{}' is already a member of switch '{}'", host,
               switchName);
     }
+    // Another administrator's change to the switch or its members (the same host added at
+    // once) makes this host-add rebuilt on it, where it applies again or is refused clearly:
+    // never an index's "constraint violation".
     txn.verify(db::Switch::kTable, sw.uuid(), {db::Switch::Col::kGeneration});
+    txn.verifyChildren(db::Member::kTable, db::Member::Col::kSwitch, sw.uuid(),
+                       {db::Member::Col::kHost});
     try {
         memberNetwork(currentNetwork(replica, sw), nics);
     } catch (const Error& e) {
@@ -363,7 +371,10 @@ void addHost(ovsdb::Transaction& txn, std::string_view switchName, std::string_v
         values.setTargetGeneration(rollout->fromGeneration());
     }
     txn.insert(values);
-    if (!db::Host::findByName(replica, std::string(host))) {
+    if (auto row = db::Host::findByName(replica, std::string(host))) {
+        // A host-remove elsewhere may be taking the host out of the registry.
+        txn.verify(db::Host::kTable, row->uuid(), {db::Host::Col::kName});
+    } else {
         txn.verifyAbsent(db::Host::kTable, db::Host::Col::kName, std::string(host));
         txn.insert(db::Host::Values().setName(std::string(host)));
     }
@@ -378,6 +389,8 @@ void removeHost(ovsdb::Transaction& txn, std::string_view switchName, std::strin
         raise(ErrorCode::OperationInvalid, "host '{}' is not a member of switch '{}'", host,
               switchName);
     }
+    // A concurrent host-remove of the same member rebuilds this one, which then says so.
+    txn.verify(db::Member::kTable, member->uuid(), {db::Member::Col::kHost});
     txn.remove(db::Member::kTable, member->uuid());
     bool elsewhere = false;
     for (const auto& other : db::Member::all(replica)) {
@@ -385,6 +398,8 @@ void removeHost(ovsdb::Transaction& txn, std::string_view switchName, std::strin
     }
     if (!elsewhere) {
         if (auto row = db::Host::findByName(replica, std::string(host))) {
+            // Checked after the member's removal: no other switch took the host meanwhile.
+            txn.verifyAbsent(db::Member::kTable, db::Member::Col::kHost, std::string(host));
             txn.remove(db::Host::kTable, row->uuid());
         }
     }

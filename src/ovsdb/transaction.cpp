@@ -109,6 +109,47 @@ void Transaction::verify(std::string_view table, const util::Uuid& uuid,
         false);
 }
 
+void Transaction::verifyChildren(std::string_view table, std::string_view parentColumn,
+                                 const util::Uuid& parent,
+                                 std::initializer_list<std::string_view> columns)
+{
+    const Json ref = datum::encode(parent);
+    Json names = Json::array();
+    for (auto column : columns) {
+        names.push_back(column);
+    }
+    Json rows = Json::array();
+    for (const auto& [uuid, row] : replica_->rows(table)) {
+        const Json* value = row.find(parentColumn);
+        if (value == nullptr) {
+            raise(ErrorCode::OperationInvalid, "Column '{}' of table '{}' is not in the replica.",
+                  parentColumn, table);
+        }
+        if (*value != ref) {
+            continue;
+        }
+        Json values = Json::object();
+        for (auto column : columns) {
+            const Json* v = row.find(column);
+            if (v == nullptr) {
+                raise(ErrorCode::OperationInvalid,
+                      "Column '{}' of table '{}' is not in the replica.", column, table);
+            }
+            values[std::string(column)] = *v;
+        }
+        rows.push_back(std::move(values));
+    }
+    prerequisites_.insert(ops_.size());
+    add(Json{{"op", "wait"},
+             {"table", table},
+             {"where", Json::array({Json::array({parentColumn, "==", ref})})},
+             {"columns", std::move(names)},
+             {"until", "=="},
+             {"rows", std::move(rows)},
+             {"timeout", 0}},
+        false);
+}
+
 void Transaction::verifyAbsent(std::string_view table, std::string_view column, Json value)
 {
     prerequisites_.insert(ops_.size());

@@ -96,6 +96,12 @@ public:
                 std::initializer_list<std::string_view> columns);
     // Requires that no row of table has column == value (e.g. no bridge of that name yet).
     void verifyAbsent(std::string_view table, std::string_view column, Json value);
+    // Requires the rows of table whose parentColumn references parent to be, in the given
+    // columns, exactly those the replica has (none added, removed or changed): a change that
+    // depends on a parent's children, such as a definition checked against every member.
+    // Throws Error(OperationInvalid) when a column is not replicated.
+    void verifyChildren(std::string_view table, std::string_view parentColumn,
+                        const util::Uuid& parent, std::initializer_list<std::string_view> columns);
 
     // Makes the transaction fail ("not owner") unless this session holds the lock (RFC 7047
     // §5.2.10 "assert"): a writer that must be the only one loses no race after losing its lock.

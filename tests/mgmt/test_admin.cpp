@@ -286,6 +286,84 @@ TEST_CASE("two administrators changing one switch at once both get their change"
     CHECK(mgmt::requireSwitch(f.admin->replica(), "sw").generation() == 4);
 }
 
+TEST_CASE("host-add racing another host-add or a switch change: a clear error or a retry",
+          "[admin]")
+{
+    if (!available()) {
+        return;
+    }
+    Fixture f;
+    f.define();
+    auto other = adminSession(f.ovs.unixRemote());
+    // Runs ours; before its first build reaches the server, theirs commits.
+    auto race = [&](const std::function<void(ovsdb::Transaction&)>& theirs,
+                    const std::function<void(ovsdb::Transaction&)>& ours) {
+        unsigned builds = 0;
+        f.admin->transact("ours", [&](ovsdb::Transaction& txn) {
+            if (++builds == 1) {
+                other->transact("theirs", theirs);
+            }
+            ours(txn);
+        });
+        return builds;
+    };
+    auto add = [](std::string host) {
+        return [host](ovsdb::Transaction& txn) {
+            mgmt::addHost(txn, "sw", host, {"eth1", "eth2"});
+        };
+    };
+    auto members = [&] {
+        std::vector<std::string> names;
+        auto sw = mgmt::requireSwitch(f.admin->replica(), "sw");
+        for (const auto& m : mgmt::membersOf(f.admin->replica(), sw.uuid())) {
+            names.push_back(m.host());
+        }
+        return names;
+    };
+
+    // The same host added by two administrators at once: the second is told, in words.
+    try {
+        race(add("h1"), add("h1"));
+        FAIL("the second host-add of h1 succeeded");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::OperationInvalid);
+        CHECK_THAT(e.message(), Catch::Contains("host 'h1' is already a member of switch 'sw'"));
+        CHECK_THAT(e.message(), !Catch::Contains("constraint violation"));
+    }
+    // Two different hosts at once: both get in.
+    CHECK(race(add("h2"), add("h3")) == 2);
+    CHECK(members() == std::vector<std::string>{"h1", "h2", "h3"});
+
+    // A switch change racing a host-add is checked again with the new member, and keeps both.
+    std::int64_t generation = 0;
+    CHECK(race(add("h4"), [&](ovsdb::Transaction& txn) {
+              generation = mgmt::updateSwitch(
+                  txn, "sw", conf::UpdateCommand::AddLast, conf::UpdateSection::Portgroup,
+                  "<portgroup name='app'><vlan><tag id='30'/></vlan></portgroup>");
+          }) == 2);
+    CHECK(generation == 2);
+    CHECK(members().size() == 4);
+    // A host-add racing a switch change is rebuilt on, and checked against, the new definition.
+    CHECK(race(
+              [&](ovsdb::Transaction& txn) {
+                  mgmt::updateSwitch(txn, "sw", conf::UpdateCommand::Delete,
+                                     conf::UpdateSection::Portgroup, "<portgroup name='app'/>");
+              },
+              add("h5")) == 2);
+    CHECK(members().size() == 5);
+    CHECK(mgmt::requireSwitch(f.admin->replica(), "sw").generation() == 3);
+
+    // Two removals of one host at once: the second is told it is no longer a member.
+    try {
+        race([](ovsdb::Transaction& txn) { mgmt::removeHost(txn, "sw", "h5"); },
+             [](ovsdb::Transaction& txn) { mgmt::removeHost(txn, "sw", "h5"); });
+        FAIL("the second host-remove of h5 succeeded");
+    } catch (const Error& e) {
+        CHECK_THAT(e.message(), Catch::Contains("host 'h5' is not a member of switch 'sw'"));
+    }
+    CHECK_FALSE(db::Host::findByName(f.admin->replica(), "h5").has_value());
+}
+
 TEST_CASE("old generations are pruned beyond keep_generations", "[admin]")
 {
     if (!available()) {
