@@ -119,11 +119,13 @@ constexpr std::array kCommands{
             "generation with its definition)",
             runRolloutAbort},
     Command{"db-init",
-            "db-init [--db REMOTE] [--host-remote pssl:PORT[:IP]] [--private-key FILE "
-            "--certificate FILE --ca-cert FILE]",
+            "db-init [--db REMOTE] [--host-remote pssl:PORT[:IP]] [--admin-remote "
+            "pssl:PORT[:IP]] [--server-private-key FILE --server-certificate FILE "
+            "--server-ca-cert FILE]",
             "prepare the management database for hosts: the RBAC role 'dvs-host' (a host writes "
             "only its own status rows, named by its certificate), the remote hosts connect to "
-            "with that role, and the server's TLS files, for ovsdb-server "
+            "with that role, a remote for administrators, and the server's TLS files, for "
+            "ovsdb-server "
             "--remote=db:DVS,DVS_Global,connections --private-key=db:DVS,SSL,private_key ...",
             runDbInit},
     Command{"snapshot-create",

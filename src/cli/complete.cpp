@@ -2,8 +2,9 @@
 // dvsctl __complete WORD...: what bash completion (completion/dvsctl) offers for the last WORD,
 // given the words before it. The grammar is each command's usage line (see Command), so a new
 // command completes without any change here. Prints one candidate a line; a single line ":files"
-// asks the shell to complete file names instead. Names come from the running daemon; when it
-// cannot be reached there are none, and no error.
+// asks the shell to complete file names instead. Network and port names come from the running
+// daemon, switch names from the management database (--db, DVS_DB or dvsd.conf, with the TLS
+// files given so far); when they cannot be reached there are none, and no error.
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -11,6 +12,8 @@
 #include <ostream>
 
 #include "cli/command.h"
+#include "cli/mgmt_args.h"
+#include "mgmt/database.h"
 #include "rpc/client.h"
 #include "util/error.h"
 
@@ -25,6 +28,9 @@ struct DaemonAt
 {
     fs::path root = "/";
     fs::path socket;
+    // The command being completed, and the management database options given so far.
+    std::string command;
+    MgmtArgs management;
 
     fs::path path(bool readOnly) const
     {
@@ -50,6 +56,48 @@ std::vector<std::string> portUuids(const DaemonAt& at, const std::string& networ
         uuids.push_back(uuid.toString());
     }
     return uuids;
+}
+
+// The options that say where the management database is and how to reach it.
+bool isManagementOption(std::string_view word)
+{
+    for (std::string_view name :
+         {"--db", "--config", "--private-key", "--certificate", "--ca-cert", "-p", "-c", "-C"}) {
+        if (word == name) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string longName(std::string_view word)
+{
+    return word == "-p"   ? "--private-key"
+           : word == "-c" ? "--certificate"
+           : word == "-C" ? "--ca-cert"
+                          : std::string(word);
+}
+
+bool isSwitchCommand(std::string_view command)
+{
+    return command.starts_with("switch-") || command.starts_with("rollout-") ||
+           command.starts_with("host-") || command == "wait";
+}
+
+std::vector<std::string> switchNames(const DaemonAt& at)
+{
+    mgmt::SessionOptions options;
+    options.remotes = managementRemotes(at.management);
+    options.tls = managementTls(at.management, options.remotes);
+    options.tables = {mgmt::db::Switch::kTable};
+    options.connectTimeout = std::chrono::seconds(3);
+    mgmt::Session session(std::move(options));
+    std::vector<std::string> names;
+    for (const auto& sw : mgmt::db::Switch::all(session.replica())) {
+        names.push_back(sw.name());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
 }
 
 std::string stripBrackets(std::string word)
@@ -100,6 +148,9 @@ std::optional<std::vector<std::string>> candidatesFor(const std::string& placeho
     try {
         if (placeholder == "NETWORK") {
             return networkNames(at);
+        }
+        if (placeholder == "SWITCH" || (placeholder == "NAME" && isSwitchCommand(at.command))) {
+            return switchNames(at);
         }
         if (placeholder == "PORT-UUID") {
             // The NETWORK positional before it names the network.
@@ -152,9 +203,19 @@ int runComplete(std::span<const std::string> args, std::ostream& out)
     }
     auto grammar = parseUsage(command->usage);
     DaemonAt at;
+    at.command = command->name;
     std::vector<std::string> positionals;
     for (std::size_t i = 1; i < before.size(); ++i) {
         const auto& word = before[i];
+        if (auto eq = word.find('='); word.starts_with("--") && eq != std::string::npos &&
+                                      isManagementOption(word.substr(0, eq))) {
+            at.management.values[word.substr(0, eq)] = word.substr(eq + 1);
+            continue;
+        }
+        if (isManagementOption(word) && i + 1 < before.size()) {
+            at.management.values[longName(word)] = before[++i];
+            continue;
+        }
         auto option = std::find_if(grammar.options.begin(), grammar.options.end(),
                                    [&](const UsageOption& o) { return o.name == word; });
         if (option != grammar.options.end() && !option->value.empty()) {

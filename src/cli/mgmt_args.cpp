@@ -48,6 +48,51 @@ std::string configuredValue(const std::filesystem::path& file, bool explicitFile
     return out;
 }
 
+std::filesystem::path configFile(const MgmtArgs& args)
+{
+    auto config = args.value("--config");
+    return config ? std::filesystem::path(*config) : std::filesystem::path(kDefaultConfig);
+}
+
+bool remoteFromConfig(const MgmtArgs& args)
+{
+    const char* env = std::getenv("DVS_DB");
+    return !args.value("--db") && (env == nullptr || *env == '\0');
+}
+
+// The short forms ovs-vsctl and ovn-nbctl take.
+std::string_view longOption(std::string_view name)
+{
+    if (name == "-p") {
+        return "--private-key";
+    }
+    if (name == "-c") {
+        return "--certificate";
+    }
+    if (name == "-C") {
+        return "--ca-cert";
+    }
+    return name;
+}
+
+// What dvsctl reads from [management] of dvsd.conf: the remote and the TLS files.
+struct ManagementConfig
+{
+    std::string remote;
+    ovsdb::TlsOptions tls;
+};
+
+// [management] of dvsd.conf; empty when the default file does not exist.
+ManagementConfig configuredManagement(const std::filesystem::path& file, bool explicitFile)
+{
+    ManagementConfig out;
+    out.remote = configuredValue(file, explicitFile, "remote");
+    out.tls.privateKey = configuredValue(file, explicitFile, "private-key");
+    out.tls.certificate = configuredValue(file, explicitFile, "certificate");
+    out.tls.caCert = configuredValue(file, explicitFile, "ca-cert");
+    return out;
+}
+
 } // namespace
 
 std::optional<std::string> MgmtArgs::value(std::string_view option) const
@@ -72,7 +117,8 @@ MgmtArgs parseMgmtArgs(std::span<const std::string> args, std::string_view usage
                        std::size_t maxPositionals)
 {
     auto takesValue = [&](std::string_view name) {
-        return name == "--db" || name == "--config" ||
+        return name == "--db" || name == "--config" || name == "--private-key" ||
+               name == "--certificate" || name == "--ca-cert" ||
                std::find(options.begin(), options.end(), name) != options.end();
     };
     auto isFlag = [&](std::string_view name) {
@@ -96,6 +142,7 @@ MgmtArgs parseMgmtArgs(std::span<const std::string> args, std::string_view usage
             name = arg.substr(0, eq);
             inlineValue = arg.substr(eq + 1);
         }
+        name = std::string(longOption(name));
         if (takesValue(name)) {
             if (inlineValue) {
                 out.values[name] = *inlineValue;
@@ -125,13 +172,13 @@ std::vector<std::string> managementRemotes(const MgmtArgs& args)
     if (const char* env = std::getenv("DVS_DB"); env != nullptr && *env != '\0') {
         return mgmt::splitRemotes(env);
     }
-    auto config = args.value("--config");
-    std::string remote = configuredValue(config ? *config : kDefaultConfig, config.has_value());
+    auto file = configFile(args);
+    std::string remote = configuredManagement(file, args.value("--config").has_value()).remote;
     if (remote.empty()) {
         raise(ErrorCode::InvalidArg,
               "no management database given: use --db REMOTE, set DVS_DB, or set remote= in "
               "the [management] group of {}",
-              config ? *config : kDefaultConfig);
+              file.string());
     }
     return mgmt::splitRemotes(remote);
 }
@@ -146,11 +193,38 @@ std::optional<std::string> managementSetting(const MgmtArgs& args, const char* k
     return value;
 }
 
+ovsdb::TlsOptions managementTls(const MgmtArgs& args, const std::vector<std::string>& remotes)
+{
+    ovsdb::TlsOptions tls{args.value("--private-key").value_or(""),
+                          args.value("--certificate").value_or(""),
+                          args.value("--ca-cert").value_or("")};
+    std::string from = "--private-key, --certificate and --ca-cert";
+    if (tls.empty() && remoteFromConfig(args)) {
+        auto file = configFile(args);
+        tls = configuredManagement(file, args.value("--config").has_value()).tls;
+        from = fmt::format("private-key, certificate and ca-cert in the [management] group of {}",
+                           file.string());
+    }
+    if (!tls.empty() && (tls.privateKey.empty() || tls.certificate.empty() || tls.caCert.empty())) {
+        raise(ErrorCode::InvalidArg, "TLS needs all three of {}", from);
+    }
+    for (const auto& remote : remotes) {
+        if (remote.starts_with("ssl:") && tls.empty()) {
+            raise(ErrorCode::InvalidArg,
+                  "the ssl: remote '{}' needs this client's private key, certificate and CA "
+                  "certificate: give --private-key FILE --certificate FILE --ca-cert FILE",
+                  remote);
+        }
+    }
+    return tls;
+}
+
 std::unique_ptr<mgmt::Session> openSession(const MgmtArgs& args,
                                            std::vector<std::string_view> tables)
 {
     mgmt::SessionOptions options;
     options.remotes = managementRemotes(args);
+    options.tls = managementTls(args, options.remotes);
     options.tables = std::move(tables);
     return std::make_unique<mgmt::Session>(std::move(options));
 }

@@ -16,7 +16,8 @@
 #include "mgmt/session.h"
 
 // What the management commands (switch-*, host-*, rollout-*, wait) share: option parsing, the
-// database remote (--db, else DVS_DB, else [management] remote of dvsd.conf) and the session.
+// database remote (--db, else DVS_DB, else [management] remote of dvsd.conf), the client's TLS
+// files for ssl: remotes, and the session.
 namespace dvs::cli {
 
 struct MgmtArgs
@@ -29,9 +30,9 @@ struct MgmtArgs
     std::optional<std::string> value(std::string_view option) const;
 };
 
-// Parses args: options taking a value (given as "--opt V" or "--opt=V"; --db and --config are
-// always accepted), flags (--json where listed), and exactly `positionals` other arguments.
-// Throws UsageError with usage otherwise.
+// Parses args: options taking a value (given as "--opt V" or "--opt=V"; --db, --config,
+// --private-key, --certificate and --ca-cert, or -p, -c and -C, are always accepted), flags (--json
+// where listed), and exactly `positionals` other arguments. Throws UsageError with usage otherwise.
 MgmtArgs parseMgmtArgs(std::span<const std::string> args, std::string_view usage,
                        std::initializer_list<std::string_view> options,
                        std::initializer_list<std::string_view> flags, std::size_t positionals);
@@ -48,6 +49,12 @@ std::vector<std::string> managementRemotes(const MgmtArgs& args);
 // A key of the [management] group of dvsd.conf (--config FILE, else /etc/dvs/dvsd.conf), or
 // nullopt. A missing default file has no keys; a file given with --config must be readable.
 std::optional<std::string> managementSetting(const MgmtArgs& args, const char* key);
+
+// The client's TLS files for ssl: remotes: --private-key, --certificate and --ca-cert (-p, -c,
+// -C), else, when the remotes come from dvsd.conf, private-key, certificate and ca-cert of its
+// [management] group. Throws Error(InvalidArg) when only some are given, or an ssl: remote has
+// none.
+ovsdb::TlsOptions managementTls(const MgmtArgs& args, const std::vector<std::string>& remotes);
 
 // A session replicating tables.
 std::unique_ptr<mgmt::Session> openSession(const MgmtArgs& args,

@@ -20,13 +20,20 @@
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: dvs-controller [--db REMOTE] [--id NAME] [--tick MS]\n"
+    "Usage: dvs-controller [--db REMOTE] [--private-key FILE --certificate FILE --ca-cert FILE]\n"
+    "                      [--id NAME] [--tick MS]\n"
     "\n"
     "Drives the rollouts of the distributed switches in the management database.\n"
     "\n"
     "  --db REMOTE   the database: unix:PATH, tcp:IP:PORT or a comma-separated list of a\n"
     "                cluster's servers (default: $DVS_DB); the controller talks to the\n"
     "                cluster's leader\n"
+    "  --private-key FILE, -p FILE\n"
+    "                this controller's private key for ssl: remotes (PEM)\n"
+    "  --certificate FILE, -c FILE\n"
+    "                its certificate, signed by the database's CA\n"
+    "  --ca-cert FILE, -C FILE\n"
+    "                the CA certificate that checks the server's\n"
     "  --id NAME     this controller's name in rollout-status and its log (default:\n"
     "                HOSTNAME:PID)\n"
     "  --tick MS     how often running rollouts are looked at without a change (default 1000)\n"
@@ -65,7 +72,16 @@ int run(int argc, char* argv[])
             std::cout << "dvs-controller " << DVS_VERSION << "\n";
             return 0;
         }
-        if ((arg == "--db" || arg == "--id" || arg == "--tick") && hasValue) {
+        if (arg == "-p") {
+            arg = "--private-key";
+        } else if (arg == "-c") {
+            arg = "--certificate";
+        } else if (arg == "-C") {
+            arg = "--ca-cert";
+        }
+        if ((arg == "--db" || arg == "--id" || arg == "--tick" || arg == "--private-key" ||
+             arg == "--certificate" || arg == "--ca-cert") &&
+            hasValue) {
             value = argv[++i];
         } else {
             std::cerr << "error: unknown or incomplete option '" << arg << "'\n" << kUsage;
@@ -73,6 +89,12 @@ int run(int argc, char* argv[])
         }
         if (arg == "--db") {
             db = value;
+        } else if (arg == "--private-key") {
+            options.tls.privateKey = value;
+        } else if (arg == "--certificate") {
+            options.tls.certificate = value;
+        } else if (arg == "--ca-cert") {
+            options.tls.caCert = value;
         } else if (arg == "--id") {
             options.id = value;
         } else {
@@ -90,6 +112,18 @@ int run(int argc, char* argv[])
         return 1;
     }
     options.remotes = dvs::mgmt::splitRemotes(db);
+    bool ssl = false;
+    for (const auto& remote : options.remotes) {
+        ssl = ssl || remote.starts_with("ssl:");
+    }
+    bool someTls = !options.tls.empty();
+    bool allTls = !options.tls.privateKey.empty() && !options.tls.certificate.empty() &&
+                  !options.tls.caCert.empty();
+    if ((ssl || someTls) && !allTls) {
+        std::cerr << "error: " << (ssl ? "ssl: remotes need" : "TLS needs all three of")
+                  << " --private-key FILE --certificate FILE --ca-cert FILE\n";
+        return 1;
+    }
     if (options.id.empty()) {
         char host[256] = {};
         gethostname(host, sizeof host - 1);

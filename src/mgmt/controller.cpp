@@ -17,6 +17,7 @@ RolloutController::RolloutController(GMainContext* context, ControllerOptions op
     ovsdb::ClientOptions client = clientOptions(options_.remotes, controllerTables());
     client.connection.backoffMin = options_.backoffMin;
     client.connection.backoffMax = options_.backoffMax;
+    client.connection.tls = options_.tls;
     // OVSDB locks are per server: on a Raft cluster every controller must talk to the leader
     // (as ovn-northd does) for one of them only to hold the lock.
     client.requireLeader = true;

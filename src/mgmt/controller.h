@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "ovsdb/client.h"
+#include "ovsdb/tls.h"
 #include "util/glib_ptr.h"
 #include "util/uuid.h"
 
@@ -19,6 +20,8 @@ namespace dvs::mgmt {
 struct ControllerOptions
 {
     std::vector<std::string> remotes;
+    // The key, certificate and CA for ssl: remotes.
+    ovsdb::TlsOptions tls;
     // Names this controller in Rollout.controller and in its notices.
     std::string id;
     // How often running rollouts are looked at without a change (deadlines, soak times).

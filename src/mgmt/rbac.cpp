@@ -90,22 +90,32 @@ void initDatabase(ovsdb::Transaction& txn, const DbInitOptions& options)
     }
     auto values = db::DVSGlobal::Values();
     bool changed = !global.has_value();
-    if (!options.hostRemote.empty()) {
+    auto addRemote = [&](const std::string& target, const std::string& role) {
         std::optional<db::Connection::View> existing;
         for (const auto& c : db::Connection::all(replica)) {
-            if (c.target() == options.hostRemote) {
+            if (c.target() == target) {
                 existing = c;
             }
         }
         if (existing) {
-            txn.update(existing->uuid(), db::Connection::Values().setRole(std::string(kHostRole)));
+            txn.update(existing->uuid(), db::Connection::Values().setRole(role));
         } else {
-            connections.push_back(txn.insert(db::Connection::Values()
-                                                 .setTarget(options.hostRemote)
-                                                 .setRole(std::string(kHostRole))));
+            connections.push_back(
+                txn.insert(db::Connection::Values().setTarget(target).setRole(role)));
             values.setConnections(connections);
             changed = true;
         }
+    };
+    if (!options.hostRemote.empty() && options.hostRemote == options.adminRemote) {
+        raise(ErrorCode::InvalidArg,
+              "the hosts' remote and the administrators' remote must differ: '{}'",
+              options.hostRemote);
+    }
+    if (!options.hostRemote.empty()) {
+        addRemote(options.hostRemote, std::string(kHostRole));
+    }
+    if (!options.adminRemote.empty()) {
+        addRemote(options.adminRemote, "");
     }
     if (tls) {
         auto sslValues = db::SSL::Values()

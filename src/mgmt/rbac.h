@@ -23,6 +23,10 @@ struct DbInitOptions
 {
     // The remote hosts connect to, e.g. "pssl:6641" (empty: none is added).
     std::string hostRemote;
+    // A remote without a role, for administrators with their own certificate (full access:
+    // ovsdb-server checks every certificate against the one CA, so it belongs on an address
+    // only administrators reach). Empty: none is added.
+    std::string adminRemote;
     // The server's TLS files (all three, or none).
     std::string privateKey;
     std::string certificate;

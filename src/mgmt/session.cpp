@@ -29,6 +29,7 @@ Session::Session(SessionOptions options)
     ovsdb::ClientOptions client = clientOptions(options_.remotes, options_.tables);
     client.connection.backoffMin = std::chrono::milliseconds(50);
     client.connection.backoffMax = std::chrono::milliseconds(1000);
+    client.connection.tls = options_.tls;
     client_ = std::make_unique<ovsdb::Client>(context_.get(), std::move(client));
     client_->start();
     auto deadline = std::chrono::steady_clock::now() + options_.connectTimeout;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ovsdb/client.h"
+#include "ovsdb/tls.h"
 #include "util/glib_ptr.h"
 
 namespace dvs::mgmt {
@@ -17,6 +18,8 @@ namespace dvs::mgmt {
 struct SessionOptions
 {
     std::vector<std::string> remotes;
+    // The client's key, certificate and CA for ssl: remotes.
+    ovsdb::TlsOptions tls;
     // Tables replicated (every column).
     std::vector<std::string_view> tables;
     // How long connecting and the first replica may take.

@@ -6,7 +6,10 @@ with the hosts' remote in role dvs-host (a Connection row), administrators on th
 - dvsd connects over ssl: with its key, certificate and the CA, and writes its own status;
 - a host's certificate may write its own status rows, but writing another host's status or a
   switch definition gets ovsdb-server's "permission error";
-- a client whose certificate the CA did not sign cannot connect.
+- a client whose certificate the CA did not sign cannot connect;
+- an administrator's certificate writes a switch definition with dvsctl over ssl: (the remote
+  without a role that db-init --admin-remote adds), its files given as options or read from
+  [management] of dvsd.conf; dvsctl with a host's certificate gets "permission error".
 
     test_tls.py DVSD DVSCTL
 """
@@ -23,6 +26,7 @@ import dvstest as t  # noqa: E402
 from dvstest import check, xmlbuild as X  # noqa: E402
 
 SSL_PORT = 6650
+ADMIN_PORT = 6651
 SWITCH = "secure"
 cases = t.Cases()
 
@@ -128,6 +132,56 @@ def a_client_without_a_signed_certificate_cannot_connect(w):
     check(p.returncode != 0, "plain tcp to the ssl port gets nothing")
 
 
+def dvsctl_from_h1(w, *args, env=None):
+    """dvsctl from h1's namespace (over the network), never through DVS_DB."""
+    env = dict(env or os.environ)
+    env.pop("DVS_DB", None)
+    return w.f.hosts["h1"].ns.run(w.f.dvsctl_binary, *args, check_rc=False, timeout=60, env=env)
+
+
+def admin_files(w, short=False):
+    key, cert = w.pki.key("admin1"), w.pki.cert("admin1")
+    if short:
+        return ["-p", key, "-c", cert, "-C", w.pki.cacert]
+    return ["--private-key", key, "--certificate", cert, "--ca-cert", w.pki.cacert]
+
+
+@cases.case
+def an_administrator_certificate_writes_a_switch_over_ssl(w):
+    f = w.f
+    admin = f"ssl:{DB_ADDRESS}:{ADMIN_PORT}"
+    path = os.path.join(f.root, "adminsw.xml")
+    with open(path, "w") as out:
+        out.write(X.network("adminsw", portgroups=[X.portgroup("web", 10)]))
+    p = dvsctl_from_h1(w, "switch-define", "--db", admin, *admin_files(w), path)
+    check(p.returncode == 0, f"switch-define over ssl: with admin1's certificate ({p.stderr.strip()})")
+    check(f.switch_row("adminsw") is not None, "the switch is in the database")
+    p = dvsctl_from_h1(w, "switch-list", "--db", admin, *admin_files(w, short=True))
+    check(p.returncode == 0 and "adminsw" in p.stdout, "switch-list with -p, -c and -C")
+    p = dvsctl_from_h1(w, "switch-list", "--db", admin)
+    check(p.returncode == 1 and "--private-key FILE --certificate FILE --ca-cert FILE" in p.stderr,
+          f"an ssl: remote without the files is refused, naming them ({p.stderr.strip()})")
+
+    # Without --db, the remote and the files come from [management] of dvsd.conf.
+    conf = os.path.join(f.root, "admin-dvsd.conf")
+    key, cert = w.pki.key("admin1"), w.pki.cert("admin1")
+    with open(conf, "w") as out:
+        out.write(f"[management]\nremote={admin}\nprivate-key={key}\ncertificate={cert}\n"
+                  f"ca-cert={w.pki.cacert}\n")
+    p = dvsctl_from_h1(w, "switch-update", "--config", conf, "adminsw", "add-last", "portgroup",
+                       X.portgroup("db", 20))
+    check(p.returncode == 0, f"switch-update with dvsd.conf's remote and files ({p.stderr.strip()})")
+    check(f.generation("adminsw") == 2, "generation 2 written over ssl:")
+
+    # A host's certificate on the hosts' remote: ovsdb-server refuses the write.
+    p = dvsctl_from_h1(w, "switch-undefine", "--db", ssl_remote(), "--private-key",
+                       w.pki.key("h1"), "--certificate", w.pki.cert("h1"), "--ca-cert",
+                       w.pki.cacert, "adminsw")
+    check(p.returncode == 1 and "permission error" in p.stderr,
+          f"switch-undefine with h1's certificate: permission error ({p.stderr.strip()[:200]})")
+    check(f.switch_row("adminsw") is not None, "the switch is still there")
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -141,7 +195,7 @@ def main():
     try:
         w.pki = Pki(os.path.join(root, "pki"))
         server_key, server_cert = w.pki.sign("dvs-db")
-        for h in ("h1", "h2"):
+        for h in ("h1", "h2", "admin1"):
             w.pki.sign(h)
         # ovsdb-server takes its TLS files and the hosts' remote (with its role) from the
         # database, as OVN's southbound does; dvsctl db-init writes them.
@@ -153,10 +207,13 @@ def main():
             w.f = f
             # The administrator, on the unix socket: the hosts' remote with its role, the
             # server's TLS files, and a switch.
-            f.dvsctl("db-init", "--host-remote", f"pssl:{SSL_PORT}", "--private-key", server_key,
-                     "--certificate", server_cert, "--ca-cert", w.pki.cacert)
-            t.wait_for(lambda: f.db_ns.run("ss", "-ltn", check_rc=False).stdout.find(
-                f":{SSL_PORT} ") >= 0, 30, "ovsdb-server to listen on the hosts' ssl port")
+            f.dvsctl("db-init", "--host-remote", f"pssl:{SSL_PORT}",
+                     "--admin-remote", f"pssl:{ADMIN_PORT}:{DB_ADDRESS}",
+                     "--server-private-key", server_key, "--server-certificate", server_cert,
+                     "--server-ca-cert", w.pki.cacert)
+            t.wait_for(lambda: all(f.db_ns.run("ss", "-ltn", check_rc=False).stdout.find(
+                f":{port} ") >= 0 for port in (SSL_PORT, ADMIN_PORT)), 30,
+                "ovsdb-server to listen on the hosts' and the administrators' ssl ports")
             f.define_switch(X.network(SWITCH, portgroups=[X.portgroup("web", 10)]), SWITCH)
             host = f.add_host("h1", start=False)
             # dvsd reads its TLS files under its --root, as every path of dvsd.conf.

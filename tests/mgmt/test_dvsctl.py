@@ -176,6 +176,30 @@ def remote_sources(w):
 
 
 @cases.case
+def switch_names_complete(w):
+    """Bash completion offers the switch names of the management database."""
+    dvsctl, remote = w["dvsctl"], w["remote"]
+    env = {k: v for k, v in os.environ.items() if k != "DVS_DB"}
+    words = run(dvsctl, "__complete", "switch-status", "--db", remote, "", env=env).stdout.split()
+    check(words == ["sw"], f"switch-status NAME completes from --db: {words}")
+    words = run(dvsctl, "__complete", "host-add", f"--db={remote}", "s", env=env).stdout.split()
+    check(words == ["sw"], f"host-add SWITCH completes: {words}")
+    words = run(dvsctl, "__complete", "rollout-status", "x", env=env | {"DVS_DB": remote}).stdout
+    check(words.split() == [], "a prefix nothing matches offers nothing")
+    words = run(dvsctl, "__complete", "wait", "", env=env | {"DVS_DB": remote}).stdout.split()
+    check(words == ["sw"], f"wait NAME completes from DVS_DB: {words}")
+    conf = os.path.join(w["dir"], "complete.conf")
+    with open(conf, "w") as f:
+        f.write(f"[management]\nremote={remote}\n")
+    words = run(dvsctl, "__complete", "switch-dumpxml", "--config", conf, "", env=env).stdout
+    check(words.split() == ["sw"], f"and from [management] remote of dvsd.conf: {words}")
+    p = run(dvsctl, "__complete", "switch-status", "--config", os.path.join(w["dir"], "none"), "",
+            env=env, check_rc=False)
+    check(p.returncode == 0 and p.stdout == "" and p.stderr == "",
+          f"no database: nothing offered, no error ({p.returncode} {p.stderr.strip()})")
+
+
+@cases.case
 def undefine(w):
     ctl = w["ctl"]
     check("Switch sw has been undefined" in ctl.out("switch-undefine", "sw"), "switch-undefine")
@@ -206,6 +230,30 @@ def concurrent_admins_on_a_cluster(w):
     xml = ctl.out("switch-dumpxml", "sw")
     check(all(f"<portgroup name='pg{i}'>" in xml for i in range(8)), "no change was lost")
     check(generation(ctl) == 9, "each change is one generation")
+
+    # Host-adds racing each other (each host twice) and a switch change, on all three servers:
+    # each host gets in once, the duplicates are told so in words, and the change is kept.
+    procs = []
+    for i in range(6):
+        rotated = ",".join(remotes[i % 3:] + remotes[:i % 3])
+        procs.append(subprocess.Popen(
+            [w["dvsctl"], "host-add", "--db", rotated, "sw", f"h{i % 3}", "--uplink", "e1,e2"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    procs.append(subprocess.Popen(
+        [w["dvsctl"], "switch-update", "--db", remotes[1], "sw", "delete", "portgroup",
+         "<portgroup name='pg0'/>"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    errors = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        if p.returncode != 0:
+            errors.append(err.strip())
+    check(len(errors) == 3 and all("is already a member of switch 'sw'" in e for e in errors),
+          f"the three duplicate host-adds are refused in words: {errors}")
+    check(not any("constraint violation" in e for e in errors), "never a constraint violation")
+    members = sorted(r["host"] for r in select(remotes[0], "Member", "host"))
+    check(members == ["h0", "h1", "h2"], f"each host is a member once: {members}")
+    check("<portgroup name='pg0'>" not in ctl.out("switch-dumpxml", "sw"),
+          "the switch change racing them is kept")
 
 
 def select(remote, table, *columns):
@@ -327,8 +375,28 @@ def db_init(w):
     conns = select(remote, "Connection", "target", "role")
     check(conns == [{"target": f"ptcp:{port}:127.0.0.1", "role": "dvs-host"}],
           "the host remote carries the role")
-    err = failing(ctl, "db-init", "--private-key", "/nonexistent")
+    err = failing(ctl, "db-init", "--server-private-key", "/nonexistent")
     check("TLS needs" in err, "TLS needs all three files")
+
+    # The administrators' remote: no role, so full access.
+    admin_port = free_tcp_port()
+    out = ctl.out("db-init", "--admin-remote", f"ptcp:{admin_port}:127.0.0.1")
+    check("no role" in out, f"db-init says the administrators' remote has no role: {out}")
+    conns = {c["target"]: c["role"] for c in select(remote, "Connection", "target", "role")}
+    check(conns == {f"ptcp:{port}:127.0.0.1": "dvs-host", f"ptcp:{admin_port}:127.0.0.1": ""},
+          f"the administrators' remote has no role: {conns}")
+    wait_for(tcp_accepts("127.0.0.1", admin_port),
+             what="ovsdb-server to listen on the administrators' remote")
+    err = failing(ctl, "db-init", "--host-remote", f"ptcp:{port}:127.0.0.1", "--admin-remote",
+                  f"ptcp:{port}:127.0.0.1")
+    check("must differ" in err, "one remote cannot be both")
+
+    # The client's TLS files: all three for an ssl: remote (fabric-tls connects with them).
+    err = failing(ctl, "switch-list", "--db", "ssl:127.0.0.1:1")
+    check("--private-key FILE --certificate FILE --ca-cert FILE" in err,
+          f"an ssl: remote without the client's files names them: {err.strip()}")
+    err = failing(ctl, "switch-list", "-p", "/nonexistent")
+    check("TLS needs all three" in err, f"one file alone is refused: {err.strip()}")
 
 
 def main():

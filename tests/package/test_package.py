@@ -27,12 +27,15 @@ SHIPPED = [
     "./etc/libvirt/hooks/network.d/libvirt-dvs",
     "./usr/share/libvirt-dvs/schemas/network.rng",
     "./usr/share/libvirt-dvs/schemas/dvsctl-status.json",
+    "./usr/share/libvirt-dvs/schemas/dvsctl-switch-status.json",
+    "./usr/sbin/dvs-controller",
+    "./usr/share/man/man8/dvs-controller.8.gz",
     "./usr/share/man/man8/dvsd.8.gz",
     "./usr/share/man/man8/dvsctl.8.gz",
     "./usr/share/man/man5/dvsd.conf.5.gz",
     "./usr/share/bash-completion/completions/dvsctl",
 ]
-UNITS = ["dvsd.service", "dvsd.socket", "dvsd-ro.socket"]
+UNITS = ["dvsd.service", "dvsd.socket", "dvsd-ro.socket", "dvs-controller.service"]
 
 
 def skip(reason):
@@ -108,9 +111,9 @@ echo "== versions"
 in_root dvsd --version
 in_root dvsctl --version
 echo "== units"
-ls "$root/lib/systemd/system/" | grep '^dvsd' || true
+ls "$root/lib/systemd/system/" | grep -E '^(dvsd|dvs-controller)' || true
 echo "== enabled"
-ls "$root/etc/systemd/system/"*.wants 2>/dev/null | grep dvsd || echo none
+ls "$root/etc/systemd/system/"*.wants 2>/dev/null | grep -E 'dvsd|dvs-controller' || echo none
 echo "== hook"
 printf '<hookData><network><name>other</name></network></hookData>' |
     in_root /etc/libvirt/hooks/network.d/libvirt-dvs other start begin - && echo "hook exit 0"
