@@ -97,8 +97,7 @@ TEST_CASE("nat address and port ranges, routed and isolated networks, open netwo
 
 TEST_CASE("the table is created, compared and replaced atomically, and other tables survive")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     auto def = network(kDefault);

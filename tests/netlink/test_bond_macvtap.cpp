@@ -51,8 +51,7 @@ void note(const std::string& text)
 
 TEST_CASE("macvtap devices are created in every mode and removed")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -123,8 +122,7 @@ TEST_CASE("macvtap devices are created in every mode and removed")
 
 TEST_CASE("a macvtap device on a missing lower device is refused before the kernel")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -137,8 +135,7 @@ TEST_CASE("a macvtap device on a missing lower device is refused before the kern
 
 TEST_CASE("Linux bonds are created from members and removed")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -204,8 +201,7 @@ TEST_CASE("Linux bonds are created from members and removed")
 
 TEST_CASE("bond settings are checked and a missing member leaves no bond")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;

@@ -18,8 +18,7 @@ using dvs::test::thrownError;
 
 TEST_CASE("a bridge is created with its MAC, STP, forward delay and MTU, and removed")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -76,8 +75,7 @@ TEST_CASE("a bridge is created with its MAC, STP, forward delay and MTU, and rem
 
 TEST_CASE("addresses are added to a device and listed")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -99,8 +97,7 @@ TEST_CASE("addresses are added to a device and listed")
 
 TEST_CASE("static routes go through a gateway on a device")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;

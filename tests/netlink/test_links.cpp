@@ -19,8 +19,7 @@ using dvs::test::thrownError;
 
 TEST_CASE("links are looked up by name and by index")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -53,8 +52,7 @@ TEST_CASE("links are looked up by name and by index")
 
 TEST_CASE("a missing device is a clear error")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -78,8 +76,7 @@ TEST_CASE("a missing device is a clear error")
 
 TEST_CASE("MTU is set and refused with the kernel's reason")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -100,8 +97,7 @@ TEST_CASE("MTU is set and refused with the kernel's reason")
 
 TEST_CASE("devices go up and down; carrier follows the peer")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -130,8 +126,7 @@ TEST_CASE("devices go up and down; carrier follows the peer")
 
 TEST_CASE("the MAC address is set")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -152,8 +147,7 @@ TEST_CASE("the MAC address is set")
 
 TEST_CASE("devices are enslaved to a bridge and released")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -185,8 +179,7 @@ TEST_CASE("devices are enslaved to a bridge and released")
 
 TEST_CASE("tap devices are seen with their kind and carrier")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -203,8 +196,7 @@ TEST_CASE("tap devices are seen with their kind and carrier")
 
 TEST_CASE("only bonds and macvtap devices are removed by their remove calls")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -223,8 +215,7 @@ TEST_CASE("only bonds and macvtap devices are removed by their remove calls")
 
 TEST_CASE("a request without CAP_NET_ADMIN is refused with the kernel's reason")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;

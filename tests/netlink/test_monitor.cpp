@@ -42,8 +42,7 @@ bool seen(const std::vector<LinkEvent>& events, LinkEvent::Type type, const std:
 
 TEST_CASE("the monitor starts with the namespace's devices")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -63,8 +62,7 @@ TEST_CASE("the monitor starts with the namespace's devices")
 
 TEST_CASE("carrier and operstate changes arrive as events on the main loop")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -111,8 +109,7 @@ TEST_CASE("carrier and operstate changes arrive as events on the main loop")
 
 TEST_CASE("devices appearing and disappearing arrive as events")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     Connection nl;
@@ -159,8 +156,7 @@ TEST_CASE("devices appearing and disappearing arrive as events")
 
 TEST_CASE("exceptions from the callback go to the error handler, not through GLib")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     dvs::test::MainContext context;
@@ -193,8 +189,7 @@ TEST_CASE("exceptions from the callback go to the error handler, not through GLi
 
 TEST_CASE("a callback may destroy the monitor")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     dvs::test::MainContext context;
@@ -225,8 +220,7 @@ TEST_CASE("a callback may destroy the monitor")
 
 TEST_CASE("notifications the kernel dropped are recovered from a fresh device list")
 {
-    if (auto why = dvs::test::enterFreshNetworkNamespace()) {
-        dvs::test::skip(*why);
+    if (!dvs::test::enterFreshNetworkNamespaceOrSkip()) {
         return;
     }
     dvs::test::createVethPair("dvs-a", "dvs-b");

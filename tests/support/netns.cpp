@@ -15,6 +15,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "test_support.h"
+
 namespace dvs::test {
 
 std::optional<std::string> enterFreshNetworkNamespace()
@@ -24,6 +26,15 @@ std::optional<std::string> enterFreshNetworkNamespace()
                std::strerror(errno) + "); these tests need root or CAP_NET_ADMIN";
     }
     return std::nullopt;
+}
+
+bool enterFreshNetworkNamespaceOrSkip()
+{
+    if (auto why = enterFreshNetworkNamespace()) {
+        skip(*why);
+        return false;
+    }
+    return true;
 }
 
 ScopedNetworkNamespace::ScopedNetworkNamespace()

@@ -18,6 +18,9 @@ namespace dvs::test {
 // Moves the calling thread into a new, empty network namespace. Returns why it could not (no
 // root or CAP_NET_ADMIN), or nullopt on success. Sockets opened before keep their namespace.
 std::optional<std::string> enterFreshNetworkNamespace();
+// Same, but when it cannot, marks the test skipped (skip()) saying why and returns false: the
+// caller returns then.
+bool enterFreshNetworkNamespaceOrSkip();
 
 // Moves the calling thread into a new, empty network namespace for the object's lifetime and
 // back into the one it came from afterwards. Processes started meanwhile (ovs-vswitchd) stay in
