@@ -5,9 +5,8 @@
 
 #include <glib.h>
 
-#include "ovsdb/json_parser.h"
+#include "ovsdb/replica_cache.h"
 #include "ovsdb/server_db.h"
-#include "util/file.h"
 
 namespace dvs::ovsdb {
 
@@ -17,11 +16,6 @@ namespace {
 constexpr std::string_view kServerMonitor = "dvs-server";
 
 const char* const kZeroTxnId = "00000000-0000-0000-0000-000000000000";
-
-// The version of the replica cache file's layout.
-constexpr int kCacheFormat = 1;
-// A replica cache file larger than this is not read.
-constexpr std::size_t kMaxCacheSize = std::size_t{1} << 30;
 
 } // namespace
 
@@ -453,39 +447,19 @@ void Client::onNotification(const std::string& method, Json&& params)
 
 void Client::loadCache()
 {
-    const auto& path = options_.replicaCache;
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec) || !lastTxnId_.empty()) {
+    if (!lastTxnId_.empty()) {
         return;
     }
     try {
-        Json cache = parseJson(util::readFile(path, kMaxCacheSize));
-        auto field = [&](const char* name) -> Json& {
-            auto it = cache.find(name);
-            if (it == cache.end()) {
-                raise(ErrorCode::InternalError, "it has no '{}'", name);
-            }
-            return *it;
-        };
-        if (!cache.is_object() || field("format") != kCacheFormat) {
-            raise(ErrorCode::InternalError, "it is not a replica cache of format {}", kCacheFormat);
+        if (auto txnId = loadReplicaCache(
+                options_.replicaCache, {options_.database, schemaVersion_, columns_}, replica_)) {
+            lastTxnId_ = std::move(*txnId);
+            savedTxnId_ = lastTxnId_;
+            ++stats_.cacheLoads;
         }
-        if (field("database") != options_.database || field("schema-version") != schemaVersion_ ||
-            field("columns") != Json(columns_)) {
-            return; // another database, schema or column set: start over
-        }
-        const Json& txnId = field("txn-id");
-        if (!txnId.is_string() || !util::Uuid::parse(txnId.get<std::string>()) ||
-            txnId == kZeroTxnId) {
-            raise(ErrorCode::InternalError, "its transaction id is not valid");
-        }
-        replica_.applySnapshot(UpdateFormat::Update2, std::move(field("tables")));
-        lastTxnId_ = txnId.get<std::string>();
-        savedTxnId_ = lastTxnId_;
-        ++stats_.cacheLoads;
     } catch (const std::exception& e) {
-        options_.notices.warning("Ignoring the OVSDB replica cache '{}': {}", path.string(),
-                                 e.what());
+        options_.notices.warning("Ignoring the OVSDB replica cache '{}': {}",
+                                 options_.replicaCache.string(), e.what());
         replica_.clear();
         lastTxnId_.clear();
     }
@@ -518,34 +492,7 @@ void Client::saveCache()
         return;
     }
     try {
-        // Written by hand rather than as one JSON value: no copy of the replica is made. Table,
-        // column and uuid texts need no escaping.
-        std::string text =
-            fmt::format(R"({{"format":{},"database":{},"schema-version":{},)"
-                        R"("columns":{},"txn-id":"{}","tables":{{)",
-                        kCacheFormat, Json(options_.database).dump(), Json(schemaVersion_).dump(),
-                        Json(columns_).dump(), lastTxnId_);
-        const char* tableSep = "";
-        for (const auto& [table, columns] : columns_) {
-            fmt::format_to(std::back_inserter(text), R"({}"{}":{{)", tableSep, table);
-            tableSep = ",";
-            const char* rowSep = "";
-            for (const auto& [uuid, row] : replica_.rows(table)) {
-                fmt::format_to(std::back_inserter(text), R"({}"{}":{{"initial":{{)", rowSep,
-                               uuid.toString());
-                rowSep = ",";
-                const char* colSep = "";
-                for (const auto& [name, value] : row.columns()) {
-                    fmt::format_to(std::back_inserter(text), R"({}"{}":)", colSep, name);
-                    colSep = ",";
-                    text += value.dump();
-                }
-                text += "}}";
-            }
-            text += "}";
-        }
-        text += "}}";
-        util::writeFileAtomic(path, text, 0600);
+        saveReplicaCache(path, {options_.database, schemaVersion_, columns_}, replica_, lastTxnId_);
         savedTxnId_ = lastTxnId_;
         ++stats_.cacheSaves;
     } catch (const std::exception& e) {
