@@ -101,6 +101,14 @@ Connection::Connection(GMainContext* context, ConnectionOptions options)
     if (options_.remotes.empty()) {
         raise(ErrorCode::InvalidArg, "No OVSDB remote is configured.");
     }
+    if (options_.shuffleRemotes) {
+        auto& list = options_.remotes;
+        for (std::size_t i = list.size() - 1; i > 0; --i) {
+            std::swap(
+                list[i],
+                list[static_cast<std::size_t>(g_random_int_range(0, static_cast<gint32>(i) + 1))]);
+        }
+    }
     for (const auto& text : options_.remotes) {
         remotes_.push_back(Remote::parse(text));
         if (remotes_.back().kind == Remote::Kind::Ssl &&

@@ -45,6 +45,10 @@ struct ConnectionOptions
 {
     // Tried in turn, one per connection attempt.
     std::vector<std::string> remotes;
+    // Try the remotes in a random order (fixed for the connection's life), as the OVS IDL does,
+    // so that many clients given one list spread over a cluster's servers instead of all using
+    // the first one (and all losing their session when that one fails).
+    bool shuffleRemotes = false;
     // The key, certificate and CA of ssl: remotes.
     TlsOptions tls;
     // Largest JSON text accepted from the server; a bigger one resets the connection.

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // The JSON-RPC session against a real ovsdb-server.
+#include <set>
+
 #include <catch2/catch.hpp>
 
 #include "ovs_sandbox.h"
@@ -101,6 +103,25 @@ TEST_CASE("remotes are parsed as ovs-vsctl spells them", "[connection]")
     CHECK_THROWS_AS(Remote::parse("ssl:1.2.3.4"), dvs::Error);
     CHECK_THROWS_AS(Remote::parse("pssl:6640"), dvs::Error);
     CHECK_THROWS_AS(Remote::parse("unix:"), dvs::Error);
+}
+
+TEST_CASE("shuffled remotes spread clients over a cluster's servers", "[connection]")
+{
+    // Before the first attempt, remote() names the last remote of the order in use.
+    auto lastOf = [](bool shuffle) {
+        ConnectionOptions options;
+        options.remotes = {"unix:/a", "unix:/b", "unix:/c"};
+        options.shuffleRemotes = shuffle;
+        return Connection(nullptr, options).remote();
+    };
+    std::set<std::string> fixed;
+    std::set<std::string> shuffled;
+    for (int i = 0; i < 64; ++i) {
+        fixed.insert(lastOf(false));
+        shuffled.insert(lastOf(true));
+    }
+    CHECK(fixed == std::set<std::string>{"unix:/c"});
+    CHECK(shuffled == std::set<std::string>{"unix:/a", "unix:/b", "unix:/c"});
 }
 
 TEST_CASE("the server's echo is answered and idle tcp sessions are probed", "[connection]")
