@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
 
 #include "mgmt/switches.h"
 
@@ -10,16 +11,42 @@ namespace dvs::mgmt {
 
 namespace {
 
-std::optional<db::MemberStatus::View> statusOf(const ovsdb::Replica& replica, std::string_view host,
-                                               std::string_view sw)
+// The status rows of a switch's hosts, read once for all its members (looking them up member by
+// member reads N rows N times: seconds for a fleet of a thousand hosts, on every update).
+class StatusIndex
 {
-    for (const auto& row : db::MemberStatus::all(replica)) {
-        if (row.host() == host && row.switchColumn() == sw) {
-            return row;
+public:
+    StatusIndex(const ovsdb::Replica& replica, std::string_view sw)
+    {
+        for (const auto& row : db::MemberStatus::all(replica)) {
+            if (row.switchColumn() == sw) {
+                members_.emplace(row.host(), row);
+            }
+        }
+        for (const auto& row : db::HostStatus::all(replica)) {
+            hosts_.emplace(row.name(), row);
         }
     }
-    return std::nullopt;
-}
+
+    std::optional<db::MemberStatus::View> member(const std::string& host) const
+    {
+        auto it = members_.find(host);
+        return it == members_.end() ? std::nullopt : std::optional(it->second);
+    }
+    std::optional<db::HostStatus::View> host(const std::string& host) const
+    {
+        auto it = hosts_.find(host);
+        return it == hosts_.end() ? std::nullopt : std::optional(it->second);
+    }
+
+private:
+    std::map<std::string, db::MemberStatus::View> members_;
+    std::map<std::string, db::HostStatus::View> hosts_;
+};
+
+MemberProgress progressOf(const StatusIndex& index, const db::Switch::View& sw,
+                          const db::Member::View& member, std::optional<std::int64_t> generation,
+                          std::int64_t now);
 
 std::string utc(std::int64_t ms)
 {
@@ -61,11 +88,20 @@ MemberProgress memberProgress(const ovsdb::Replica& replica, const db::Switch::V
                               const db::Member::View& member,
                               std::optional<std::int64_t> generation, std::int64_t now)
 {
+    return progressOf(StatusIndex(replica, sw.name()), sw, member, generation, now);
+}
+
+namespace {
+
+MemberProgress progressOf(const StatusIndex& index, const db::Switch::View& sw,
+                          const db::Member::View& member, std::optional<std::int64_t> generation,
+                          std::int64_t now)
+{
     MemberProgress p;
     p.host = member.host();
     p.desired = generation.value_or(desiredGeneration(sw, member));
-    auto status = statusOf(replica, p.host, sw.name());
-    auto host = db::HostStatus::findByName(replica, p.host);
+    auto status = index.member(p.host);
+    auto host = index.host(p.host);
     if (host) {
         p.lastSeen = host->lastSeen();
     }
@@ -103,13 +139,16 @@ MemberProgress memberProgress(const ovsdb::Replica& replica, const db::Switch::V
     return p;
 }
 
+} // namespace
+
 std::vector<MemberProgress> switchProgress(const ovsdb::Replica& replica,
                                            const db::Switch::View& sw,
                                            std::optional<std::int64_t> generation, std::int64_t now)
 {
     std::vector<MemberProgress> out;
+    const StatusIndex index(replica, sw.name());
     for (const auto& member : membersOf(replica, sw.uuid())) {
-        out.push_back(memberProgress(replica, sw, member, generation, now));
+        out.push_back(progressOf(index, sw, member, generation, now));
     }
     return out;
 }
