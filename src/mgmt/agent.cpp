@@ -58,12 +58,14 @@ HostAgent::HostAgent(GMainContext* context, driver::NetworkDriver& driver, Agent
     ovsdb::ClientOptions client;
     client.database = std::string(kDatabase);
     client.connection.remotes = options_.remotes;
+    client.connection.shuffleRemotes = true;
     client.connection.backoffMin = options_.backoffMin;
     client.connection.backoffMax = options_.backoffMax;
     client.connection.probeInterval = options_.probeInterval;
     client.connection.probeUnix = true;
     client.connection.tls = {options_.privateKey, options_.certificate, options_.caCert};
     // A host reads only its own membership and its switches; it writes only its status.
+    // Its own status rows are not monitored either (agent_status.cpp).
     client.monitor[std::string(db::Member::kTable)] = {};
     client.monitor[std::string(db::Switch::kTable)] = {std::string(db::Switch::Col::kName),
                                                        std::string(db::Switch::Col::kNetworkUuid),
@@ -72,14 +74,8 @@ HostAgent::HostAgent(GMainContext* context, driver::NetworkDriver& driver, Agent
         std::string(db::SwitchGeneration::Col::kSwitch),
         std::string(db::SwitchGeneration::Col::kGeneration),
         std::string(db::SwitchGeneration::Col::kDefinition)};
-    client.monitor[std::string(db::HostStatus::kTable)] = {};
-    client.monitor[std::string(db::MemberStatus::kTable)] = {};
     client.conditions[std::string(db::Member::kTable)] =
         Json::array({Json::array({db::Member::Col::kHost, "==", options_.host})});
-    client.conditions[std::string(db::HostStatus::kTable)] =
-        Json::array({Json::array({db::HostStatus::Col::kName, "==", options_.host})});
-    client.conditions[std::string(db::MemberStatus::kTable)] =
-        Json::array({Json::array({db::MemberStatus::Col::kHost, "==", options_.host})});
     client.conditions[std::string(db::Switch::kTable)] = anyOf("_uuid", {});
     client.conditions[std::string(db::SwitchGeneration::kTable)] =
         anyOf(db::SwitchGeneration::Col::kSwitch, {});
@@ -148,13 +144,11 @@ void HostAgent::onClientState(ovsdb::ClientState state, const Error* error)
         }
         cutOffSince_.reset();
         heartbeatDue_ = true;
-        // The new session's replica is the reference for which status rows exist.
-        statusRows_.clear();
-        hostStatusRow_.reset();
-        if (options_.heartbeatInterval.count() > 0) {
-            addTimeout(heartbeatSource_, context_, options_.heartbeatInterval,
-                       &HostAgent::onHeartbeat, this);
-        }
+        // The status rows are read again: they may have changed while the host was away.
+        ++session_;
+        own_.reset();
+        ownReading_ = false;
+        armHeartbeat();
         scheduleReconcile();
         return;
     }
@@ -167,6 +161,9 @@ void HostAgent::onClientState(ovsdb::ClientState state, const Error* error)
         }
         heartbeatSource_.reset();
         statusInFlight_ = false;
+        ++session_;
+        own_.reset();
+        ownReading_ = false;
     }
 }
 
@@ -192,12 +189,26 @@ gboolean HostAgent::onReconcile(gpointer data) noexcept
     return G_SOURCE_REMOVE;
 }
 
+void HostAgent::armHeartbeat()
+{
+    if (options_.heartbeatInterval.count() <= 0) {
+        return;
+    }
+    // Between 80 and 100 % of the interval, drawn each time: hosts that connected together (a
+    // fleet started at once, or back after their server died) do not write in step.
+    auto interval = options_.heartbeatInterval.count();
+    auto delay = interval - static_cast<std::int64_t>(g_random_double() * 0.2 * interval);
+    addTimeout(heartbeatSource_, context_, std::chrono::milliseconds(delay),
+               &HostAgent::onHeartbeat, this);
+}
+
 gboolean HostAgent::onHeartbeat(gpointer data) noexcept
 {
     auto* self = static_cast<HostAgent*>(data);
     self->heartbeatDue_ = true;
     self->writeStatus();
-    return G_SOURCE_CONTINUE;
+    self->armHeartbeat();
+    return G_SOURCE_REMOVE;
 }
 
 gboolean HostAgent::onRetry(gpointer data) noexcept
@@ -330,7 +341,7 @@ void HostAgent::reconcileMember(const util::Uuid& memberUuid, std::set<std::stri
     };
     std::string xml;
     try {
-        xml = composeMemberNetwork(row->definition(), name, sw->networkUuid(), member->uplink());
+        xml = composed(name, row->definition(), sw->networkUuid(), member->uplink());
     } catch (const Error& e) {
         if (failedXml_[name] != row->definition()) {
             fail(e, row->definition());
@@ -425,6 +436,8 @@ void HostAgent::teardownDeparted(const std::set<std::string>& wanted)
                 members_.erase(name);
                 appliedXml_.erase(name);
                 failedXml_.erase(name);
+                composed_.erase(name);
+                uplinks_.erase(name);
                 recordApplied(name, 0);
                 if (networksChanged_) {
                     networksChanged_();
@@ -478,13 +491,7 @@ void HostAgent::observeNetwork(MemberState& state)
         }
     }
     if (auto it = appliedXml_.find(state.switchName); it != appliedXml_.end()) {
-        try {
-            auto def = conf::NetworkDef::parseString(it->second);
-            if (def.dvs && def.dvs->uplink) {
-                uplinks = def.dvs->uplink->interfaces;
-            }
-        } catch (const Error&) {
-        }
+        uplinks = uplinksOf(state.switchName, it->second);
     }
     for (const auto& nic : uplinks) {
         std::string operstate = "missing";
@@ -497,6 +504,39 @@ void HostAgent::observeNetwork(MemberState& state)
         }
         state.uplinkState[nic] = operstate;
     }
+}
+
+const std::string& HostAgent::composed(const std::string& name, const std::string& definition,
+                                       const std::string& networkUuid,
+                                       const std::vector<std::string>& uplink)
+{
+    auto it = composed_.find(name);
+    if (it != composed_.end() && it->second.definition == definition &&
+        it->second.networkUuid == networkUuid && it->second.uplink == uplink) {
+        return it->second.xml;
+    }
+    auto xml = composeMemberNetwork(definition, name, networkUuid, uplink); // may throw
+    auto& entry = composed_[name];
+    entry = Composition{definition, networkUuid, uplink, std::move(xml)};
+    return entry.xml;
+}
+
+const std::vector<std::string>& HostAgent::uplinksOf(const std::string& name,
+                                                     const std::string& xml)
+{
+    auto& entry = uplinks_[name];
+    if (entry.first != xml) {
+        entry.first = xml;
+        entry.second.clear();
+        try {
+            auto def = conf::NetworkDef::parseString(xml);
+            if (def.dvs && def.dvs->uplink) {
+                entry.second = def.dvs->uplink->interfaces;
+            }
+        } catch (const Error&) {
+        }
+    }
+    return entry.second;
 }
 
 std::string HostAgent::describe(const std::string& network) const

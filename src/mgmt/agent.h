@@ -137,8 +137,28 @@ public:
     ovsdb::Client& client() noexcept { return *client_; }
 
 private:
+    struct OwnHostRow
+    {
+        util::Uuid uuid;
+        std::string agentVersion;
+        std::int64_t connectedAt = 0;
+        std::int64_t heartbeatInterval = 0;
+        bool disconnected = false;
+    };
+    struct OwnRows
+    {
+        std::optional<OwnHostRow> host;
+        std::map<std::string, std::pair<util::Uuid, MemberState>> members;
+    };
+
     void onClientState(ovsdb::ClientState state, const Error* error);
     void scheduleReconcile();
+    void armHeartbeat();
+    // composeMemberNetwork, remembered per switch while its inputs stay the same.
+    const std::string& composed(const std::string& name, const std::string& definition,
+                                const std::string& networkUuid,
+                                const std::vector<std::string>& uplink);
+    const std::vector<std::string>& uplinksOf(const std::string& name, const std::string& xml);
     static gboolean onReconcile(gpointer self) noexcept;
     static gboolean onHeartbeat(gpointer self) noexcept;
     static gboolean onRetry(gpointer self) noexcept;
@@ -151,6 +171,8 @@ private:
     void recordApplied(const std::string& switchName, std::int64_t generation);
     std::optional<std::int64_t> loadApplied(const std::string& switchName) const;
     void writeStatus();
+    void readOwnRows();
+    OwnRows ownRowsFrom(const ovsdb::Json& reply) const;
     void armRetry();
     void armRemoveCheck();
     void notice(std::string text);
@@ -166,12 +188,22 @@ private:
     // costs no driver call, and a failure is retried only on a change or by the retry timer.
     std::map<std::string, std::string> appliedXml_;
     std::map<std::string, std::string> failedXml_;
-    // Member_Status rows this agent inserted, by switch, until the replica shows them.
-    std::map<std::string, util::Uuid> statusRows_;
-    std::optional<util::Uuid> hostStatusRow_;
-    // The rows the status transaction being built inserts.
-    std::map<std::string, ovsdb::Ref> insertRefs_;
-    std::optional<ovsdb::Ref> hostInsertRef_;
+    // Per switch: the last composition and its inputs, and the uplink NICs of an applied XML.
+    struct Composition
+    {
+        std::string definition;
+        std::string networkUuid;
+        std::vector<std::string> uplink;
+        std::string xml;
+    };
+    std::map<std::string, Composition> composed_;
+    std::map<std::string, std::pair<std::string, std::vector<std::string>>> uplinks_;
+    // This host's status rows as read at the start of the session, then as written: the
+    // Host_Status row, and per switch the Member_Status row and what it says. Not monitored
+    // (agent_status.cpp says why); nullopt until read.
+    std::optional<OwnRows> own_;
+    bool ownReading_ = false;
+    std::uint64_t session_ = 0; // counts the sessions, so that late answers are recognised
     std::optional<std::int64_t> connectedAt_;
     std::optional<std::int64_t> cutOffSince_;
     bool heartbeatDue_ = false;
