@@ -19,9 +19,21 @@ const char* const kZeroTxnId = "00000000-0000-0000-0000-000000000000";
 
 } // namespace
 
+namespace {
+
+// A server the client leaves (not in its cluster, not the leader) answers before it is left:
+// only a session that becomes ready resets the reconnection delays.
+ConnectionOptions connectionOptions(ConnectionOptions options)
+{
+    options.backoffResetOnMessage = false;
+    return options;
+}
+
+} // namespace
+
 Client::Client(GMainContext* context, ClientOptions options)
     : context_(context), options_(std::move(options)),
-      connection_(std::make_unique<Connection>(context, options_.connection)),
+      connection_(std::make_unique<Connection>(context, connectionOptions(options_.connection))),
       conditions_(options_.conditions)
 {
     connection_->setStateHandler([this](const Error* error) { onConnectionState(error); });
@@ -503,6 +515,7 @@ void Client::saveCache()
 
 void Client::becomeReady()
 {
+    connection_->resetBackoff();
     setState(ClientState::Ready, nullptr);
     for (auto id : parked_) {
         waiting_.push_back(id);

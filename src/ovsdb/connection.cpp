@@ -14,6 +14,10 @@ namespace dvs::ovsdb {
 
 namespace {
 
+// The read buffer starts small and doubles while reads fill it: a session that receives
+// small updates (a host agent: thousands of them in one process) keeps a small buffer, one
+// that receives a large dump reads it in large chunks.
+constexpr std::size_t kFirstReadChunk = 16 * 1024;
 constexpr std::size_t kReadChunk = 256 * 1024;
 // Reads per wakeup, so that one busy connection does not starve the rest of the loop.
 constexpr int kReadsPerDispatch = 16;
@@ -305,7 +309,9 @@ void Connection::readAvailable()
     std::shared_ptr<bool> alive = alive_;
     std::uint64_t generation = generation_;
     std::vector<char>& buffer = readBuffer_;
-    buffer.resize(kReadChunk);
+    if (buffer.empty()) {
+        buffer.resize(kFirstReadChunk);
+    }
     for (int i = 0; i < kReadsPerDispatch; ++i) {
         GError* rawError = nullptr;
         gssize n =
@@ -337,6 +343,9 @@ void Connection::readAvailable()
         }
         if (static_cast<std::size_t>(n) < buffer.size()) {
             return;
+        }
+        if (buffer.size() < kReadChunk) {
+            buffer.resize(buffer.size() * 2);
         }
     }
 }
@@ -384,7 +393,9 @@ void Connection::handleMessage(Json&& message)
               remote());
     }
     receivedSinceProbe_ = true;
-    failures_ = 0;
+    if (options_.backoffResetOnMessage) {
+        failures_ = 0;
+    }
     auto methodIt = message.find("method");
     if (methodIt != message.end()) {
         if (!methodIt->is_string()) {

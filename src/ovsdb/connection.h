@@ -66,6 +66,10 @@ struct ConnectionOptions
     std::chrono::milliseconds backoffMin{100};
     std::chrono::milliseconds backoffMax{8000};
     bool reconnect = true;
+    // Whether any message from the server starts the delays over from backoffMin. Off, only
+    // resetBackoff() does: for an owner that leaves servers it cannot use (a follower when it
+    // wants the leader) right after they answer, and must not poll them at the shortest delay.
+    bool backoffResetOnMessage = true;
 };
 
 // Counters, for tests and status reports.
@@ -114,6 +118,8 @@ public:
     // Drops the session as if the peer had failed: requests fail with error, and a reconnection
     // follows after the backoff delay.
     void reset(const Error& error);
+    // The session is good: the next loss reconnects after backoffMin again.
+    void resetBackoff() noexcept { failures_ = 0; }
 
     bool connected() const noexcept { return state_ == State::Connected; }
     // The remote of the current or last session.
