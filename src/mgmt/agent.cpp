@@ -59,6 +59,10 @@ HostAgent::HostAgent(GMainContext* context, driver::NetworkDriver& driver, Agent
     client.database = std::string(kDatabase);
     client.connection.remotes = options_.remotes;
     client.connection.shuffleRemotes = true;
+    // On a cluster, writes go to the leader: ovsdb-server 3.1's followers forward a transaction
+    // with the log entry they are at as a prerequisite, and while a fleet writes its status at
+    // once nearly every forwarded transaction misses it and is retried, over and over.
+    client.requireLeader = true;
     client.connection.backoffMin = options_.backoffMin;
     client.connection.backoffMax = options_.backoffMax;
     client.connection.probeInterval = options_.probeInterval;
