@@ -408,6 +408,20 @@ void Client::sendConditionChanges()
                           }
                           ackedConditions_ = std::move(sent);
                           conditionAckTxnId_ = lastTxnId_.empty() ? kZeroTxnId : lastTxnId_;
+                          // The rows the new conditions select come before the answer to any
+                          // later request (ovsdb-server flushes a session's monitors before it
+                          // reads the next request): once an echo sent now is answered, the
+                          // replica holds them, and the session may resume from its last
+                          // transaction id even if no update followed.
+                          connection_->call("echo", Json::array(),
+                                            [this, session = session_, ack = conditionAckTxnId_,
+                                             acked = ackedConditions_](Result<Json> echo) {
+                                                if (session == session_ && echo.ok() &&
+                                                    conditionAckTxnId_ == ack &&
+                                                    ackedConditions_ == acked) {
+                                                    conditionAckTxnId_.clear();
+                                                }
+                                            });
                       });
 }
 

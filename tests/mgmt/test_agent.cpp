@@ -405,6 +405,15 @@ TEST_CASE("on a clustered database a host resumes without a full download", "[ag
         remotes.push_back(dbs.unixRemote(i));
     }
     Admin admin(remotes);
+    // ovsdb-server keeps no more transaction history than the database has atoms: switches of
+    // other hosts give it the bulk of a real one, so that the few transactions since the
+    // host's last update (its status writes) stay in the history.
+    for (int i = 0; i < 8; ++i) {
+        std::string name = "other" + std::to_string(i);
+        admin.defineSwitch(name, fmt::format("7f2a1a1e-2f53-4c5c-9a47-0e3c1f0d2b{:02x}", i),
+                           switchXml(name));
+        admin.addMember(name, "host-z", {"eth1"});
+    }
     Host host("host-a", remotes);
     admin.defineSwitch("sw1", kNetUuid, switchXml("sw1"));
     admin.addMember("sw1", "host-a", {"eth1"});
