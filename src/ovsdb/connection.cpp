@@ -626,8 +626,11 @@ void Connection::drop(const Error& error, bool reconnect)
 
 void Connection::scheduleReconnect()
 {
+    // The delay doubles once per round over the remotes: a client looking for a cluster's
+    // leader tries every server at the short delay before it slows down.
     auto base = options_.backoffMin.count();
-    for (unsigned i = 0; i < failures_ && base < options_.backoffMax.count(); ++i) {
+    for (unsigned i = 0; i < failures_ / remotes_.size() && base < options_.backoffMax.count();
+         ++i) {
         base *= 2;
     }
     base = std::min<std::int64_t>(base, options_.backoffMax.count());
