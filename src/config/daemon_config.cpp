@@ -33,6 +33,8 @@ constexpr std::array kConfigKeys{
     ConfigKey{"dvsd", "unix_sock_rw_perms"},
     ConfigKey{"dvsd", "unix_sock_ro_perms"},
     ConfigKey{"dvsd", "unix_sock_group"},
+    ConfigKey{"dvsd", "auth_unix_ro"},
+    ConfigKey{"dvsd", "auth_unix_rw"},
     ConfigKey{"dvsd", "keepalive_interval"},
     ConfigKey{"dvsd", "keepalive_count"},
     ConfigKey{"dvsd", "max_clients"},
@@ -126,6 +128,21 @@ SocketMode parseMode(const std::filesystem::path& file, std::string_view key,
         raiseBad(file, key, value, "expected 'driver' or 'hook'");
     }
     return SocketMode::Hook;
+}
+
+UnixAuth parseAuth(const std::filesystem::path& file, std::string_view key,
+                   const std::string& value)
+{
+    if (value == "none") {
+        return UnixAuth::None;
+    }
+    if (value == "polkit") {
+        return UnixAuth::Polkit;
+    }
+    if (value == "sasl") {
+        raiseBad(file, key, value, "dvsd offers 'none' and 'polkit' on its unix sockets, not SASL");
+    }
+    raiseBad(file, key, value, "expected 'none' or 'polkit'");
 }
 
 std::string keyValue(GKeyFile* keys, const char* group, const char* key)
@@ -423,6 +440,10 @@ DaemonConfig loadConfig(const std::filesystem::path& file, bool mustExist)
             config.unixSockRoPerms = parsePerms(file, key, value);
         } else if (key == "unix_sock_group") {
             config.unixSockGroup = value;
+        } else if (key == "auth_unix_rw") {
+            config.authUnixRw = parseAuth(file, key, value);
+        } else if (key == "auth_unix_ro") {
+            config.authUnixRo = parseAuth(file, key, value);
         } else if (key == "keepalive_interval") {
             config.keepaliveInterval = static_cast<int>(parseNumber(file, key, value, -1, 3600));
         } else if (key == "keepalive_count") {

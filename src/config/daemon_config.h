@@ -20,6 +20,13 @@ enum class SocketMode
     Hook,   // our own, beside monolithic libvirtd: /run/dvs/dvsd-sock, -sock-ro
 };
 
+// How clients of a unix socket authenticate (libvirt's auth_unix_rw / auth_unix_ro).
+enum class UnixAuth
+{
+    None,
+    Polkit,
+};
+
 // [management]: the distributed switch's management database and this host's name in it.
 struct ManagementConfig
 {
@@ -65,16 +72,20 @@ struct DaemonConfig
     mode_t unixSockRoPerms = 0666;
     // Group name owning both sockets; empty = the daemon's.
     std::string unixSockGroup;
+    // libvirt's auth_unix_rw and auth_unix_ro: "none" or "polkit" (sasl is not offered).
+    UnixAuth authUnixRw = UnixAuth::None;
+    UnixAuth authUnixRo = UnixAuth::None;
     int keepaliveInterval = 5;
     unsigned keepaliveCount = 5;
     // libvirt's max_clients: at this many connections dvsd stops accepting; more wait.
     unsigned maxClients = 5000;
-    // libvirt's other daemon limits, with its defaults. dvsd reads them so that a libvirt
-    // configuration carries over; they bind nothing further here: with no authentication no
-    // client stays anonymous, dvsd answers one connection's calls one at a time, in order (at
-    // most max_client_requests), and one loop thread serves every client, with one more thread
-    // for large definitions.
+    // libvirt's max_anonymous_clients: at this many connections still waiting to pass polkit,
+    // dvsd stops accepting; more wait.
     unsigned maxAnonymousClients = 20;
+    // libvirt's other daemon limits, with its defaults. dvsd reads them so that a libvirt
+    // configuration carries over; they bind nothing further here: dvsd answers one
+    // connection's calls one at a time, in order (at most max_client_requests), and one loop
+    // thread serves every client, with one more thread for large definitions.
     unsigned maxClientRequests = 5;
     unsigned minWorkers = 5;
     unsigned maxWorkers = 20;

@@ -390,6 +390,23 @@ int run(int argc, char** argv)
     serverConfig.keepaliveInterval = daemon.config.keepaliveInterval;
     serverConfig.keepaliveCount = daemon.config.keepaliveCount;
     serverConfig.maxClients = daemon.config.maxClients;
+    serverConfig.maxAnonymousClients = daemon.config.maxAnonymousClients;
+    auto socketAuth = [](config::UnixAuth auth) {
+        return auth == config::UnixAuth::Polkit ? rpc::SocketAuth::Polkit : rpc::SocketAuth::None;
+    };
+    serverConfig.authRw = socketAuth(daemon.config.authUnixRw);
+    serverConfig.authRo = socketAuth(daemon.config.authUnixRo);
+    serverConfig.polkitDecided = [](const rpc::Session& session, const std::string& action,
+                                    const std::optional<Error>& denied) {
+        if (denied) {
+            // libvirt's wording: "Policy kit denied action %s from pid %lld, uid %d: %s".
+            logMessage(G_LOG_LEVEL_WARNING, "Policy kit denied action {} from {}: {}", action,
+                       session.peer, denied->fullMessage());
+        } else {
+            logMessage(G_LOG_LEVEL_INFO, "Policy kit allowed action {} for {}", action,
+                       session.peer);
+        }
+    };
     serverConfig.clientDropped = [](std::uint64_t id, const std::string& reason) {
         logMessage(G_LOG_LEVEL_INFO, "Closed client {}: {}", id, reason);
     };

@@ -53,6 +53,34 @@ ClientConnection::ClientConnection(const std::filesystem::path& path,
                     fmt::format("Failed to connect socket to '{}': {}", path.native(),
                                 std::system_category().message(err)));
     }
+    // dvsd lets root in without asking (as libvirtd does); anyone else may have to pass polkit.
+    if (::geteuid() != 0) {
+        authenticate();
+    }
+}
+
+void ClientConnection::authenticate()
+{
+    auto payload = call(REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_AUTH_LIST, {});
+    XdrValue<remote_auth_list_ret> list(reinterpret_cast<xdrproc_t>(xdr_remote_auth_list_ret));
+    if (!list.decode(payload.data(), payload.size())) {
+        raiseRpc("Unable to decode message payload");
+    }
+    bool none = list->types.types_len == 0;
+    bool polkit = false;
+    for (u_int i = 0; i < list->types.types_len; ++i) {
+        none = none || list->types.types_val[i] == REMOTE_AUTH_NONE;
+        polkit = polkit || list->types.types_val[i] == REMOTE_AUTH_POLKIT;
+    }
+    if (none) {
+        return;
+    }
+    if (!polkit) {
+        throw Error(ErrorCode::AuthFailed, "the server offers no authentication dvsctl supports",
+                    ErrorDomain::Rpc);
+    }
+    // Errors (access denied by policy, no agent) come back as the server's error.
+    call(REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_AUTH_POLKIT, {});
 }
 
 std::vector<char> ClientConnection::call(unsigned prog, unsigned vers, int proc,

@@ -30,6 +30,8 @@ public:
                            const std::vector<char>& args = {});
 
 private:
+    // AUTH_LIST, then AUTH_POLKIT when the socket asks for it.
+    void authenticate();
     void sendAll(const std::vector<char>& bytes);
     Message receive();
 

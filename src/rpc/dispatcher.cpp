@@ -79,6 +79,10 @@ Message Dispatcher::dispatchCall(Session& session, const Message& call)
                     ErrorDomain::Rpc);
     }
     const Procedure& proc = it->second;
+    if (session.authPending && (proc.flags & kSkipAuth) == 0) {
+        // libvirt answers VIR_ERR_RPC here, not AUTH_FAILED, for its older clients' sake.
+        throw Error(ErrorCode::Rpc, "authentication required", ErrorDomain::Rpc);
+    }
     if ((proc.flags & kPreOpen) == 0 && !session.open) {
         throw Error(ErrorCode::InternalError, "connection not open", ErrorDomain::Rpc);
     }
@@ -143,6 +147,18 @@ Message Dispatcher::lifecycleMessage(int callbackId, const driver::NetworkRef& n
                                 REMOTE_PROC_NETWORK_EVENT_LIFECYCLE, 1);
     message.payload = xdrEncode(xp(xdr_remote_network_event_lifecycle_msg), &msg);
     return message;
+}
+
+Message Dispatcher::authPolkitReply(const Header& call, const std::optional<Error>& denied)
+{
+    if (denied) {
+        return errorReply(call, *denied);
+    }
+    remote_auth_polkit_ret ret{};
+    ret.complete = 1;
+    Message reply = makeReply(call);
+    reply.payload = xdrEncode(xp(xdr_remote_auth_polkit_ret), &ret);
+    return reply;
 }
 
 Message Dispatcher::keepaliveMessage(int proc)

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 
 #include "driver/network_driver.h"
 #include "driver/network_hook_call.h"
@@ -31,6 +32,13 @@ struct Session
     bool keepaliveRequested = false;
     // Who the peer is, from the socket (SO_PEERCRED): "pid=N uid=N gid=N".
     std::string peer;
+    // The same, as numbers (peerUid is -1 when the socket could not tell).
+    pid_t peerPid = 0;
+    uid_t peerUid = static_cast<uid_t>(-1);
+    // The socket's auth is polkit and the client has not passed it yet: only AUTH_LIST and
+    // AUTH_POLKIT are served until then (libvirt's virNetServerClientNeedAuth). Root is never
+    // asked, as libvirt bypasses polkit for privileged clients.
+    bool authPending = false;
     // Who the client says it acts for (virConnectSetIdentity: virtqemud passes the guest's
     // owner), "key=value" pairs; empty until it says.
     std::string identity;
@@ -64,6 +72,8 @@ public:
 
     // A keepalive MESSAGE (KEEPALIVE_PROC_PING or KEEPALIVE_PROC_PONG).
     static Message keepaliveMessage(int proc);
+    // The reply to an AUTH_POLKIT call once polkit answered: complete, or denied's error.
+    static Message authPolkitReply(const Header& call, const std::optional<Error>& denied);
 
     // The value of our version string for CONNECT_GET_LIB_VERSION (libvirt's encoding).
     static constexpr std::uint64_t kLibVersion = 9000000;

@@ -30,6 +30,7 @@ enum ProcFlags : unsigned
     kPreOpen = 1,   // allowed before CONNECT_OPEN
     kReadWrite = 2, // refused on a read-only connection or socket
     kChanges = 4,   // may change networks: the dispatcher's networks-changed handler runs after it
+    kSkipAuth = 8,  // served before the client authenticated (AUTH_LIST, AUTH_POLKIT)
 };
 // A remote procedure that changes networks (define, start, update, port create, ...).
 inline constexpr unsigned kWrite = kReadWrite | kChanges;

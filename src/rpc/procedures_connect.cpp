@@ -24,12 +24,21 @@ constexpr int kFeatureNetworkUpdateHasCorrectOrder = 16;
 void addConnectProcedures(ProcTable& t)
 {
     t[{REMOTE_PROGRAM, REMOTE_PROC_AUTH_LIST}] = makeProc<Nothing, remote_auth_list_ret>(
-        kNothing, xp(xdr_remote_auth_list_ret), kPreOpen, "virConnectOpen",
+        kNothing, xp(xdr_remote_auth_list_ret), kPreOpen | kSkipAuth, "virConnectOpen",
         [](Call& call, Nothing&, remote_auth_list_ret& ret) {
             auto* types = call.arena.array<remote_auth_type>(1);
-            types[0] = REMOTE_AUTH_NONE;
+            types[0] = call.session.authPending ? REMOTE_AUTH_POLKIT : REMOTE_AUTH_NONE;
             ret.types.types_len = 1;
             ret.types.types_val = types;
+        });
+
+    // A client that must authenticate is answered by the server, which asks polkitd without
+    // blocking the loop (Server's Client::handle); this entry answers the others as libvirt does.
+    t[{REMOTE_PROGRAM, REMOTE_PROC_AUTH_POLKIT}] = makeProc<Nothing, remote_auth_polkit_ret>(
+        kNothing, xp(xdr_remote_auth_polkit_ret), kPreOpen | kSkipAuth, "virConnectOpen",
+        [](Call&, Nothing&, remote_auth_polkit_ret&) {
+            throw Error(ErrorCode::AuthFailed, "client tried invalid PolicyKit init request",
+                        ErrorDomain::Rpc);
         });
 
     t[{REMOTE_PROGRAM, REMOTE_PROC_CONNECT_SUPPORTS_FEATURE}] =

@@ -57,7 +57,13 @@ public:
         socklen_t len = sizeof cred;
         if (::getsockopt(fd_.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
             session_.peer = fmt::format("pid={} uid={} gid={}", cred.pid, cred.uid, cred.gid);
+            session_.peerPid = cred.pid;
+            session_.peerUid = cred.uid;
         }
+        SocketAuth auth = readOnly ? server_.config_.authRo : server_.config_.authRw;
+        // libvirt bypasses polkit for privileged clients; a peer the socket cannot name must
+        // authenticate (and will fail).
+        session_.authPending = auth == SocketAuth::Polkit && session_.peerUid != 0;
         source_ = g_source_new(&kSourceFuncs, sizeof(FdSource));
         reinterpret_cast<FdSource*>(source_)->client = this;
         tag_ = g_source_add_unix_fd(source_, fd_.get(), G_IO_IN);
@@ -185,6 +191,28 @@ public:
         return true;
     }
 
+    bool authPending() const noexcept { return session_.authPending; }
+
+    // polkitd answered this client's AUTH_POLKIT: the reply goes out, then the client's next
+    // messages.
+    bool finishPolkit(const Header& call, const std::string& action,
+                      const std::optional<Error>& denied, std::string& reason)
+    {
+        if (!denied) {
+            session_.authPending = false;
+            server_.authenticated();
+        }
+        if (server_.config_.polkitDecided) {
+            server_.config_.polkitDecided(session_, action, denied);
+        }
+        waiting_ = false;
+        if (!afterCall(Dispatcher::authPolkitReply(call, denied), reason)) {
+            return false;
+        }
+        updateCondition();
+        return processBuffered(reason);
+    }
+
     // The definition worker parsed this client's define or create: the call runs now, then the
     // client's next messages.
     bool finishPrepared(DefinitionWorker::Done done, std::string& reason)
@@ -283,6 +311,10 @@ private:
             reason = fmt::format("unexpected message type {}", static_cast<int>(header.type));
             return false;
         }
+        if (session_.authPending && header.prog == REMOTE_PROGRAM &&
+            header.proc == REMOTE_PROC_AUTH_POLKIT) {
+            return askPolkit(message, reason);
+        }
         if (server_.worker_ && DefinitionWorker::wanted(message)) {
             // Parsed off the loop; this client's later messages wait for it (libvirt's
             // clients match replies by serial, but keep to the order of one connection).
@@ -292,6 +324,44 @@ private:
             return true;
         }
         return afterCall(server_.dispatcher().dispatch(session_, message), reason);
+    }
+
+    // Asks polkitd whether the peer may use this socket; this client's later messages wait for
+    // the answer (finishPolkit), while the loop serves the others.
+    bool askPolkit(const Message& message, std::string& reason)
+    {
+        std::string action =
+            session_.readOnlySocket ? "org.libvirt.unix.monitor" : "org.libvirt.unix.manage";
+        auto startTime = processStartTime(session_.peerPid);
+        if (!startTime) {
+            return afterCall(
+                Dispatcher::authPolkitReply(message.header, Error(ErrorCode::AuthFailed,
+                                                                  "cannot get peer socket identity",
+                                                                  ErrorDomain::Rpc)),
+                reason);
+        }
+        waiting_ = true;
+        updateCondition();
+        PolkitSubject subject{session_.peerPid, *startTime, session_.peerUid};
+        server_.polkit().check(action, subject,
+                               [&server = server_, id = id_, call = message.header,
+                                action](std::optional<Error> denied) {
+                                   auto it = server.clients_.find(id);
+                                   if (it == server.clients_.end()) {
+                                       return; // gone meanwhile
+                                   }
+                                   std::string why;
+                                   bool keep = false;
+                                   try {
+                                       keep = it->second->finishPolkit(call, action, denied, why);
+                                   } catch (const std::exception& error) {
+                                       why = error.what();
+                                   }
+                                   if (!keep) {
+                                       server.dropClient(id, why);
+                                   }
+                               });
+        return true;
     }
 
     // Sends a call's reply and starts the keepalive the call may have asked for.
@@ -443,6 +513,27 @@ void Server::watchListeners(bool on)
     }
 }
 
+bool Server::roomForClients() const noexcept
+{
+    return clients_.size() < config_.maxClients && anonymous_ < config_.maxAnonymousClients;
+}
+
+void Server::authenticated()
+{
+    --anonymous_;
+    if (accepting_ && roomForClients()) {
+        watchListeners(true);
+    }
+}
+
+PolkitAuthority& Server::polkit()
+{
+    if (!polkit_) {
+        polkit_ = std::make_unique<PolkitAuthority>();
+    }
+    return *polkit_;
+}
+
 void Server::start()
 {
     accepting_ = true;
@@ -465,7 +556,7 @@ void Server::start()
             }
         });
     }
-    watchListeners(clients_.size() < config_.maxClients);
+    watchListeners(roomForClients());
     if (!subscription_) {
         subscription_ =
             driver_.subscribe([this](const driver::NetworkRef& net, driver::LifecycleEvent event,
@@ -534,9 +625,13 @@ void Server::dropClient(std::uint64_t id, const std::string& reason)
     // Move it out first: the client's destructor must not run while it is still in the map.
     auto client = std::move(it->second);
     clients_.erase(it);
+    if (client->authPending()) {
+        --anonymous_;
+    }
     client.reset();
-    if (accepting_ && clients_.size() < config_.maxClients) {
-        watchListeners(true); // a connection waiting at max_clients gets its turn
+    if (accepting_ && roomForClients()) {
+        // A connection waiting at max_clients or max_anonymous_clients gets its turn.
+        watchListeners(true);
     }
     if (!reason.empty() && config_.clientDropped) {
         config_.clientDropped(id, reason);
@@ -576,10 +671,14 @@ void Server::accept(Listener& listener)
             return; // EAGAIN, or a connection that went away before we took it
         }
         std::uint64_t id = ++lastClientId_;
-        clients_.emplace(id, std::make_unique<Client>(*this, id, std::move(fd), listener.readOnly));
-        if (clients_.size() >= config_.maxClients) {
-            // As libvirt does at max_clients: stop accepting; further connections wait in the
-            // listen backlog until a client leaves.
+        auto client = std::make_unique<Client>(*this, id, std::move(fd), listener.readOnly);
+        if (client->authPending()) {
+            ++anonymous_;
+        }
+        clients_.emplace(id, std::move(client));
+        if (!roomForClients()) {
+            // As libvirt does at max_clients and max_anonymous_clients: stop accepting; further
+            // connections wait in the listen backlog until a client leaves or authenticates.
             watchListeners(false);
             return;
         }

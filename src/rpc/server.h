@@ -15,6 +15,7 @@
 #include "driver/network_driver.h"
 #include "rpc/definition_worker.h"
 #include "rpc/dispatcher.h"
+#include "rpc/polkit.h"
 #include "util/cdeleter.h"
 
 namespace dvs::rpc {
@@ -29,6 +30,16 @@ struct ServerConfig
     // libvirt's max_clients: at this many connections the server stops accepting, and further
     // connections wait (in the listen backlog) until one of them closes.
     std::size_t maxClients = 5000;
+    // libvirt's max_anonymous_clients: at this many connections still waiting to authenticate,
+    // the server stops accepting until one of them authenticates or closes.
+    std::size_t maxAnonymousClients = 20;
+    // libvirt's auth_unix_rw and auth_unix_ro: how clients of each socket authenticate.
+    SocketAuth authRw = SocketAuth::None;
+    SocketAuth authRo = SocketAuth::None;
+    // Told each polkit decision: who asked for which action, and the refusal if any (the
+    // daemon logs it, as libvirt logs "Policy kit denied action ...").
+    std::function<void(const Session&, const std::string& action, const std::optional<Error>&)>
+        polkitDecided;
     // Told why a client was dropped for a protocol fault or silence (the daemon logs it).
     std::function<void(std::uint64_t clientId, const std::string& reason)> clientDropped;
 };
@@ -107,6 +118,14 @@ private:
     unsigned eventsIdleId_ = 0;
     // Parses large definitions off the loop (created by start()).
     std::unique_ptr<DefinitionWorker> worker_;
+    // Asks polkitd (created at the first client that must authenticate).
+    std::unique_ptr<PolkitAuthority> polkit_;
+    PolkitAuthority& polkit();
+    // Connections still waiting to authenticate (libvirt's anonymous clients).
+    std::size_t anonymous_ = 0;
+    bool roomForClients() const noexcept;
+    // A client passed polkit: it no longer counts as anonymous.
+    void authenticated();
 
     friend class Client;
 };

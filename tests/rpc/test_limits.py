@@ -8,19 +8,10 @@ usage: test_limits.py DVSD"""
 
 import os
 import select
-import struct
 import sys
 
 from dvstest import Dvsd, check, fail
-from dvstest.wire import DVS_PROGRAM, RawClient, handshake, pack_message
-
-
-def connected_clients(client):
-    reply = client.call(1, prog=DVS_PROGRAM)
-    payload = reply["payload"]
-    (length,) = struct.unpack(">I", payload[:4])
-    offset = 4 + length + (4 - length % 4) % 4 + 8  # daemon_version, uptime_seconds
-    return struct.unpack(">I", payload[offset:offset + 4])[0]
+from dvstest.wire import RawClient, connected_clients, handshake, pack_message
 
 
 def main():

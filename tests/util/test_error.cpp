@@ -29,6 +29,8 @@ TEST_CASE("error codes are libvirt's numbers")
     STATIC_REQUIRE(static_cast<int>(ErrorCode::NoNetwork) == VIR_ERR_NO_NETWORK);
     STATIC_REQUIRE(static_cast<int>(ErrorCode::InvalidMac) == VIR_ERR_INVALID_MAC);
     STATIC_REQUIRE(static_cast<int>(ErrorCode::AuthFailed) == VIR_ERR_AUTH_FAILED);
+    STATIC_REQUIRE(static_cast<int>(ErrorCode::AuthUnavailable) == VIR_ERR_AUTH_UNAVAILABLE);
+    STATIC_REQUIRE(static_cast<int>(ErrorCode::DbusService) == VIR_ERR_DBUS_SERVICE);
     STATIC_REQUIRE(static_cast<int>(ErrorCode::OperationInvalid) == VIR_ERR_OPERATION_INVALID);
     STATIC_REQUIRE(static_cast<int>(ErrorCode::ConfigUnsupported) == VIR_ERR_CONFIG_UNSUPPORTED);
     STATIC_REQUIRE(static_cast<int>(ErrorCode::OperationTimeout) == VIR_ERR_OPERATION_TIMEOUT);

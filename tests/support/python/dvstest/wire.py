@@ -98,3 +98,12 @@ def handshake(client, readonly=False):
                         struct.pack(">I", 1 if readonly else 0))
     if reply["status"] != 0:
         fail(f"CONNECT_OPEN failed: {decode_error(reply['payload'])}")
+
+
+def connected_clients(client):
+    """The number of clients dvsd serves, from our own program's status call."""
+    reply = client.call(1, prog=DVS_PROGRAM)
+    payload = reply["payload"]
+    (length,) = struct.unpack(">I", payload[:4])
+    offset = 4 + length + (4 - length % 4) % 4 + 8  # daemon_version, uptime_seconds
+    return struct.unpack(">I", payload[offset:offset + 4])[0]
