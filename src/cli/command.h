@@ -78,6 +78,12 @@ int runSwitchDefine(std::span<const std::string> args, std::ostream& out);
 int runSwitchUndefine(std::span<const std::string> args, std::ostream& out);
 int runSwitchList(std::span<const std::string> args, std::ostream& out);
 int runSwitchDumpxml(std::span<const std::string> args, std::ostream& out);
+// The automatic revert: probes, revert timeout, retry (revert_commands.cpp).
+int runSwitchProbeAdd(std::span<const std::string> args, std::ostream& out);
+int runSwitchProbeRemove(std::span<const std::string> args, std::ostream& out);
+int runSwitchProbeList(std::span<const std::string> args, std::ostream& out);
+int runSwitchRevertTimeout(std::span<const std::string> args, std::ostream& out);
+int runSwitchRetry(std::span<const std::string> args, std::ostream& out);
 int runSwitchUpdate(std::span<const std::string> args, std::ostream& out);
 int runHostAdd(std::span<const std::string> args, std::ostream& out);
 int runHostRemove(std::span<const std::string> args, std::ostream& out);

@@ -118,6 +118,26 @@ constexpr std::array kCommands{
             "stop the rollout and return every host to the previous generation (as a new "
             "generation with its definition)",
             runRolloutAbort},
+    Command{"switch-probe-add",
+            "switch-probe-add [--db REMOTE] NAME PROBE [--icmp ADDRESS] [--tcp ADDRESS:PORT] "
+            "[--interface IFNAME]",
+            "a check every member host must pass after a change before it keeps it: an ICMP "
+            "echo or a TCP connect to a numeric address, from the network's bridge or through "
+            "--interface; a host that fails it returns to its last known good generation",
+            runSwitchProbeAdd},
+    Command{"switch-probe-remove", "switch-probe-remove [--db REMOTE] NAME PROBE",
+            "remove a probe of the switch", runSwitchProbeRemove},
+    Command{"switch-probe-list", "switch-probe-list [--db REMOTE] [--json] NAME",
+            "the switch's probes and its revert timeout", runSwitchProbeList},
+    Command{"switch-revert-timeout", "switch-revert-timeout [--db REMOTE] NAME [SECONDS|default]",
+            "how long a host has, after a change, to prove it still reaches the management "
+            "database and passes the probes before it reverts the change (1 to 3600 s; default: "
+            "each host's [management] revert-timeout); without a value, prints it",
+            runSwitchRevertTimeout},
+    Command{"switch-retry", "switch-retry [--db REMOTE] NAME [HOST]",
+            "have the host (or every member) apply again a generation it reverted; a host that "
+            "reverted a generation otherwise waits for a newer one",
+            runSwitchRetry},
     Command{"db-init",
             "db-init [--db REMOTE] [--host-remote pssl:PORT[:IP]] [--admin-remote "
             "pssl:PORT[:IP]] [--server-private-key FILE --server-certificate FILE "

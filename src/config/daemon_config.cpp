@@ -55,6 +55,7 @@ constexpr std::array kConfigKeys{
     ConfigKey{"management", "ca-cert"},
     ConfigKey{"management", "heartbeat-interval"},
     ConfigKey{"management", "snapshot-dir"},
+    ConfigKey{"management", "revert-timeout"},
 };
 
 // Refuses a group or key that kConfigKeys does not list, before any value is read.
@@ -298,6 +299,8 @@ void loadManagementGroup(GKeyFile* keys, const std::filesystem::path& file, Daem
             mgmt.heartbeatInterval = static_cast<unsigned>(parseNumber(file, key, value, 0, 3600));
         } else if (key == "snapshot-dir") {
             mgmt.snapshotDir = path();
+        } else if (key == "revert-timeout") {
+            mgmt.revertTimeout = static_cast<unsigned>(parseNumber(file, key, value, 0, 3600));
         } else {
             throw Error(ErrorCode::ConfSyntax, fmt::format("{}: unknown key '{}' in group '{}'",
                                                            file.native(), key, kManagementGroup));

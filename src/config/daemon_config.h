@@ -44,6 +44,10 @@ struct ManagementConfig
     // snapshot-dir: the administrator's folder of switch snapshots (dvsctl snapshot-*), as
     // DIR/SWITCH/NAME.xml. dvsd itself keeps its own copies under its state folder.
     std::filesystem::path snapshotDir;
+    // revert-timeout: seconds a host has, after a generation changed its network, to prove it
+    // still reaches the database and passes the switch's probes before it returns to the last
+    // known good generation (a switch's own revert timeout wins). 0: no automatic revert.
+    unsigned revertTimeout = 30;
 
     // host, or the machine's hostname.
     std::string hostName() const;

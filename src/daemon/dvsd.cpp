@@ -308,6 +308,7 @@ void startAgent(Daemon& daemon, const driver::DriverPaths& paths)
         options.caCert = config::underRoot(root, config.caCert);
     }
     options.heartbeatInterval = std::chrono::seconds(config.heartbeatInterval);
+    options.revertTimeout = std::chrono::seconds(config.revertTimeout);
     options.sysfsRoot = root / "sys";
     options.stateDir = paths.libDir / "mgmt";
     options.snapshots.dir = paths.libDir / "snapshots";

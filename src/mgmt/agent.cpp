@@ -10,6 +10,7 @@
 #include "mgmt/agent_network.h"
 #include "mgmt/database.h"
 #include "mgmt/dvs_db.h"
+#include "mgmt/revert_admin.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -36,6 +37,29 @@ Json anyOf(std::string_view column, const std::set<util::Uuid>& switches)
         where.push_back(false);
     }
     return where;
+}
+
+// The switch's revert timeout (Switch.revert_timeout), else the host's.
+std::chrono::milliseconds revertTimeoutOf(const db::Switch::View& sw,
+                                          std::chrono::milliseconds fallback)
+{
+    if (auto timeout = sw.revertTimeout()) {
+        return std::chrono::seconds(*timeout);
+    }
+    return fallback;
+}
+
+// The switch's probes, those without an interface sent from the network's bridge.
+std::vector<ProbeSpec> hostProbes(const ovsdb::Replica& replica, const db::Switch::View& sw,
+                                  const std::string& composedXml)
+{
+    auto probes = probesOf(replica, sw);
+    for (auto& probe : probes) {
+        if (probe.interface.empty()) {
+            probe.interface = conf::NetworkDef::parseString(composedXml).bridge.value_or("");
+        }
+    }
+    return probes;
 }
 
 void addTimeout(util::AttachedSource& slot, GMainContext* context, std::chrono::milliseconds delay,
@@ -71,18 +95,21 @@ HostAgent::HostAgent(GMainContext* context, driver::NetworkDriver& driver, Agent
     // A host reads only its own membership and its switches; it writes only its status.
     // Its own status rows are not monitored either (agent_status.cpp).
     client.monitor[std::string(db::Member::kTable)] = {};
-    client.monitor[std::string(db::Switch::kTable)] = {std::string(db::Switch::Col::kName),
-                                                       std::string(db::Switch::Col::kNetworkUuid),
-                                                       std::string(db::Switch::Col::kGeneration)};
+    client.monitor[std::string(db::Switch::kTable)] = {
+        std::string(db::Switch::Col::kName), std::string(db::Switch::Col::kNetworkUuid),
+        std::string(db::Switch::Col::kGeneration), std::string(db::Switch::Col::kRevertTimeout)};
     client.monitor[std::string(db::SwitchGeneration::kTable)] = {
         std::string(db::SwitchGeneration::Col::kSwitch),
         std::string(db::SwitchGeneration::Col::kGeneration),
         std::string(db::SwitchGeneration::Col::kDefinition)};
+    client.monitor[std::string(db::SwitchProbe::kTable)] = {};
     client.conditions[std::string(db::Member::kTable)] =
         Json::array({Json::array({db::Member::Col::kHost, "==", options_.host})});
     client.conditions[std::string(db::Switch::kTable)] = anyOf("_uuid", {});
     client.conditions[std::string(db::SwitchGeneration::kTable)] =
         anyOf(db::SwitchGeneration::Col::kSwitch, {});
+    client.conditions[std::string(db::SwitchProbe::kTable)] =
+        anyOf(db::SwitchProbe::Col::kSwitch, {});
     client_ = std::make_unique<ovsdb::Client>(context_, std::move(client));
     stateListener_ = client_->addStateListener(
         [this](ovsdb::ClientState state, const Error* error) { onClientState(state, error); });
@@ -92,6 +119,7 @@ HostAgent::HostAgent(GMainContext* context, driver::NetworkDriver& driver, Agent
     snapshots_ = std::make_unique<HostSnapshots>(context_, *client_, options_.snapshots,
                                                  [this](std::string text) { notice(text); });
 
+    loadRecords();
     // What the driver already runs for its switches, before the database answers.
     for (const auto& [name, by] : driver_.managedNetworks()) {
         auto& state = members_[name];
@@ -112,12 +140,16 @@ HostAgent::~HostAgent()
 
 void HostAgent::start()
 {
+    // A generation applied and not confirmed before dvsd stopped: back on the last known good
+    // one before anything else.
+    recoverUnconfirmed();
     client_->start();
 }
 
 void HostAgent::stop()
 {
     client_->stop();
+    confirming_.clear(); // a stopped agent neither confirms nor reverts: the record stays
     heartbeatSource_.reset();
     retrySource_.reset();
     removeSource_.reset();
@@ -257,6 +289,7 @@ bool HostAgent::updateConditions(const std::set<util::Uuid>& switches)
     };
     set(db::Switch::kTable, anyOf("_uuid", switches));
     set(db::SwitchGeneration::kTable, anyOf(db::SwitchGeneration::Col::kSwitch, switches));
+    set(db::SwitchProbe::kTable, anyOf(db::SwitchProbe::Col::kSwitch, switches));
     return changed;
 }
 
@@ -312,7 +345,12 @@ void HostAgent::reconcileMember(const util::Uuid& memberUuid, std::set<std::stri
     state.switchName = name;
     state.portsHolding.clear();
     const std::int64_t generation = member->targetGeneration().value_or(sw->generation());
+    const std::int64_t retry = member->retry();
     state.desired = generation;
+    if (keepsReverted(name, state, generation, retry)) {
+        observeNetwork(state); // no flapping: only a newer generation or a retry moves it
+        return;
+    }
 
     std::optional<db::SwitchGeneration::View> row;
     for (const auto& candidate : db::SwitchGeneration::all(replica)) {
@@ -388,7 +426,15 @@ void HostAgent::reconcileMember(const util::Uuid& memberUuid, std::set<std::stri
     if (!inPlace) {
         state.applying = generation;
         try {
-            auto outcome = applyMemberNetwork(driver_, by, xml);
+            // The way back first, on disk: a crash from here on comes up on it.
+            prepareApply(name, retry, generation);
+            ApplyOutcome outcome;
+            try {
+                outcome = applyMemberNetwork(driver_, by, xml);
+            } catch (const Error&) {
+                prepareApply(name, retry, std::nullopt);
+                throw;
+            }
             appliedXml_[name] = xml;
             failedXml_.erase(name);
             if (outcome.changed) {
@@ -399,6 +445,7 @@ void HostAgent::reconcileMember(const util::Uuid& memberUuid, std::set<std::stri
                 }
             }
             if (outcome.pending) {
+                prepareApply(name, retry, std::nullopt);
                 state.state = "applying";
                 state.reason = outcome.pendingReason;
                 armRetry();
@@ -406,6 +453,20 @@ void HostAgent::reconcileMember(const util::Uuid& memberUuid, std::set<std::stri
                 observeNetwork(state);
                 return;
             }
+            auto record = lastGood_.find(name);
+            if (revertEnabled() && outcome.changed &&
+                (record == lastGood_.end() || record->second.xml != xml)) {
+                // Kept only once the host proves it still reaches the database (and passes
+                // the switch's probes) within the timeout; else it reverts by itself.
+                startConfirm(name, generation, retry, xml,
+                             revertTimeoutOf(*sw, options_.revertTimeout),
+                             hostProbes(replica, *sw, xml));
+                state.state = "applying";
+                state.reason = confirmingReason(*confirming_[name]);
+                observeNetwork(state);
+                return;
+            }
+            settleApplied(name, generation, xml);
             state.applying.reset();
             if (state.applied != generation) {
                 recordApplied(name, generation);
@@ -416,11 +477,25 @@ void HostAgent::reconcileMember(const util::Uuid& memberUuid, std::set<std::stri
             observeNetwork(state);
             return;
         }
+    } else if (auto c = confirming_.find(name); c != confirming_.end()) {
+        // Still confirming what runs (under this generation number now).
+        c->second->generation = generation;
+        state.state = "applying";
+        state.applying = generation;
+        state.reason = confirmingReason(*c->second);
+        observeNetwork(state);
+        return;
+    } else {
+        settleApplied(name, generation, xml);
     }
-    state.state = "in-sync";
-    state.reason.clear();
     state.applying.reset();
     state.applied = generation;
+    if (auto record = lastGood_.find(name); record != lastGood_.end() && record->second.reverted) {
+        holdReverted(state, record->second); // on an older generation, still reverted
+    } else {
+        state.state = "in-sync";
+        state.reason.clear();
+    }
     observeNetwork(state);
 }
 

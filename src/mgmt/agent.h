@@ -16,6 +16,8 @@
 
 #include "driver/network_driver.h"
 #include "mgmt/agent_snapshots.h"
+#include "mgmt/last_good.h"
+#include "mgmt/probe.h"
 #include "ovsdb/client.h"
 #include "util/glib_ptr.h"
 
@@ -53,6 +55,18 @@ struct AgentOptions
     std::string agentVersion;
     // The host's own copies of its switches' snapshots (dir empty: none; host is filled in).
     HostSnapshotOptions snapshots;
+    // Automatic revert ([management] revert-timeout=): after a generation changed a network,
+    // the host must reach the database (a status write through its session) and pass the
+    // switch's probes within this time (Switch.revert_timeout overrides it), or it returns to
+    // the last known good generation. Zero: no automatic revert.
+    std::chrono::milliseconds revertTimeout{30000};
+    // How long one run of a probe waits for its answer, and the pause before the next run.
+    std::chrono::milliseconds probeRunTimeout{2000};
+    std::chrono::milliseconds probePause{500};
+    // Only a status write sent this long after the apply proves the database (at most a quarter
+    // of the revert timeout): ovs-vswitchd makes a change live a moment after dvsd committed it,
+    // and a write that left before would prove nothing.
+    std::chrono::milliseconds confirmSettle{2000};
 };
 
 // Where one switch stands on this host: what Member_Status says of it.
@@ -62,9 +76,11 @@ struct MemberState
     std::optional<std::int64_t> desired; // the generation wanted
     std::optional<std::int64_t> applied; // the generation the network runs
     std::optional<std::int64_t> applying;
-    std::string state; // applying, in-sync, failed, removing
+    std::string state; // applying, in-sync, failed, reverted, removing
     std::string reason;
-    std::string networkState; // ready, degraded, inactive (empty: no network)
+    std::optional<std::int64_t> reverted;   // the generation this host reverted
+    std::optional<std::int64_t> revertedAt; // ms since the epoch
+    std::string networkState;               // ready, degraded, inactive (empty: no network)
     std::string networkReason;
     std::map<std::string, std::string> uplinkState; // NIC -> up, down, missing, ...
     std::int64_t portCount = 0;
@@ -82,6 +98,8 @@ struct AgentStats
     std::uint64_t applies = 0;   // applies that changed the driver's networks
     std::uint64_t teardowns = 0; // networks torn down
     std::uint64_t statusWrites = 0;
+    std::uint64_t confirms = 0; // generations confirmed after an apply
+    std::uint64_t reverts = 0;  // generations reverted
 };
 
 // One host's agent on a GLib main context: follows this host's Member rows and its switches'
@@ -177,6 +195,46 @@ private:
     void armRemoveCheck();
     void notice(std::string text);
 
+    // The automatic revert (agent_revert.cpp).
+    struct Confirmation
+    {
+        std::int64_t generation = 0;
+        std::int64_t retry = 0;
+        std::string xml;
+        std::chrono::milliseconds timeout{0};
+        // Status writes built at or after this epoch prove the database (none before the
+        // settle time has passed).
+        std::uint64_t epoch = UINT64_MAX;
+        bool reached = false;
+        std::vector<ProbeSpec> probes;
+        std::map<std::string, std::string> failures; // probe -> why its last run failed
+        std::set<std::string> passed;
+        std::map<std::string, std::unique_ptr<ProbeRun>> runs;
+        std::map<std::string, util::AttachedSource> pauses;
+        util::AttachedSource deadline;
+        util::AttachedSource settle;
+    };
+    bool revertEnabled() const noexcept { return options_.revertTimeout.count() > 0; }
+    void loadRecords();
+    void recoverUnconfirmed();
+    void saveRecord(const std::string& name);
+    void prepareApply(const std::string& name, std::int64_t retry,
+                      std::optional<std::int64_t> generation);
+    void settleApplied(const std::string& name, std::int64_t generation, const std::string& xml);
+    void startConfirm(const std::string& name, std::int64_t generation, std::int64_t retry,
+                      const std::string& xml, std::chrono::milliseconds timeout,
+                      std::vector<ProbeSpec> probes);
+    void runProbe(const std::string& name, const ProbeSpec& probe);
+    void onProbeDone(const std::string& name, const std::string& probe,
+                     std::optional<std::string> failure);
+    void onStatusWritten(std::uint64_t epoch);
+    void checkConfirmed(const std::string& name);
+    void revertSwitch(const std::string& name, const std::string& why);
+    void holdReverted(MemberState& state, const LastGood& record) const;
+    bool keepsReverted(const std::string& name, MemberState& state, std::int64_t generation,
+                       std::int64_t retry);
+    std::string confirmingReason(const Confirmation& confirm) const;
+
     GMainContext* context_;
     driver::NetworkDriver& driver_;
     AgentOptions options_;
@@ -204,6 +262,13 @@ private:
     std::optional<OwnRows> own_;
     bool ownReading_ = false;
     std::uint64_t session_ = 0; // counts the sessions, so that late answers are recognised
+    // Per switch: the on-disk record of the automatic revert, and the apply being confirmed.
+    std::map<std::string, LastGood> lastGood_;
+    std::map<std::string, std::unique_ptr<Confirmation>> confirming_;
+    std::uint64_t confirmEpoch_ = 0;
+    std::uint64_t statusEpoch_ = 0; // confirmEpoch_ when the status write in flight was built
+    std::vector<std::unique_ptr<ProbeRun>> retiredRuns_;
+    bool recovered_ = false;
     std::optional<std::int64_t> connectedAt_;
     std::optional<std::int64_t> cutOffSince_;
     bool heartbeatDue_ = false;

@@ -33,6 +33,8 @@ MemberState fromRow(const db::MemberStatus::View& row)
     state.applying = row.applyingGeneration();
     state.state = row.state();
     state.reason = row.reason();
+    state.reverted = row.revertedGeneration();
+    state.revertedAt = row.revertedAt();
     state.networkState = row.networkState().value_or("");
     state.networkReason = row.networkReason();
     for (const auto& [nic, link] : row.uplinkState()) {
@@ -65,6 +67,8 @@ db::MemberStatus::Values valuesOf(const std::string& host, const MemberState& st
         .setApplyingGeneration(state.applying)
         .setState(state.state.empty() ? "applying" : state.state)
         .setReason(state.reason)
+        .setRevertedGeneration(state.reverted)
+        .setRevertedAt(state.revertedAt)
         .setNetworkState(state.networkState.empty() ? std::nullopt
                                                     : std::optional(state.networkState))
         .setNetworkReason(state.networkReason)
@@ -201,6 +205,12 @@ void HostAgent::writeStatus()
             const auto& host = options_.host;
             const auto interval = options_.heartbeatInterval.count();
             const auto connectedAt = connectedAt_.value_or(now);
+            // Written from now on: the proof of the database an apply being confirmed waits for.
+            statusEpoch_ = confirmEpoch_;
+            bool proving = false;
+            for (const auto& [name, confirm] : confirming_) {
+                proving = proving || (!confirm->reached && confirm->epoch <= confirmEpoch_);
+            }
 
             // Host_Status: the session's start, and last_seen when a heartbeat is due.
             const OwnHostRow wanted{{}, options_.agentVersion, connectedAt, interval, false};
@@ -233,7 +243,7 @@ void HostAgent::writeStatus()
                     values.setDisconnectedSince(std::nullopt);
                     change = true;
                 }
-                if (change || heartbeatDue_) {
+                if (change || heartbeatDue_ || proving) {
                     values.setLastSeen(now);
                     written->hostUpdate = txn.operations().size();
                     txn.update(row.uuid, values);
@@ -308,6 +318,9 @@ void HostAgent::writeStatus()
                         own_->members.erase(name);
                         statusDirty_ = true;
                     }
+                }
+                if (txn.status == ovsdb::TxnResult::Status::Success) {
+                    onStatusWritten(statusEpoch_);
                 }
             }
             if (statusDirty_) {

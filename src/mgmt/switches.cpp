@@ -71,9 +71,9 @@ bool isActiveRolloutState(std::string_view state)
 
 std::vector<std::string_view> adminTables()
 {
-    return {db::Switch::kTable,     db::Portgroup::kTable, db::SwitchGeneration::kTable,
-            db::Member::kTable,     db::Host::kTable,      db::Rollout::kTable,
-            db::RolloutHost::kTable};
+    return {db::Switch::kTable,      db::Portgroup::kTable,  db::SwitchGeneration::kTable,
+            db::Member::kTable,      db::Host::kTable,       db::Rollout::kTable,
+            db::RolloutHost::kTable, db::SwitchProbe::kTable};
 }
 
 db::Switch::View requireSwitch(const ovsdb::Replica& replica, std::string_view name)
@@ -231,6 +231,11 @@ void undefineSwitch(ovsdb::Transaction& txn, std::string_view name)
     for (const auto& gen : db::SwitchGeneration::all(replica)) {
         if (gen.switchColumn() == sw.uuid()) {
             txn.remove(db::SwitchGeneration::kTable, gen.uuid());
+        }
+    }
+    for (const auto& probe : db::SwitchProbe::all(replica)) {
+        if (probe.switchColumn() == sw.uuid()) {
+            txn.remove(db::SwitchProbe::kTable, probe.uuid());
         }
     }
     std::set<util::Uuid> rollouts;
