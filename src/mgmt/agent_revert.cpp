@@ -443,6 +443,9 @@ void HostAgent::checkConfirmed(const std::string& name)
                     name, options_.host, generation,
                     probes == 0 ? std::string() : fmt::format(" and {} probe(s) passed", probes)));
     writeStatus();
+    if (state.state == "in-sync") {
+        snapshots_->applied(name, generation); // the host's copy, as for any generation applied
+    }
 }
 
 void HostAgent::revertSwitch(const std::string& name, const std::string& why)
