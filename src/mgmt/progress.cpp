@@ -2,61 +2,19 @@
 #include "mgmt/progress.h"
 
 #include <algorithm>
-#include <ctime>
 #include <map>
 
+#include "mgmt/status_index.h"
 #include "mgmt/switches.h"
+#include "util/timestamp.h"
 
 namespace dvs::mgmt {
 
 namespace {
 
-// The status rows of a switch's hosts, read once for all its members (looking them up member by
-// member reads N rows N times: seconds for a fleet of a thousand hosts, on every update).
-class StatusIndex
-{
-public:
-    StatusIndex(const ovsdb::Replica& replica, std::string_view sw)
-    {
-        for (const auto& row : db::MemberStatus::all(replica)) {
-            if (row.switchColumn() == sw) {
-                members_.emplace(row.host(), row);
-            }
-        }
-        for (const auto& row : db::HostStatus::all(replica)) {
-            hosts_.emplace(row.name(), row);
-        }
-    }
-
-    std::optional<db::MemberStatus::View> member(const std::string& host) const
-    {
-        auto it = members_.find(host);
-        return it == members_.end() ? std::nullopt : std::optional(it->second);
-    }
-    std::optional<db::HostStatus::View> host(const std::string& host) const
-    {
-        auto it = hosts_.find(host);
-        return it == hosts_.end() ? std::nullopt : std::optional(it->second);
-    }
-
-private:
-    std::map<std::string, db::MemberStatus::View> members_;
-    std::map<std::string, db::HostStatus::View> hosts_;
-};
-
 MemberProgress progressOf(const StatusIndex& index, const db::Switch::View& sw,
                           const db::Member::View& member, std::optional<std::int64_t> generation,
                           std::int64_t now);
-
-std::string utc(std::int64_t ms)
-{
-    std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    return buf;
-}
 
 } // namespace
 
@@ -167,7 +125,8 @@ std::string describe(const MemberProgress& p)
     case MemberPhase::Reverted:
         return "reverted: " + (p.reason.empty() ? std::string("no reason given") : p.reason);
     case MemberPhase::Unreachable:
-        return "unreachable since " + (p.since ? utc(*p.since) : std::string("?"));
+        return "unreachable since " +
+               (p.since ? util::formatUtc(*p.since) + " UTC" : std::string("?"));
     case MemberPhase::Unknown:
     case MemberPhase::Last:
         break;

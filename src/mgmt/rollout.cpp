@@ -9,6 +9,7 @@
 
 #include "conf/network_def.h"
 #include "mgmt/rollout_policy.h"
+#include "mgmt/status_index.h"
 #include "mgmt/switches.h"
 #include "util/error.h"
 
@@ -18,17 +19,6 @@ namespace {
 
 // Seconds a host may take to apply a generation when the policy sets no deadline.
 constexpr std::int64_t kDefaultDeadline = 600;
-
-std::optional<db::MemberStatus::View> statusOf(const ovsdb::Replica& replica, std::string_view host,
-                                               std::string_view sw)
-{
-    for (const auto& row : db::MemberStatus::all(replica)) {
-        if (row.host() == host && row.switchColumn() == sw) {
-            return row;
-        }
-    }
-    return std::nullopt;
-}
 
 // Why the host's status says it cannot run generation, or nullopt.
 std::optional<std::string> failureOf(const std::optional<db::MemberStatus::View>& status,
@@ -234,9 +224,10 @@ void stepRollout(ovsdb::Transaction& txn, const util::Uuid& uuid, std::int64_t n
     bool wrote = false;
 
     // First what the hosts report; nothing moves on when it halts the rollout.
+    const StatusIndex statuses(replica, sw->name());
     for (const auto& host : hosts) {
         auto member = findMember(replica, sw->uuid(), host.host());
-        auto status = statusOf(replica, host.host(), sw->name());
+        auto status = statuses.member(host.host());
         const std::string state = host.state();
         if (state == "failed") {
             ++failed;
