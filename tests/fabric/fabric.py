@@ -367,3 +367,37 @@ class Fabric:
 
 
 __all__ = ["Fabric", "Host", "missing_parts", "mgmt_schema", "signal"]
+
+
+def run_cases(cases, doc, binaries, prepare=None, finish=None, **fabric_args):
+    """The main() of a fabric test script: checks sys.argv holds the binaries (dvsd, dvsctl and
+    possibly dvs-controller), skips when a part is missing, enters a private network namespace,
+    brings the fabric up (Fabric(*argv, **fabric_args)) and runs the cases with a world whose
+    .fabric is it. prepare(world) runs before the cases, finish(world) after them. Returns the
+    exit status."""
+    import time
+
+    if len(sys.argv) != 1 + binaries:
+        print(doc)
+        return 2
+    why = missing_parts()
+    if why:
+        t.skip(why)
+    t.enter_private_netns(mounts=True)
+    world = type("World", (), {})()
+    start = time.monotonic()
+    try:
+        fabric = Fabric(*sys.argv[1:], **fabric_args)
+    except t.TestFailure as e:
+        print(f"FAIL: the fabric did not come up: {e}")
+        return 1
+    with fabric:
+        world.fabric = fabric
+        if prepare is not None:
+            prepare(world)
+        print(f"the fabric is up in {time.monotonic() - start:.1f} s", flush=True)
+        try:
+            return cases.run(world, on_failure=lambda name, exc: print(fabric.diagnostics()))
+        finally:
+            if finish is not None:
+                finish(world)

@@ -22,7 +22,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fabric import DB_BASE_PORT, Fabric, missing_parts  # noqa: E402
+from fabric import DB_BASE_PORT, run_cases  # noqa: E402
 from test_switch import WAIT, portgroup_tags, statuses, update, wait_applied  # noqa: E402
 
 import dvstest as t  # noqa: E402
@@ -275,30 +275,15 @@ def dvsd_killed_between_apply_and_confirm_comes_back_on_last_known_good(w):
 
 
 def main():
-    if len(sys.argv) != 4:
-        print(__doc__)
-        return 2
-    why = missing_parts()
-    if why:
-        t.skip(why)
-    t.enter_private_netns(mounts=True)
-    w = type("World", (), {})()
-    start = time.monotonic()
-    try:
-        f = Fabric(sys.argv[1], sys.argv[2], sys.argv[3], hosts=HOSTS, clustered=False,
-                   controllers=1)
-    except t.TestFailure as e:
-        print(f"FAIL: the fabric did not come up: {e}")
-        return 1
-    w.trunk = None
-    with f:
-        w.fabric = f
-        print(f"the fabric is up in {time.monotonic() - start:.1f} s", flush=True)
-        try:
-            return cases.run(w, on_failure=lambda name, exc: print(f.diagnostics()))
-        finally:
-            if w.trunk is not None:
-                w.trunk.cleanup()
+    def prepare(w):
+        w.trunk = None
+
+    def finish(w):
+        if w.trunk is not None:
+            w.trunk.cleanup()
+
+    return run_cases(cases, __doc__, 3, prepare=prepare, finish=finish, hosts=HOSTS,
+                     clustered=False, controllers=1)
 
 
 if __name__ == "__main__":

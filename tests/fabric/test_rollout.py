@@ -11,10 +11,9 @@ which leaves the other hosts untouched, and an abort brings every host back.
 import os
 import signal
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fabric import Fabric, missing_parts  # noqa: E402
+from fabric import run_cases  # noqa: E402
 from test_switch import (SWITCH, WAIT, applied, check_wait_ok, portgroup_tags,  # noqa: E402
                          statuses, switch_xml, update)
 
@@ -109,24 +108,7 @@ def canary_with_a_missing_uplink_halts_and_reverts(w):
 
 
 def main():
-    if len(sys.argv) != 4:
-        print(__doc__)
-        return 2
-    why = missing_parts()
-    if why:
-        t.skip(why)
-    t.enter_private_netns(mounts=True)
-    w = type("World", (), {})()
-    start = time.monotonic()
-    try:
-        f = Fabric(sys.argv[1], sys.argv[2], sys.argv[3], hosts=("h1", "h2", "h3", "h4"))
-    except t.TestFailure as e:
-        print(f"FAIL: the fabric did not come up: {e}")
-        return 1
-    with f:
-        w.fabric = f
-        print(f"the fabric is up in {time.monotonic() - start:.1f} s", flush=True)
-        return cases.run(w, on_failure=lambda name, exc: print(f.diagnostics()))
+    return run_cases(cases, __doc__, 3, hosts=("h1", "h2", "h3", "h4"))
 
 
 if __name__ == "__main__":

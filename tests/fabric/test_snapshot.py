@@ -14,10 +14,9 @@ The cases share the fabric and run in order (DVS_TEST_CASES=a,b runs a subset, i
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fabric import DB_ADDRESS, DB_BASE_PORT, Fabric, mgmt_schema, missing_parts  # noqa: E402
+from fabric import DB_ADDRESS, DB_BASE_PORT, mgmt_schema, run_cases  # noqa: E402
 
 import dvstest as t  # noqa: E402
 from dvstest import check, xmlbuild as X  # noqa: E402
@@ -180,27 +179,10 @@ def rebuild_from_a_host_copy(w):
 
 
 def main():
-    if len(sys.argv) != 3:
-        print(__doc__)
-        return 2
-    why = missing_parts()
-    if why:
-        t.skip(why)
-    t.enter_private_netns(mounts=True)
-    dvsd, dvsctl = sys.argv[1], sys.argv[2]
-    w = type("World", (), {})()
-    start = time.monotonic()
-    try:
-        f = Fabric(dvsd, dvsctl, hosts=HOSTS, clustered=False)
-    except t.TestFailure as e:
-        print(f"FAIL: the fabric did not come up: {e}")
-        return 1
-    with f:
-        f.snapshots = os.path.join(f.root, "snapshots")
-        w.fabric = f
-        print(f"the fabric is up in {time.monotonic() - start:.1f} s", flush=True)
-        rc = cases.run(w, on_failure=lambda name, exc: print(f.diagnostics()))
-    return rc
+    def prepare(w):
+        w.fabric.snapshots = os.path.join(w.fabric.root, "snapshots")
+
+    return run_cases(cases, __doc__, 2, prepare=prepare, hosts=HOSTS, clustered=False)
 
 
 if __name__ == "__main__":

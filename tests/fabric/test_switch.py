@@ -17,10 +17,9 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fabric import Fabric, missing_parts  # noqa: E402
+from fabric import run_cases  # noqa: E402
 
 import dvstest as t  # noqa: E402
 from dvstest import check, fail, xmlbuild as X  # noqa: E402
@@ -318,26 +317,7 @@ def host_added_later_gets_the_current_definition(w):
 
 
 def main():
-    if len(sys.argv) != 3:
-        print(__doc__)
-        return 2
-    why = missing_parts()
-    if why:
-        t.skip(why)
-    t.enter_private_netns(mounts=True)
-    dvsd, dvsctl = sys.argv[1], sys.argv[2]
-    w = type("World", (), {})()
-    start = time.monotonic()
-    try:
-        f = Fabric(dvsd, dvsctl, hosts=("h1", "h2", "h3", "h4"))
-    except t.TestFailure as e:
-        print(f"FAIL: the fabric did not come up: {e}")
-        return 1
-    with f:
-        w.fabric = f
-        print(f"the fabric is up in {time.monotonic() - start:.1f} s", flush=True)
-        rc = cases.run(w, on_failure=lambda name, exc: print(f.diagnostics()))
-    return rc
+    return run_cases(cases, __doc__, 2, hosts=("h1", "h2", "h3", "h4"))
 
 
 if __name__ == "__main__":
