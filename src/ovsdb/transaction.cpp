@@ -211,8 +211,19 @@ Transaction::Outcome Transaction::interpret(const Json& reply, TxnResult& result
     result.inserted.clear();
     for (const auto& [index, uuidName] : namedInserts_) {
         const Json& r = reply[index];
-        if (r.is_object() && r.contains("uuid")) {
+        if (!r.is_object() || !r.contains("uuid")) {
+            continue;
+        }
+        try {
             result.inserted.insert_or_assign(uuidName, datum::decodeAtom<util::Uuid>(r["uuid"]));
+        } catch (const Error& e) {
+            // Found by the ovsdb-json fuzz target: a malformed uuid is the server's fault, and
+            // the outcome must say so rather than throw past its caller.
+            error_ = Error(ErrorCode::Rpc,
+                           fmt::format("The OVSDB server's reply to '{}' is malformed: {}", name,
+                                       e.message()));
+            result.inserted.clear();
+            return Outcome::Failed;
         }
     }
     return Outcome::Committed;

@@ -11,7 +11,7 @@
 
 namespace dvs::rpc {
 
-extern "C" bool_t xdrNothing(XDR*, void*)
+extern "C" bool_t xdrNothing(XDR*, ...)
 {
     return TRUE;
 }
