@@ -118,6 +118,14 @@ Bandwidth Bandwidth::parse(const util::XmlNode& bandwidthElement, bool allowFloo
                   "'floor' attribute allowed only in <inbound> element");
         }
     }
+    // A rate with neither average nor floor (average='0') limits nothing and formats to
+    // nothing, so libvirt loses it on the next read; it is dropped here at once so that what is
+    // stored reads back the same (found by the domain-interface fuzz target).
+    for (auto* rate : {&bandwidth.in, &bandwidth.out}) {
+        if (*rate && (*rate)->average == 0 && (*rate)->floor == 0) {
+            rate->reset();
+        }
+    }
     return bandwidth;
 }
 
