@@ -6,6 +6,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "mgmt/agent_network.h"
 #include "mgmt/database.h"
@@ -20,6 +21,9 @@ namespace {
 
 namespace db = ovsdb::dvsdb;
 using ovsdb::Json;
+
+// stateDir's record of the database's identity.
+constexpr const char* kDatabaseFile = "database";
 
 Json uuidAtom(const util::Uuid& uuid)
 {
@@ -103,6 +107,9 @@ HostAgent::HostAgent(GMainContext* context, driver::NetworkDriver& driver, Agent
         std::string(db::SwitchGeneration::Col::kGeneration),
         std::string(db::SwitchGeneration::Col::kDefinition)};
     client.monitor[std::string(db::SwitchProbe::kTable)] = {};
+    // Only the row's identity matters (trustsDatabase); one small column keeps it light.
+    client.monitor[std::string(db::DVSGlobal::kTable)] = {
+        std::string(db::DVSGlobal::Col::kOptions)};
     client.conditions[std::string(db::Member::kTable)] =
         Json::array({Json::array({db::Member::Col::kHost, "==", options_.host})});
     client.conditions[std::string(db::Switch::kTable)] = anyOf("_uuid", {});
@@ -120,6 +127,16 @@ HostAgent::HostAgent(GMainContext* context, driver::NetworkDriver& driver, Agent
                                                  [this](std::string text) { notice(text); });
 
     loadRecords();
+    if (!options_.stateDir.empty()) {
+        try {
+            auto text = util::readFile(options_.stateDir / kDatabaseFile, 256);
+            if (text.starts_with("uuid=")) {
+                databaseId_ = util::Uuid::parse(text.substr(5, 36));
+            }
+        } catch (const std::exception&) {
+            // No record yet (a host that never followed an initialised database).
+        }
+    }
     // What the driver already runs for its switches, before the database answers.
     for (const auto& [name, by] : driver_.managedNetworks()) {
         auto& state = members_[name];
@@ -319,7 +336,11 @@ void HostAgent::reconcile()
     if (!complete) {
         return; // the rows of a switch are on their way: status once they are here
     }
-    teardownDeparted(wanted);
+    if (trustsDatabase(!mine.empty())) {
+        teardownDeparted(wanted);
+    } else {
+        keepDeparted(wanted);
+    }
     writeStatus();
     // After the status: each generation applied gets its host copy, off the convergence path.
     for (const auto& [name, state] : members_) {
@@ -497,6 +518,68 @@ void HostAgent::reconcileMember(const util::Uuid& memberUuid, std::set<std::stri
         state.reason.clear();
     }
     observeNetwork(state);
+}
+
+// Whether this database may take networks away from the host. It may when it is the database
+// the host last followed (the same DVS_Global row: `dvsctl db-init` creates it), or when it
+// lists the host as a member of a switch: an administrator put the host in it, and the host
+// follows it from then on. A host that never followed an initialised database trusts any (as
+// before databases had an identity).
+bool HostAgent::trustsDatabase(bool member)
+{
+    std::optional<util::Uuid> current;
+    auto globals = db::DVSGlobal::all(client_->replica());
+    if (globals.size() == 1) {
+        current = globals.front().uuid();
+    }
+    bool trusted = !databaseId_ || (current && *current == *databaseId_) || member;
+    if (trusted && current && current != databaseId_ && (member || !databaseId_)) {
+        databaseId_ = current;
+        keptWarning_.clear();
+        if (!options_.stateDir.empty()) {
+            try {
+                std::filesystem::create_directories(options_.stateDir);
+                util::writeFileAtomic(options_.stateDir / kDatabaseFile,
+                                      fmt::format("uuid={}\n", current->toString()), 0600);
+            } catch (const std::exception& e) {
+                notice(
+                    fmt::format("Cannot record the management database's identity: {}", e.what()));
+            }
+        }
+    }
+    return trusted;
+}
+
+// The database is not the one the host followed and does not list the host: its networks stay
+// as they are, and the host says so once.
+void HostAgent::keepDeparted(const std::set<std::string>& wanted)
+{
+    std::vector<std::string> kept;
+    for (const auto& [name, by] : driver_.managedNetworks()) {
+        if (wanted.count(name) == 0) {
+            kept.push_back(name);
+            auto& state = members_[name];
+            state.switchName = name;
+            state.reason = "kept: the management database does not list this host";
+        }
+    }
+    if (kept.empty()) {
+        return;
+    }
+    auto globals = db::DVSGlobal::all(client_->replica());
+    std::string current = globals.size() == 1 ? globals.front().uuid().toString()
+                                              : std::string("none (not initialised)");
+    std::string warning = fmt::format(
+        "The management database (identity {}) is not the one host '{}' followed ({}) and does "
+        "not list this host: the networks of {} are kept. Add the host to a switch of this "
+        "database (dvsctl host-add) or restore its switches (dvsctl snapshot-restore) to "
+        "follow it.",
+        current, options_.host, databaseId_ ? databaseId_->toString() : std::string("unknown"),
+        fmt::join(kept, ", "));
+    if (warning != keptWarning_) {
+        keptWarning_ = warning;
+        notice(warning);
+    }
 }
 
 void HostAgent::teardownDeparted(const std::set<std::string>& wanted)

@@ -185,6 +185,8 @@ private:
     void reconcileMember(const util::Uuid& memberUuid, std::set<std::string>& wanted,
                          bool& complete);
     void teardownDeparted(const std::set<std::string>& wanted);
+    bool trustsDatabase(bool member);
+    void keepDeparted(const std::set<std::string>& wanted);
     void observeNetwork(MemberState& state);
     void recordApplied(const std::string& switchName, std::int64_t generation);
     std::optional<std::int64_t> loadApplied(const std::string& switchName) const;
@@ -269,6 +271,11 @@ private:
     std::uint64_t statusEpoch_ = 0; // confirmEpoch_ when the status write in flight was built
     std::vector<std::unique_ptr<ProbeRun>> retiredRuns_;
     bool recovered_ = false;
+    // The identity (DVS_Global row) of the database this host last followed, kept in
+    // stateDir/database: a host does not tear its networks down on the word of another
+    // database (a re-created, empty one) that does not list it.
+    std::optional<util::Uuid> databaseId_;
+    std::string keptWarning_; // the last warning about networks kept, so it is said once
     std::optional<std::int64_t> connectedAt_;
     std::optional<std::int64_t> cutOffSince_;
     bool heartbeatDue_ = false;

@@ -43,6 +43,11 @@ void Admin::transact(ovsdb::Client::Builder builder)
     }
 }
 
+void Admin::initialise()
+{
+    transact([&](ovsdb::Transaction& txn) { txn.insert(db::DVSGlobal::Values()); });
+}
+
 void Admin::defineSwitch(const std::string& name, const std::string& networkUuid,
                          const std::string& generationXml)
 {

@@ -28,6 +28,8 @@ public:
     ovsdb::Client& client() { return client_; }
     const ovsdb::Replica& replica() const { return client_.replica(); }
 
+    // Inserts the DVS_Global row, as dvsctl db-init does: the database's identity.
+    void initialise();
     // Inserts the switch at generation 1 with that generation's full definition.
     void defineSwitch(const std::string& name, const std::string& networkUuid,
                       const std::string& generationXml);

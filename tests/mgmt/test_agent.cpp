@@ -175,6 +175,53 @@ TEST_CASE("a removed host tears its network down once no port holds it", "[agent
     CHECK(isActive(drv, "sw1"));
 }
 
+TEST_CASE("a database that does not list the host cannot take its networks away", "[agent]")
+{
+    SKIP_WITHOUT_OVSDB();
+    OvsSandbox first(dvsSandboxOptions());
+    Admin admin{{first.unixRemote()}};
+    admin.initialise();
+    admin.defineSwitch("sw1", kNetUuid, switchXml("sw1"));
+    admin.addMember("sw1", "host-a", {"eth1"});
+    Host host{"host-a", {first.unixRemote()}};
+    REQUIRE(runUntil([&] { return inSync(admin, "host-a", "sw1", 1); }));
+    auto record = host.options().stateDir / "database";
+    REQUIRE(std::filesystem::exists(record));
+    const std::string firstId = util::readFile(record, 256);
+
+    // The database is re-created empty (not even db-init yet) and the host reaches it.
+    OvsSandbox second(dvsSandboxOptions());
+    Admin admin2{{second.unixRemote()}};
+    host.options().remotes = {second.unixRemote()};
+    host.restart();
+    REQUIRE(runUntil([&] {
+        return admin2.hostStatus("host-a").has_value() && host.agent().stats().reconciles > 0;
+    }));
+    CHECK(isActive(host.driver(), "sw1"));
+    CHECK(host.agent().stats().teardowns == 0);
+    CHECK_THAT(host.agent().members().at("sw1").reason, Catch::Matchers::Contains("kept"));
+
+    // Initialised, it is still not the host's database, and it does not list the host.
+    admin2.initialise();
+    auto reconciles = host.agent().stats().reconciles;
+    REQUIRE(runUntil([&] { return host.agent().stats().reconciles > reconciles; }));
+    CHECK(isActive(host.driver(), "sw1"));
+    CHECK(host.agent().stats().teardowns == 0);
+    CHECK(util::readFile(record, 256) == firstId);
+
+    // An administrator adds the host to a switch of it: the host follows this database from
+    // then on, and the switch it is no longer in goes.
+    admin2.defineSwitch("sw2", "6f2a1a1e-2f53-4c5c-9a47-0e3c1f0d2b12", switchXml("sw2"));
+    admin2.addMember("sw2", "host-a", {"eth1"});
+    REQUIRE(runUntil([&] { return inSync(admin2, "host-a", "sw2", 1); }));
+    REQUIRE(runUntil([&] { return !exists(host.driver(), "sw1"); }));
+    CHECK(util::readFile(record, 256) != firstId);
+
+    // And this database may take its own switch away again.
+    admin2.removeMember("sw2", "host-a");
+    REQUIRE(runUntil([&] { return !exists(host.driver(), "sw2"); }));
+}
+
 TEST_CASE("a restarted dvsd that finds everything applied changes nothing", "[agent]")
 {
     SKIP_WITHOUT_OVSDB();
