@@ -386,6 +386,81 @@ def snapshot_seeds():
             put("snapshot-xml", read(path))
 
 
+def mgmt_seeds():
+    sw = "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    gen1, gen2 = "6b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", "7c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f"
+    pg = "8d4e5f6a-7b8c-4d9e-8f1a-2b3c4d5e6f70"
+    m1, m2 = "9e5f6a7b-8c9d-4e0f-9a2b-3c4d5e6f7081", "af6a7b8c-9d0e-4f1a-8b3c-4d5e6f708192"
+    p1, p2 = "b07b8c9d-0e1f-4a2b-9c4d-5e6f708192a3", "c18c9d0e-1f2a-4b3c-8d5e-6f708192a3b4"
+    ms, hs = "d29d0e1f-2a3b-4c4d-9e6f-708192a3b4c5", "e3ae1f2a-3b4c-4d5e-8f70-8192a3b4c5d6"
+    glob = "f4bf2a3b-4c5d-4e6f-9081-92a3b4c5d6e7"
+    base = ("<network><name>prod</name><uuid>6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d</uuid>"
+            "<metadata><dvs:network xmlns:dvs='https://libvirt-dvs.org/xmlns/network/1.0'>"
+            "<dvs:uplink type='ovs-bond' name='bond0' mode='balance-slb'/></dvs:network></metadata>"
+            "<forward mode='bridge'/><bridge name='br-prod'/>"
+            "<virtualport type='openvswitch'/>")
+    web = "<portgroup name='web' default='yes'><vlan><tag id='10'/></vlan></portgroup>"
+    db = ("<portgroup name='db'><vlan><tag id='20'/></vlan><bandwidth>"
+          "<inbound average='1000' peak='2000' burst='512'/></bandwidth></portgroup>")
+    plain = ("<network><name>plain</name><forward mode='bridge'/><bridge name='br-plain'/>"
+             "<virtualport type='openvswitch'/>" + web + "</network>")
+    snapshot = {
+        "DVS_Global": {glob: {"initial": {"options": ["map", [["k", "v"]]]}}},
+        "Switch": {sw: {"initial": {
+            "name": "prod", "network_uuid": "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d",
+            "definition": base + "</network>", "generation": 2, "keep_generations": 10,
+            "rollout_canary": ["set", ["host1"]], "rollout_batch": 2, "rollout_max_failed": 0,
+            "rollout_soak": 30, "rollout_deadline": 120, "revert_timeout": 30}}},
+        "Portgroup": {pg: {"initial": {"switch": ["uuid", sw], "name": "web",
+                                       "definition": web}}},
+        "Switch_Generation": {
+            gen1: {"initial": {"switch": ["uuid", sw], "generation": 1,
+                               "definition": base + web + "</network>", "change": "define",
+                               "created_at": 1764879600000}},
+            gen2: {"initial": {"switch": ["uuid", sw], "generation": 2,
+                               "definition": base + web + db + "</network>",
+                               "change": "portgroup-add db", "created_at": 1764879660000}}},
+        "Member": {
+            m1: {"initial": {"switch": ["uuid", sw], "host": "host1",
+                             "uplink": ["set", ["ens1f0", "ens1f1"]], "retry": 0}},
+            m2: {"initial": {"switch": ["uuid", sw], "host": "host2", "uplink": "eno1",
+                             "target_generation": 1, "retry": 1}}},
+        "Host": {"0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c40": {"initial": {"name": "host1"}}},
+        "Switch_Probe": {
+            p1: {"initial": {"switch": ["uuid", sw], "name": "gw", "kind": "icmp",
+                             "address": "192.0.2.1"}},
+            p2: {"initial": {"switch": ["uuid", sw], "name": "iscsi", "kind": "tcp",
+                             "address": "fd00::5", "port": 3260, "interface": "eth2"}}},
+        "Member_Status": {ms: {"initial": {
+            "host": "host1", "switch": "prod", "generation": 2, "state": "in-sync",
+            "reason": "", "network_state": "ready", "uplink_state": ["map", [["ens1f0", "up"]]],
+            "port_count": 3}}},
+        "Host_Status": {hs: {"initial": {"name": "host1", "agent_version": "0.1.0",
+                                         "connected_at": 1764879600000,
+                                         "last_seen": 1764879660000,
+                                         "heartbeat_interval": 15000}}},
+    }
+    put("mgmt-rows", "s" + json.dumps(snapshot))
+    updates = [
+        {"Switch": {sw: {"modify": {"generation": 1, "definition": plain}}}},
+        {"Member": {m2: {"modify": {"uplink": ["set", ["eno1", "eno2", "bad/name"]]}}}},
+        {"Switch_Generation": {gen1: {"modify": {"definition": plain}}}},
+        {"Switch_Probe": {p2: {"modify": {"port": ["set", []]}}}},
+        {"Portgroup": {pg: {"delete": None}}},
+    ]
+    put("mgmt-rows", "\n".join(["s" + json.dumps(snapshot)] +
+                                ["u" + json.dumps(u) for u in updates]))
+    # A switch without dvs:uplink, and one whose generation is not in the database.
+    single = dict(snapshot)
+    single["Switch_Generation"] = {gen1: {"initial": {
+        "switch": ["uuid", sw], "generation": 2, "definition": plain, "change": "define",
+        "created_at": 0}}}
+    put("mgmt-rows", "s" + json.dumps(single))
+    orphan = dict(snapshot)
+    orphan["Switch_Generation"] = {}
+    put("mgmt-rows", "s" + json.dumps(orphan))
+
+
 def main():
     libvirt = sys.argv[1] if len(sys.argv) > 1 else None
     xml_seeds(libvirt)
@@ -393,6 +468,7 @@ def main():
     virtnet_seeds(libvirt)
     rpc_seeds()
     ovsdb_seeds()
+    mgmt_seeds()
     for target in sorted(os.listdir(CORPUS)):
         print(target, len(os.listdir(os.path.join(CORPUS, target))))
 

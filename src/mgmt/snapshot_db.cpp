@@ -210,6 +210,18 @@ Snapshot snapshotOfSwitch(const ovsdb::Replica& replica, const db::Switch::View&
         snap.members.push_back({member.host(), member.uplink()});
     }
     snap.policy = policyOf(sw);
+    // What another writer left in the database (a generation of 0, a member's uplink the model
+    // refuses) must not become a snapshot that cannot be restored: the snapshot is read back
+    // as a restore would read it, and refused with the parser's message (found by the
+    // mgmt-rows fuzz target).
+    try {
+        (void)Snapshot::parse(snap.format());
+    } catch (const Error& e) {
+        throw Error(e.code(),
+                    fmt::format("switch '{}' in the management database cannot be saved: {}",
+                                sw.name(), e.message()),
+                    e.domain());
+    }
     return snap;
 }
 
