@@ -53,7 +53,10 @@ void formatRate(util::XmlWriter& writer, const std::optional<BandwidthRate>& rat
         return;
     }
     writer.start(name);
-    if (rate->average != 0) {
+    // libvirt leaves out an average of 0, but peak and burst need one to read back: a floor
+    // with a peak or burst and no average keeps average='0' (found by the networkport-xml
+    // fuzz target).
+    if (rate->average != 0 || rate->peak != 0 || rate->burst != 0) {
         writer.attr("average", rate->average);
     }
     if (rate->peak != 0) {
