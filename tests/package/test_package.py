@@ -30,6 +30,7 @@ SHIPPED = [
     "./usr/share/libvirt-dvs/schemas/dvsctl-switch-status.json",
     "./usr/sbin/dvs-controller",
     "./usr/share/man/man8/dvs-controller.8.gz",
+    "./usr/share/man/man8/dvs-leaseshelper.8.gz",
     "./usr/share/man/man8/dvsd.8.gz",
     "./usr/share/man/man8/dvsctl.8.gz",
     "./usr/share/man/man5/dvsd.conf.5.gz",
