@@ -94,6 +94,7 @@ int runRolloutStatus(std::span<const std::string> args, std::ostream& out);
 int runRolloutResume(std::span<const std::string> args, std::ostream& out);
 int runRolloutAbort(std::span<const std::string> args, std::ostream& out);
 int runDbInit(std::span<const std::string> args, std::ostream& out);
+int runDbUpgrade(std::span<const std::string> args, std::ostream& out);
 // Snapshots, restore and rollback.
 int runSnapshotCreate(std::span<const std::string> args, std::ostream& out);
 int runSnapshotList(std::span<const std::string> args, std::ostream& out);

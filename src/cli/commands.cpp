@@ -148,6 +148,11 @@ constexpr std::array kCommands{
             "ovsdb-server "
             "--remote=db:DVS,DVS_Global,connections --private-key=db:DVS,SSL,private_key ...",
             runDbInit},
+    Command{"db-upgrade", "db-upgrade [--db REMOTE] [--schema FILE]",
+            "convert the management database, online, to the schema installed with dvsctl (or "
+            "FILE), keeping its rows, and update the host role for it; run it after upgrading "
+            "libvirt-dvs on the administrators' machine, before the hosts",
+            runDbUpgrade},
     Command{"snapshot-create",
             "snapshot-create [--db REMOTE] [--dir DIR] [--name N] [--description TEXT] "
             "[--file FILE] SWITCH",

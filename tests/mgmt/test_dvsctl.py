@@ -399,6 +399,48 @@ def db_init(w):
     check("TLS needs all three" in err, f"one file alone is refused: {err.strip()}")
 
 
+@cases.case
+def db_upgrade(w):
+    """db-upgrade converts a database of schema 1.0.0 online, keeps its rows and its connection
+    to dvsctl, updates the host role db-init made, and refuses a downgrade or a bad schema."""
+    old = os.path.join(os.path.dirname(w["schema"]), "..", "..", "tests", "data", "mgmt",
+                       "dvs-1.0.0.ovsschema")
+    server = OvsdbCluster(os.path.join(w["dir"], "old"), old, size=1, clustered=False)
+    w["cleanup"].append(server.cleanup)
+    remote = server.unix_remote()
+    version = lambda: run("ovsdb-client", "get-schema-version", remote, "DVS").stdout.strip()
+    check(version() == "1.0.0", "the database starts at schema 1.0.0")
+    transact(remote, {"op": "insert", "table": "Switch",
+                      "row": {"name": "old-sw", "network_uuid": "6a7b8c9d-0e1f-4a2b-8c3d-"
+                              "4e5f6a7b8c9d", "definition": "<network/>", "generation": 1}})
+    ctl = Dvsctl(w["dvsctl"], "--db", remote)
+    ctl("db-init")
+    # The host role as the 1.0.0 release's db-init made it: no column of the automatic revert.
+    transact(remote, {"op": "update", "table": "RBAC_Permission",
+                      "where": [["table", "==", "Member_Status"]],
+                      "row": {"update": ["set", ["generation", "state", "reason"]]}})
+
+    out = ctl.out("db-upgrade")
+    check("from schema 1.0.0 to 1.1.0" in out, f"db-upgrade says what it converted: {out}")
+    check("Role 'dvs-host' updated" in out, "and that it updated the host role")
+    check(version() == "1.1.0", "the database is at schema 1.1.0")
+    check([r["name"] for r in select(remote, "Switch", "name")] == ["old-sw"],
+          "the switch row is kept")
+    perms = {p["table"]: p["update"] for p in select(remote, "RBAC_Permission", "table",
+                                                     "update")}
+    check("reverted_at" in str(perms["Member_Status"]),
+          f"hosts may write the new status columns: {perms['Member_Status']}")
+    check("old-sw" in ctl.out("switch-list"), "dvsctl reads the upgraded database")
+
+    out = ctl.out("db-upgrade")
+    check("already" in out, f"a second db-upgrade has nothing to do: {out}")
+    err = failing(ctl, "db-upgrade", "--schema", old)
+    check("newer than this dvsctl's" in err, f"no downgrade: {err.strip()}")
+    err = failing(ctl, "db-upgrade", "--schema", os.path.join(w["dir"], "none.ovsschema"))
+    check("cannot use" in err, f"a missing schema file is named: {err.strip()}")
+    check(version() == "1.1.0", "and nothing changed")
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
