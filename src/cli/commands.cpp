@@ -153,19 +153,21 @@ constexpr std::array kCommands{
             "FILE), keeping its rows, and update the host role for it; run it after upgrading "
             "libvirt-dvs on the administrators' machine, before the hosts",
             runDbUpgrade},
-    Command{"snapshot-create",
-            "snapshot-create [--db REMOTE] [--dir DIR] [--name N] [--description TEXT] "
-            "[--file FILE] SWITCH",
-            "record the switch's whole configuration (definition, portgroups, members and their "
-            "uplinks, rollout policy) as a snapshot file in the snapshot folder, or in FILE",
-            runSnapshotCreate,
-            "Options:\n"
-            "  --dir DIR           the snapshot folder (default: [management] snapshot-dir of\n"
-            "                      dvsd.conf); the snapshot is DIR/SWITCH/NAME.xml\n"
-            "  --name N            the snapshot's name (default: the time, in seconds since\n"
-            "                      the epoch)\n"
-            "  --description TEXT  free text kept in the snapshot\n"
-            "  --file FILE         write the snapshot to FILE ('-': standard output) instead\n"},
+    Command{
+        "snapshot-create",
+        "snapshot-create [--db REMOTE] [--dir DIR] [--name N] [--description TEXT] "
+        "[--file FILE] SWITCH",
+        "record the switch's whole configuration (definition, portgroups, members and their "
+        "uplinks, rollout policy, probes and revert timeout) as a snapshot file in the snapshot "
+        "folder, or in FILE",
+        runSnapshotCreate,
+        "Options:\n"
+        "  --dir DIR           the snapshot folder (default: [management] snapshot-dir of\n"
+        "                      dvsd.conf); the snapshot is DIR/SWITCH/NAME.xml\n"
+        "  --name N            the snapshot's name (default: the time, in seconds since\n"
+        "                      the epoch)\n"
+        "  --description TEXT  free text kept in the snapshot\n"
+        "  --file FILE         write the snapshot to FILE ('-': standard output) instead\n"},
     Command{"snapshot-list", "snapshot-list [--dir DIR] [--json] [SWITCH]",
             "list the snapshots in the snapshot folder (of one switch, or of all)", runSnapshotList,
             "Options:\n"

@@ -18,9 +18,9 @@ namespace dvs::mgmt {
 namespace {
 
 // The children of <snapshot>, in the order the grammar and the formatter use.
-constexpr std::array<std::string_view, 8> kOrder = {
+constexpr std::array<std::string_view, 9> kOrder = {
     "name",    "description", "created", "generation", "keep-generations",
-    "network", "members",     "rollout",
+    "network", "members",     "rollout", "revert",
 };
 
 std::int64_t parseInteger(std::string_view text, std::string_view what, std::int64_t minimum)
@@ -110,6 +110,48 @@ void parseRollout(const util::XmlNode& node, RolloutPolicy& policy)
         policy.canary.push_back(requiredAttr(canary, "host"));
     }
     std::sort(policy.canary.begin(), policy.canary.end());
+}
+
+void parseRevert(const util::XmlNode& node, Snapshot& snap)
+{
+    snap.revertTimeout = optionalAttr(node, "timeout", 1);
+    if (snap.revertTimeout && *snap.revertTimeout > 3600) {
+        raise(ErrorCode::XmlDetail,
+              "invalid value '{}' for <revert> attribute 'timeout' in the snapshot: expected 1 "
+              "to 3600 seconds",
+              *snap.revertTimeout);
+    }
+    for (const auto& child : node.children()) {
+        if (child.name() != "probe" || !child.namespaceUri().empty()) {
+            raise(ErrorCode::XmlError, "unsupported element '{}' in <revert> of the snapshot",
+                  child.name());
+        }
+        noChildren(child);
+        ProbeSpec probe;
+        probe.name = requiredAttr(child, "name");
+        auto kind = requiredAttr(child, "kind");
+        if (kind != "icmp" && kind != "tcp") {
+            raise(ErrorCode::XmlDetail,
+                  "invalid value '{}' for <probe> attribute 'kind' in the snapshot: expected "
+                  "'icmp' or 'tcp'",
+                  kind);
+        }
+        probe.kind = kind == "tcp" ? ProbeKind::Tcp : ProbeKind::Icmp;
+        probe.address = requiredAttr(child, "address");
+        if (auto port = optionalAttr(child, "port", 1)) {
+            if (*port > 65535) {
+                raise(ErrorCode::XmlDetail,
+                      "invalid value '{}' for <probe> attribute 'port' in the snapshot: expected "
+                      "1 to 65535",
+                      *port);
+            }
+            probe.port = static_cast<std::uint16_t>(*port);
+        }
+        probe.interface = child.attr("interface").value_or("");
+        snap.probes.push_back(std::move(probe));
+    }
+    std::stable_sort(snap.probes.begin(), snap.probes.end(),
+                     [](const auto& a, const auto& b) { return a.name < b.name; });
 }
 
 void formatOptional(util::XmlWriter& w, std::string_view name,
@@ -281,6 +323,8 @@ Snapshot Snapshot::parse(std::string_view xml)
             parseMembers(child, snap);
         } else if (*it == "rollout") {
             parseRollout(child, snap.policy);
+        } else if (*it == "revert") {
+            parseRevert(child, snap);
         }
     }
     for (auto [seen, name] : {std::pair{sawName, "name"}, std::pair{sawGeneration, "generation"},
@@ -347,6 +391,27 @@ std::string Snapshot::format() const
         }
         w.end();
     }
+    if (revertTimeout || !probes.empty()) {
+        w.start("revert");
+        formatOptional(w, "timeout", revertTimeout);
+        auto sortedProbes = probes;
+        std::stable_sort(sortedProbes.begin(), sortedProbes.end(),
+                         [](const auto& a, const auto& b) { return a.name < b.name; });
+        for (const auto& probe : sortedProbes) {
+            w.start("probe");
+            w.attr("name", probe.name);
+            w.attr("kind", probe.kind == ProbeKind::Tcp ? "tcp" : "icmp");
+            w.attr("address", probe.address);
+            if (probe.port != 0) {
+                w.attr("port", static_cast<std::int64_t>(probe.port));
+            }
+            if (!probe.interface.empty()) {
+                w.attr("interface", probe.interface);
+            }
+            w.end();
+        }
+        w.end();
+    }
     w.end();
     return std::move(w).take();
 }
@@ -371,6 +436,13 @@ void Snapshot::validate() const
     if (policy.batch && policy.batchPercent) {
         raise(ErrorCode::XmlError, "the snapshot's rollout gives both 'batch' and "
                                    "'batch-percent': give one");
+    }
+    std::set<std::string> probeNames;
+    for (const auto& probe : probes) {
+        validateProbe(probe);
+        if (!probeNames.insert(probe.name).second) {
+            raise(ErrorCode::XmlError, "probe '{}' appears twice in the snapshot", probe.name);
+        }
     }
     validateSwitch(network, uplinks);
 }
@@ -420,6 +492,19 @@ std::vector<SnapshotChange> diffSnapshots(const Snapshot& a, const Snapshot& b)
         };
     };
     compareKeyed(out, "rollout", policy(a.policy), policy(b.policy));
+
+    auto revert = [](const Snapshot& snap) {
+        std::vector<std::pair<std::string, std::string>> out{
+            {"timeout", optionalText(snap.revertTimeout)}};
+        std::vector<std::pair<std::string, std::string>> probes;
+        for (const auto& probe : snap.probes) {
+            probes.emplace_back("probe " + probe.name, describeProbe(probe));
+        }
+        std::sort(probes.begin(), probes.end());
+        out.insert(out.end(), probes.begin(), probes.end());
+        return out;
+    };
+    compareKeyed(out, "revert", revert(a), revert(b));
     return out;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "conf/network_def.h"
+#include "mgmt/probe.h"
 #include "mgmt/rollout_policy.h"
 
 // A switch snapshot: the whole configuration of one distributed switch at one moment, as a
@@ -27,6 +28,10 @@
 //     <rollout batch='2' batch-percent='..' max-failed='..' soak='..' deadline='..'>
 //       <canary host='host1'/>
 //     </rollout>                                (optional: no policy, no element)
+//     <revert timeout='30'>                     (optional: no probe and no timeout, no element)
+//       <probe name='gw' kind='icmp' address='192.0.2.1' [interface='eth2']/>
+//       <probe name='iscsi' kind='tcp' address='fd00::5' port='3260'/>
+//     </revert>
 //   </snapshot>
 //
 // The format is deterministic (elements in this order, members sorted by host, portgroups in the
@@ -56,6 +61,9 @@ struct Snapshot
     conf::NetworkDef network;
     std::vector<SnapshotMember> members;
     RolloutPolicy policy;
+    // The automatic revert: Switch.revert_timeout (seconds) and the switch's probes, by name.
+    std::optional<std::int64_t> revertTimeout;
+    std::vector<ProbeSpec> probes;
 
     // Parses a snapshot document and checks its shape (not the network's semantics: validate()).
     // Throws Error(XmlError) for a malformed document, a missing or misplaced element, Error(
@@ -74,9 +82,9 @@ struct Snapshot
 };
 
 // One difference between two snapshots. section is "definition", "portgroup", "member",
-// "rollout" or "generation"; subject is what in that section (an element of the network such as
-// "bridge" or "ip[2]", a portgroup's name, a member's host, a policy setting); before/after are
-// its value in A and in B (empty when added or removed).
+// "rollout", "revert" or "generation"; subject is what in that section (an element of the network
+// such as "bridge" or "ip[2]", a portgroup's name, a member's host, a policy setting); before/after
+// are its value in A and in B (empty when added or removed).
 struct SnapshotChange
 {
     enum class Kind
@@ -94,8 +102,9 @@ struct SnapshotChange
 };
 
 // What changed from a to b, section by section in document order (generation, definition,
-// portgroups by name, members by host, rollout). The snapshots' own name, description and
-// creation time are not compared. Empty when the configurations are the same.
+// portgroups by name, members by host, rollout, revert timeout and probes by name). The snapshots'
+// own name, description and creation time are not compared. Empty when the configurations are the
+// same.
 std::vector<SnapshotChange> diffSnapshots(const Snapshot& a, const Snapshot& b);
 
 // The differences as text for an administrator, one block per change; "" when none.

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "mgmt/compose.h"
+#include "mgmt/revert_admin.h"
 #include "mgmt/rollout_policy.h"
 #include "mgmt/switches.h"
 #include "util/error.h"
@@ -43,7 +44,35 @@ db::Switch::Values policyValues(const Snapshot& snap)
         .setRolloutMaxFailed(snap.policy.maxFailed)
         .setRolloutSoak(snap.policy.soak)
         .setRolloutDeadline(snap.policy.deadline)
-        .setKeepGenerations(snap.keepGenerations);
+        .setKeepGenerations(snap.keepGenerations)
+        .setRevertTimeout(snap.revertTimeout);
+}
+
+// Makes the switch's probes those of the snapshot (sw: an existing switch's uuid, or the
+// named insert of a new one; existing: whether it may have probes).
+void syncProbes(ovsdb::Transaction& txn, const ovsdb::Ref& sw, const Snapshot& snap,
+                const std::optional<util::Uuid>& existing)
+{
+    if (existing) {
+        for (const auto& row : db::SwitchProbe::all(txn.replica())) {
+            if (row.switchColumn() == *existing) {
+                txn.remove(db::SwitchProbe::kTable, row.uuid());
+            }
+        }
+    }
+    for (const auto& probe : snap.probes) {
+        validateProbe(probe);
+        txn.insert(
+            db::SwitchProbe::Values()
+                .setSwitch(sw)
+                .setName(probe.name)
+                .setKind(probe.kind == ProbeKind::Tcp ? "tcp" : "icmp")
+                .setAddress(probe.address)
+                .setPort(probe.port != 0 ? std::optional<std::int64_t>(probe.port) : std::nullopt)
+                .setInterface(probe.interface.empty()
+                                  ? std::nullopt
+                                  : std::optional<std::string>(probe.interface)));
+    }
 }
 
 void insertMember(ovsdb::Transaction& txn, const ovsdb::Ref& sw, const SnapshotMember& member,
@@ -124,6 +153,7 @@ RestoreResult restoreSame(ovsdb::Transaction& txn, const Snapshot& snap, conf::N
         for (const auto& member : snap.members) {
             insertMember(txn, sw, member, hostsAdded);
         }
+        syncProbes(txn, sw, snap, std::nullopt);
         return {def.name, generation, true};
     }
     if (existing->networkUuid() != def.uuid.toString()) {
@@ -135,6 +165,7 @@ RestoreResult restoreSame(ovsdb::Transaction& txn, const Snapshot& snap, conf::N
     auto values = policyValues(snap);
     std::int64_t generation = commitGeneration(txn, *existing, def, options.change, true, &members);
     syncMembers(txn, existing->uuid(), snap);
+    syncProbes(txn, existing->uuid(), snap, existing->uuid());
     txn.update(existing->uuid(), values);
     return {def.name, generation, false};
 }
@@ -172,7 +203,8 @@ RestoreResult restoreNew(ovsdb::Transaction& txn, const Snapshot& snap, conf::Ne
         }
     }
     validateSwitch(def, {});
-    insertSwitch(txn, def, 1, options.change, policyValues(snap));
+    auto sw = insertSwitch(txn, def, 1, options.change, policyValues(snap));
+    syncProbes(txn, sw, snap, std::nullopt);
     return {def.name, 1, true};
 }
 
@@ -188,6 +220,7 @@ RestoreResult restoreOnto(ovsdb::Transaction& txn, const Snapshot& snap, conf::N
     def.mac = current.mac;
     auto values = policyValues(snap);
     std::int64_t generation = commitGeneration(txn, target, def, options.change);
+    syncProbes(txn, target.uuid(), snap, target.uuid());
     txn.update(target.uuid(), values);
     return {def.name, generation, false};
 }
@@ -210,6 +243,8 @@ Snapshot snapshotOfSwitch(const ovsdb::Replica& replica, const db::Switch::View&
         snap.members.push_back({member.host(), member.uplink()});
     }
     snap.policy = policyOf(sw);
+    snap.revertTimeout = sw.revertTimeout();
+    snap.probes = probesOf(replica, sw);
     // What another writer left in the database (a generation of 0, a member's uplink the model
     // refuses) must not become a snapshot that cannot be restored: the snapshot is read back
     // as a restore would read it, and refused with the parser's message (found by the

@@ -169,10 +169,11 @@ TEST_CASE("snapshot: bad documents give clear errors and codes")
 
 TEST_CASE("snapshot: the grammar refuses what the parser refuses in shape")
 {
-    for (const char* name : {"version-newer", "version-missing", "no-name", "no-generation",
-                             "no-network", "generation-zero", "out-of-order", "repeated-network",
-                             "unknown-element", "member-no-host", "uplink-no-dev",
-                             "rollout-percent", "rollout-batch-zero", "name-slash", "bad-nic"}) {
+    for (const char* name :
+         {"version-newer", "version-missing", "no-name", "no-generation", "no-network",
+          "generation-zero", "out-of-order", "repeated-network", "unknown-element",
+          "member-no-host", "uplink-no-dev", "rollout-percent", "rollout-batch-zero", "name-slash",
+          "bad-nic", "revert-probe-kind", "revert-timeout-big"}) {
         INFO(name);
         auto text = dvs::util::readFile(dataDir() / "invalid" / (std::string(name) + ".xml"));
         bool refused = false;

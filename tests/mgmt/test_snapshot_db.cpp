@@ -8,6 +8,7 @@
 
 #include "mgmt/compose.h"
 #include "mgmt/generations.h"
+#include "mgmt/revert_admin.h"
 #include "mgmt/rollout_policy.h"
 #include "mgmt/snapshot_db.h"
 #include "mgmt/snapshot_store.h"
@@ -155,6 +156,45 @@ TEST_CASE("a snapshot records the switch's whole configuration and reads back th
     auto again = mgmt::Snapshot::parse(snap.format());
     CHECK(again.format() == snap.format());
     CHECK(mgmt::diffSnapshots(snap, again).empty());
+}
+
+TEST_CASE("a snapshot keeps the automatic revert's probes and timeout, and a restore puts them "
+          "back",
+          "[snapshot-db]")
+{
+    if (!available()) {
+        return;
+    }
+    Fixture f;
+    f.define();
+    f.addHost("host1", {"eth1", "eth2"});
+    f.admin->transact("revert", [&](ovsdb::Transaction& txn) {
+        mgmt::addProbe(txn, "sw", {"gw", mgmt::ProbeKind::Icmp, "192.0.2.1", 0, "eth2"});
+        mgmt::setRevertTimeout(txn, "sw", 20);
+    });
+    auto before = f.snapshot("before");
+    CHECK(before.revertTimeout == 20);
+    REQUIRE(before.probes.size() == 1);
+    CHECK(before.probes[0].interface == "eth2");
+    CHECK(mgmt::Snapshot::parse(before.format()).probes == before.probes);
+
+    f.admin->transact("change", [&](ovsdb::Transaction& txn) {
+        mgmt::removeProbe(txn, "sw", "gw");
+        mgmt::addProbe(txn, "sw", {"iscsi", mgmt::ProbeKind::Tcp, "fd00::5", 3260, ""});
+        mgmt::setRevertTimeout(txn, "sw", std::nullopt);
+    });
+    auto text = mgmt::formatSnapshotDiff(mgmt::diffSnapshots(before, f.snapshot("changed")));
+    CHECK(text.find("revert 'timeout': removed") != std::string::npos);
+    CHECK(text.find("revert 'probe gw': removed") != std::string::npos);
+    CHECK(text.find("revert 'probe iscsi': added") != std::string::npos);
+
+    f.restore(before);
+    auto after = f.snapshot("after");
+    CHECK(after.revertTimeout == 20);
+    CHECK(after.probes == before.probes);
+    // As a new switch, the probes come along.
+    f.restore(before, Target::New, "sw2", "br-sw2");
+    CHECK(f.snapshot("copy", "sw2").probes == before.probes);
 }
 
 TEST_CASE("a restore to the same switch is a new generation with the snapshot's configuration",
