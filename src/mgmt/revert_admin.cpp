@@ -35,15 +35,20 @@ void addProbe(ovsdb::Transaction& txn, std::string_view switchName, const ProbeS
               probe.name);
     }
     // Another administrator adding the same name at once: the index refuses the second.
+    txn.insert(probeValues(sw.uuid(), probe));
+}
+
+db::SwitchProbe::Values probeValues(const ovsdb::Ref& sw, const ProbeSpec& probe)
+{
     db::SwitchProbe::Values values;
-    values.setSwitch(sw.uuid())
+    values.setSwitch(sw)
         .setName(probe.name)
         .setKind(probe.kind == ProbeKind::Tcp ? "tcp" : "icmp")
         .setAddress(probe.address)
         .setPort(probe.port != 0 ? std::optional<std::int64_t>(probe.port) : std::nullopt)
         .setInterface(probe.interface.empty() ? std::nullopt
                                               : std::optional<std::string>(probe.interface));
-    txn.insert(values);
+    return values;
 }
 
 void removeProbe(ovsdb::Transaction& txn, std::string_view switchName, std::string_view probe)

@@ -20,6 +20,9 @@ namespace dvs::mgmt {
 // switch-probe-add: validated (validateProbe()); a probe of that name on the switch is refused
 // with Error(OperationInvalid).
 void addProbe(ovsdb::Transaction& txn, std::string_view switchName, const ProbeSpec& probe);
+// The Switch_Probe row of a probe on the switch sw (an existing switch's uuid or a new one's
+// named insert).
+db::SwitchProbe::Values probeValues(const ovsdb::Ref& sw, const ProbeSpec& probe);
 // switch-probe-remove. Throws Error(InvalidArg) when the switch has no such probe.
 void removeProbe(ovsdb::Transaction& txn, std::string_view switchName, std::string_view probe);
 // The switch's probes, by name (interface empty: the network's bridge).

@@ -62,16 +62,7 @@ void syncProbes(ovsdb::Transaction& txn, const ovsdb::Ref& sw, const Snapshot& s
     }
     for (const auto& probe : snap.probes) {
         validateProbe(probe);
-        txn.insert(
-            db::SwitchProbe::Values()
-                .setSwitch(sw)
-                .setName(probe.name)
-                .setKind(probe.kind == ProbeKind::Tcp ? "tcp" : "icmp")
-                .setAddress(probe.address)
-                .setPort(probe.port != 0 ? std::optional<std::int64_t>(probe.port) : std::nullopt)
-                .setInterface(probe.interface.empty()
-                                  ? std::nullopt
-                                  : std::optional<std::string>(probe.interface)));
+        txn.insert(probeValues(sw, probe));
     }
 }
 
